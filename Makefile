@@ -1,0 +1,148 @@
+# asynclab: one entry point.  `make help` lists the targets.
+#
+# Layout of the build (all under build/, which git ignores):
+#   build/bin/slowserver            the bundled slow HTTP server
+#   build/bin/<scenario>_<variant>  one program per scenarios/<scenario>/<variant>.c
+#   build/bin/tests/                cmocka test programs
+# `make SANITIZE=1 ...` builds the same into build/sanitize/ with
+# AddressSanitizer and UndefinedBehaviorSanitizer.
+#
+# A scenario joins the build by existing: every folder under scenarios/
+# (except common/) is one; its sync.c, async.c, sync_*.c and async_*.c are the
+# programs, and every other .c file in it is shared by them.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PKGS    := libcurl libmicrohttpd sqlite3 jansson
+SERVER_PKGS := libmicrohttpd jansson
+
+ifeq ($(SANITIZE),1)
+BUILD   := build/sanitize
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS  += $(SAN)
+LDFLAGS += $(SAN)
+else
+BUILD   := build
+endif
+
+BIN     := $(BUILD)/bin
+OBJ     := $(BUILD)/obj
+
+# pkg-config runs when a recipe needs it (recursive "="), not when make reads
+# this file, so `make test` on a fresh machine can install the packages first.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) cmocka)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -MMD -MP \
+             -Iscenarios/common -Iserver $(PKG_CFLAGS) $(CFLAGS)
+LIBS       = $(PKG_LIBS) -lpthread -lm
+
+SCALE    ?= 1
+SCENARIO ?= slow_api
+PORT     ?= 8000
+
+# ---------------------------------------------------------------- sources
+COMMON_SRC := $(wildcard scenarios/common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(OBJ)/%.o)
+
+SERVER_SRC     := $(wildcard server/*.c)
+SERVER_LIB_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(filter-out server/main.c,$(SERVER_SRC)))
+SERVER_BIN     := $(BIN)/slowserver
+
+SCENARIO_NAMES := $(filter-out common,$(notdir $(patsubst %/,%,$(wildcard scenarios/*/))))
+
+ALL_BINS := $(SERVER_BIN)
+
+# One block of rules per scenario folder.
+define scenario_rules
+$(1)_PROGRAM_SRC := $$(filter scenarios/$(1)/sync.c scenarios/$(1)/async.c \
+                      scenarios/$(1)/sync_%.c scenarios/$(1)/async_%.c, \
+                      $$(wildcard scenarios/$(1)/*.c))
+$(1)_SHARED_OBJ  := $$(patsubst %.c,$(OBJ)/%.o, \
+                      $$(filter-out $$($(1)_PROGRAM_SRC),$$(wildcard scenarios/$(1)/*.c)))
+$(1)_BINS        := $$(patsubst scenarios/$(1)/%.c,$(BIN)/$(1)_%,$$($(1)_PROGRAM_SRC))
+$$($(1)_BINS): $(BIN)/$(1)_%: $(OBJ)/scenarios/$(1)/%.o $$($(1)_SHARED_OBJ) $(COMMON_OBJ)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBS)
+ALL_BINS += $$($(1)_BINS)
+SCENARIO_SHARED_OBJ += $$($(1)_SHARED_OBJ)
+endef
+$(foreach s,$(SCENARIO_NAMES),$(eval $(call scenario_rules,$(s))))
+
+HARNESS_SRC := $(wildcard harness/*.c)
+HARNESS_BINS := $(patsubst harness/%.c,$(BIN)/%,$(HARNESS_SRC))
+ALL_BINS += $(HARNESS_BINS)
+
+# Tests: every tests/unit/test_*.c and tests/integration/test_*.c is one
+# cmocka program; tests/support/*.c is linked into all of them.
+UNIT_TEST_SRC        := $(wildcard tests/unit/test_*.c)
+INTEGRATION_TEST_SRC := $(wildcard tests/integration/test_*.c)
+TEST_SUPPORT_OBJ     := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/support/*.c))
+UNIT_TESTS        := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_TEST_SRC))
+INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(INTEGRATION_TEST_SRC))
+
+# ---------------------------------------------------------------- targets
+.PHONY: all help deps build test test-build test-run test-sanitize \
+        run-server run-scenario clean
+
+all: $(ALL_BINS)
+build: all
+
+help:
+	@echo "make                 build everything into build/"
+	@echo "make deps            install the Debian packages that are missing"
+	@echo "make test            unit + integration tests (what CI runs)"
+	@echo "make test-sanitize   the tests again under ASan + UBSan"
+	@echo "make run-server      slowserver in the foreground on PORT=$(PORT)"
+	@echo "make run-scenario SCENARIO=slow_api [SCALE=0.1]   sync then async, compared"
+	@echo "make clean           remove build/"
+
+deps:
+	@scripts/deps.sh
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(OBJ)/tests/%.o: ALL_CFLAGS += -Itests/support -DASYNCLAB_BIN_DIR='"$(abspath $(BIN))"'
+
+$(SERVER_BIN): $(OBJ)/server/main.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(HARNESS_BINS): $(BIN)/%: $(OBJ)/harness/%.o $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(UNIT_TESTS) $(INTEGRATION_TESTS): $(BIN)/tests/%: $(TEST_SUPPORT_OBJ) \
+        $(SERVER_LIB_OBJ) $(SCENARIO_SHARED_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(shell pkg-config --libs cmocka)
+
+# Each test program's own object (tests/unit or tests/integration).
+$(foreach t,$(UNIT_TEST_SRC) $(INTEGRATION_TEST_SRC), \
+  $(eval $(BIN)/tests/$(basename $(notdir $(t))): $(OBJ)/$(t:.c=.o)))
+
+test-build: $(ALL_BINS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
+
+# Unit tests first: they are fast and say precisely what broke.
+test-run: test-build
+	@scripts/run-tests.sh $(UNIT_TESTS) $(INTEGRATION_TESTS)
+
+test: deps
+	@$(MAKE) --no-print-directory test-run
+
+test-sanitize: deps
+	@$(MAKE) --no-print-directory SANITIZE=1 test-run
+
+run-server: deps
+	@$(MAKE) --no-print-directory $(SERVER_BIN)
+	$(SERVER_BIN) --port $(PORT)
+
+run-scenario: deps
+	@$(MAKE) --no-print-directory all
+	$(BIN)/run_scenario --scenario $(SCENARIO) --scale $(SCALE)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
