@@ -1,0 +1,54 @@
+/*
+ * http.h - libcurl plumbing that every HTTP scenario needs and no lesson is
+ * about: collecting a reply body, building URLs, and checking up front that
+ * the server is there at all.
+ *
+ * What the lessons ARE about (curl_easy_perform in sync.c, the multi loop in
+ * async.c) stays in the scenario files, in plain sight.
+ */
+#ifndef ASYNCLAB_HTTP_H
+#define ASYNCLAB_HTTP_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A reply body, collected as it arrives; always NUL-terminated. */
+struct http_body {
+    char *data;
+    size_t length;
+};
+
+/* Replies larger than this are refused: a lesson's replies are tiny, and a
+ * misdirected --url must not fill memory. */
+#define HTTP_BODY_MAX (4u * 1024u * 1024u)
+
+/* curl_global_init/cleanup, once per program. */
+bool http_global_init(const char *program);
+void http_global_cleanup(void);
+
+/* A new easy handle that appends the reply to *body, never raises signals,
+ * and gives up connecting after a few seconds.  NULL if out of memory. */
+CURL *http_easy_new(struct http_body *body);
+
+/* Forget the previous reply before reusing the handle for another request. */
+void http_body_reset(struct http_body *body);
+void http_body_free(struct http_body *body);
+
+/* base + printf-style path, e.g. http_url(base, "/delay-me?seconds=%g", 2.0).
+ * Returns a malloc'd string (NULL if out of memory). */
+char *http_url(const char *base, const char *path_format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* GET base/health.  True if the server answers 200; otherwise prints one
+ * line saying what failed and how to start the server, and returns false
+ * (the caller exits with EXIT_SETUP). */
+bool http_server_reachable(const char *program, const char *base_url);
+
+/* The same check, silent: true if base/health answers 200. */
+bool http_server_probe(const char *base_url);
+
+/* The reply's HTTP status, or 0 if there was none. */
+long http_status(CURL *easy);
+
+#endif

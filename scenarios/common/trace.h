@@ -1,0 +1,53 @@
+/*
+ * trace.h - record what each task did and when, as a Chrome trace.
+ *
+ * --trace FILE writes the Chrome Trace Event Format, which Perfetto
+ * (https://ui.perfetto.dev) and chrome://tracing open as they are:
+ *
+ *   {"traceEvents":[{"name":"R1 GET /delay-me?seconds=10","ph":"X",
+ *     "ts":<us from start>,"dur":<us>,"pid":1,"tid":1,"args":{...}}, ...],
+ *    "displayTimeUnit":"ms"}
+ *
+ * Each task is one complete ("X") event on its own row (tid), so the sync
+ * run draws a staircase and the async run draws bars that overlap.  The
+ * harness reads the same files to draw its timeline charts.
+ */
+#ifndef ASYNCLAB_TRACE_H
+#define ASYNCLAB_TRACE_H
+
+#include <stdbool.h>
+
+struct trace;
+struct trace_event;
+
+/* A new, empty trace whose times are measured from `origin` (a clock_now()
+ * value, usually the program's start).  NULL if out of memory. */
+struct trace *trace_new(double origin);
+
+/* Records that task `tid` spent [start, end] (clock_now() values) on `name`.
+ * Returns the event so details can be attached, or NULL (out of memory;
+ * the setters below accept NULL and do nothing). */
+struct trace_event *trace_add(struct trace *trace, const char *name, int tid,
+                              double start, double end);
+
+void trace_set_text(struct trace_event *event, const char *key, const char *value);
+void trace_set_number(struct trace_event *event, const char *key, double value);
+
+/* Names a task's row in the viewer ("R1"), so a student can find it. */
+void trace_name_task(struct trace *trace, int tid, const char *label);
+
+/* Checks before any work is done that `path` can be written, so a typo in
+ * --trace fails in the first second rather than after the run.  Creates or
+ * empties the file.  On failure prints one line prefixed by `program`. */
+bool trace_path_writable(const char *path, const char *program);
+
+/* Writes the trace to `path`.  Returns 0, or -1 with errno-style reason in
+ * a one-line message on stderr prefixed by `program`. */
+int trace_write(const struct trace *trace, const char *path, const char *program);
+
+/* How many task events the trace holds (tests use it). */
+int trace_event_count(const struct trace *trace);
+
+void trace_free(struct trace *trace);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * slow_api/async.c - three calls to a slow API, all at once.
+ *
+ * Demonstrates: an event loop overlaps the waiting.  Every request is handed
+ * to one libcurl multi handle, and a single thread loops: let libcurl make
+ * progress on every transfer (curl_multi_perform), collect the ones that
+ * finished (curl_multi_info_read), then sleep until any socket is ready
+ * (curl_multi_poll).  The lesson's 10, 2 and 5 s requests are all in flight
+ * together, so the run takes about 10 s, the longest, instead of 17 s.
+ * Concurrent, not parallel: one thread does it all, waiting on many sockets
+ * at once.  Compare with sync.c; docs/slow_api.md explains both.
+ *
+ *     build/bin/slow_api_async [--delays 10,2,5] [--requests N]
+ *                              [--concurrency N] [--scale F]
+ */
+#include <stdlib.h>
+
+#include "http.h"
+#include "output.h"
+#include "slow_api.h"
+
+static const char PROGRAM[] = "slow_api_async";
+
+/* A slot is one transfer that can be in flight: its easy handle and reply.
+ * --concurrency N makes N slots; a slot is reused for the next request as
+ * soon as its transfer finishes. */
+struct slot {
+    CURL *easy;
+    struct http_body body;
+    struct slow_api_request *request;
+};
+
+/* Hands a request to the multi handle and returns at once: nothing waits. */
+static void start_request(struct slow_api *run, CURLM *multi, struct slot *slot,
+                          struct slow_api_request *request)
+{
+    http_body_reset(&slot->body);
+    slot->request = request;
+    curl_easy_setopt(slot->easy, CURLOPT_URL, request->url);
+    curl_easy_setopt(slot->easy, CURLOPT_PRIVATE, slot);
+    slow_api_request_started(run, request);
+
+    curl_multi_add_handle(multi, slot->easy);  /* queued, not sent yet */
+}
+
+/* Reports one finished transfer and takes it off the multi handle. */
+static struct slot *finish_request(struct slow_api *run, CURLM *multi, CURLMsg *message)
+{
+    struct slot *slot = NULL;
+    curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
+    slow_api_request_finished(run, slot->request, message->data.result,
+                              http_status(slot->easy), &slot->body);
+    curl_multi_remove_handle(multi, slot->easy);
+    return slot;
+}
+
+static struct slot *make_slots(long count)
+{
+    struct slot *slots = calloc((size_t)count, sizeof *slots);
+    for (long i = 0; slots != NULL && i < count; i++) {
+        slots[i].easy = http_easy_new(&slots[i].body);
+        if (slots[i].easy == NULL)
+            return slots;  /* the caller sees the NULL handle */
+    }
+    return slots;
+}
+
+static void free_slots(struct slot *slots, long count)
+{
+    for (long i = 0; slots != NULL && i < count; i++) {
+        if (slots[i].easy != NULL)
+            curl_easy_cleanup(slots[i].easy);
+        http_body_free(&slots[i].body);
+    }
+    free(slots);
+}
+
+int main(int argc, char **argv)
+{
+    struct slow_api run;
+    int early_exit = slow_api_setup(&run, PROGRAM, true, argc, argv);
+    if (early_exit >= 0)
+        return early_exit;
+
+    /* One multi handle for every request: it also keeps the connections
+     * open between requests, so a slot's next request reuses them. */
+    CURLM *multi = curl_multi_init();
+    struct slot *slots = make_slots(run.concurrency);
+    if (multi == NULL || slots == NULL || slots[run.concurrency - 1].easy == NULL) {
+        output_error(PROGRAM, "out of memory");
+        free_slots(slots, run.concurrency);
+        curl_multi_cleanup(multi);
+        slow_api_finish(&run);
+        return EXIT_SETUP;
+    }
+
+    long next = 0;       /* the next request to start */
+    long in_flight = 0;  /* requests handed to libcurl and not finished */
+    while (next < run.request_count && in_flight < run.concurrency)
+        start_request(&run, multi, &slots[in_flight++], &run.requests[next++]);
+
+    /* The event loop. */
+    while (in_flight > 0) {
+        int still_running = 0;
+        curl_multi_perform(multi, &still_running);  /* send, receive: never waits */
+
+        CURLMsg *message;
+        int queued = 0;
+        while ((message = curl_multi_info_read(multi, &queued)) != NULL) {
+            if (message->msg != CURLMSG_DONE)
+                continue;
+            struct slot *freed = finish_request(&run, multi, message);
+            in_flight--;
+            if (next < run.request_count) {
+                start_request(&run, multi, freed, &run.requests[next++]);
+                in_flight++;
+            }
+        }
+
+        if (in_flight > 0)  /* sleep until a socket is ready or 1 s passes */
+            curl_multi_poll(multi, NULL, 0, 1000, NULL);
+    }
+
+    free_slots(slots, run.concurrency);
+    curl_multi_cleanup(multi);
+    return slow_api_finish(&run);
+}

@@ -1,0 +1,212 @@
+/*
+ * slow_api.c - the slow-API lesson's shared, non-concurrent parts; see
+ * slow_api.h.  Nothing in here waits for the network.
+ */
+#include "slow_api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "fdlimit.h"
+#include "output.h"
+#include "predict.h"
+
+/* The lesson: three calls to an API that takes 10, 2 and 5 seconds. */
+static const double LESSON_DELAYS[] = { 10.0, 2.0, 5.0 };
+#define LESSON_DELAY_COUNT (sizeof LESSON_DELAYS / sizeof LESSON_DELAYS[0])
+#define MAX_DELAY_S 3600.0
+
+static struct cli_list_target delays_target;
+static struct cli_long_target requests_target;
+static struct cli_long_target concurrency_target;
+
+static void set_defaults(struct slow_api *run, const char *program)
+{
+    memset(run, 0, sizeof *run);
+    memcpy(run->delays, LESSON_DELAYS, sizeof LESSON_DELAYS);
+    run->delay_count = LESSON_DELAY_COUNT;
+    run->common.program = program;
+}
+
+static enum cli_result parse_command_line(struct slow_api *run, const char *program,
+                                          bool is_async, int argc, char **argv)
+{
+    delays_target = (struct cli_list_target){ run->delays, SLOW_API_MAX_DELAYS,
+                                              &run->delay_count, 0.0, MAX_DELAY_S };
+    requests_target = (struct cli_long_target){ &run->request_count, 1, SLOW_API_MAX_REQUESTS };
+    concurrency_target = (struct cli_long_target){ &run->concurrency, 1, SLOW_API_MAX_REQUESTS };
+    const struct cli_option options[] = {
+        { "delays", "LIST", "server delays in seconds, comma-separated (default 10,2,5)",
+          "a comma-separated list of seconds between 0 and 3600", cli_apply_double_list,
+          &delays_target },
+        { "requests", "N", "send N requests, cycling through the delays (default: one each)",
+          "a whole number from 1 to 100000", cli_apply_long, &requests_target },
+        { "concurrency", "N", "at most N requests in flight at once (default: all of them)",
+          "a whole number from 1 to 100000", cli_apply_long, &concurrency_target },
+    };
+    const struct cli_program description = {
+        .name = program,
+        .purpose = is_async
+            ? "Calls a slow API several times with the libcurl multi interface: all at once."
+            : "Calls a slow API several times with the libcurl easy interface: one after another.",
+        .example = is_async ? "build/bin/slow_api_async --scale 0.1 --trace async.json"
+                            : "build/bin/slow_api_sync --scale 0.1 --trace sync.json",
+        .options = options,
+        /* --concurrency means nothing to a program that sends one at a time. */
+        .option_count = is_async ? 3 : 2,
+    };
+    return cli_parse(&description, argc, argv, &run->common);
+}
+
+static bool build_requests(struct slow_api *run)
+{
+    run->requests = calloc((size_t)run->request_count, sizeof *run->requests);
+    if (run->requests == NULL)
+        return false;
+    for (long i = 0; i < run->request_count; i++) {
+        struct slow_api_request *request = &run->requests[i];
+        request->number = (int)i + 1;
+        snprintf(request->label, sizeof request->label, "R%d", request->number);
+        request->delay = run->delays[(size_t)i % run->delay_count] * run->common.scale;
+        /* %g prints 10 as "10" and 0.2 as "0.2": what the lesson shows. */
+        request->url = http_url(run->common.url, "/delay-me?seconds=%g", request->delay);
+        if (request->url == NULL)
+            return false;
+    }
+    return true;
+}
+
+static void free_requests(struct slow_api *run)
+{
+    if (run->requests == NULL)
+        return;
+    for (long i = 0; i < run->request_count; i++)
+        free(run->requests[i].url);
+    free(run->requests);
+    run->requests = NULL;
+}
+
+static void print_prediction(const struct slow_api *run, bool is_async)
+{
+    double *durations = malloc((size_t)run->request_count * sizeof *durations);
+    if (durations == NULL)
+        return;
+    for (long i = 0; i < run->request_count; i++)
+        durations[i] = run->requests[i].delay;
+    double predicted = predict_makespan(durations, (size_t)run->request_count,
+                                        is_async ? run->concurrency : 1);
+    free(durations);
+    output_summary("Predicted time: %.3f s (%s)", predicted,
+                   !is_async ? "sync: the sum of the delays"
+                   : run->concurrency < run->request_count
+                       ? "async: the delays packed into the concurrency limit"
+                       : "async: the longest delay");
+}
+
+int slow_api_setup(struct slow_api *run, const char *program, bool is_async,
+                   int argc, char **argv)
+{
+    set_defaults(run, program);
+    switch (parse_command_line(run, program, is_async, argc, argv)) {
+    case CLI_EXIT_OK: return EXIT_ALL_DONE;
+    case CLI_EXIT_USAGE: return EXIT_USAGE;
+    case CLI_RUN: break;
+    }
+    if (run->request_count == 0)
+        run->request_count = (long)run->delay_count;
+    if (!is_async || run->concurrency == 0 || run->concurrency > run->request_count)
+        run->concurrency = is_async ? run->request_count : 1;
+    output_init(run->common.quiet);
+    if (!build_requests(run)) {
+        output_error(program, "out of memory");
+        free_requests(run);
+        return EXIT_SETUP;
+    }
+    if (run->common.predict) {
+        print_prediction(run, is_async);
+        free_requests(run);
+        return EXIT_ALL_DONE;
+    }
+
+    /* Every request is a socket: make room for thousands of them. */
+    long fd_limit = fdlimit_raise();
+    if (fd_limit > 0 && run->concurrency + 16 > fd_limit)
+        output_error(program, "note: only %ld file descriptors allowed; "
+                     "expect failures above about %ld requests in flight", fd_limit, fd_limit - 16);
+    if ((run->common.trace_path != NULL && !trace_path_writable(run->common.trace_path, program))
+        || !http_global_init(program) || !http_server_reachable(program, run->common.url)) {
+        http_global_cleanup();
+        free_requests(run);
+        return EXIT_SETUP;
+    }
+    if (run->common.trace_path != NULL) {
+        run->trace = trace_new(clock_now());
+        for (long i = 0; i < run->request_count && run->trace; i++)
+            trace_name_task(run->trace, run->requests[i].number, run->requests[i].label);
+    }
+    output_rule();
+    run->started = clock_now();
+    return -1;
+}
+
+void slow_api_request_started(struct slow_api *run, struct slow_api_request *request)
+{
+    (void)run;
+    request->started = clock_now();
+    output_task(request->label, TONE_PLAIN, "Requesting '%s'", request->url);
+}
+
+/* The path and query of a URL, for the trace's event names. */
+static const char *path_of(const char *url)
+{
+    const char *host = strstr(url, "://");
+    const char *path = host ? strchr(host + 3, '/') : NULL;
+    return path ? path : url;
+}
+
+void slow_api_request_finished(struct slow_api *run, struct slow_api_request *request,
+                               CURLcode result, long status, const struct http_body *body)
+{
+    double finished = clock_now();
+    bool ok = result == CURLE_OK && status == 200;
+    if (ok) {
+        output_task(request->label, TONE_GOOD, "Request finally done! Server replied '%s'",
+                    body->data ? body->data : "");
+    } else if (result != CURLE_OK) {
+        output_task(request->label, TONE_BAD, "Request failed: %s", curl_easy_strerror(result));
+    } else {
+        output_task(request->label, TONE_BAD, "Request failed: HTTP %ld", status);
+    }
+    if (!ok)
+        run->failures++;
+
+    char name[256];
+    snprintf(name, sizeof name, "%s GET %s", request->label, path_of(request->url));
+    struct trace_event *event = trace_add(run->trace, name, request->number,
+                                          request->started, finished);
+    trace_set_text(event, "url", request->url);
+    trace_set_number(event, "status", (double)status);
+    trace_set_text(event, "outcome", ok ? "ok" : result != CURLE_OK
+                                               ? curl_easy_strerror(result) : "http error");
+}
+
+int slow_api_finish(struct slow_api *run)
+{
+    double elapsed = clock_now() - run->started;
+    output_separator();
+    if (run->failures > 0)
+        output_summary("Failed: %ld of %ld requests", run->failures, run->request_count);
+    output_summary("Time elapsed: %.3f s", elapsed);
+    output_rule();
+
+    int status = run->failures > 0 ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
+    if (run->trace != NULL && trace_write(run->trace, run->common.trace_path,
+                                          run->common.program) != 0)
+        status = EXIT_SETUP;
+    trace_free(run->trace);
+    free_requests(run);
+    http_global_cleanup();
+    return status;
+}

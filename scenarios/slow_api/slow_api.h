@@ -1,0 +1,61 @@
+/*
+ * slow_api.h - everything sync.c and async.c of the slow-API lesson share
+ * that is NOT about concurrency: the command line, the list of requests,
+ * the lines printed as each one starts and finishes, the trace, and the
+ * summary.  Keeping it here is what lets `diff sync.c async.c` show only
+ * the difference that matters.  The lesson is docs/slow_api.md.
+ */
+#ifndef ASYNCLAB_SLOW_API_H
+#define ASYNCLAB_SLOW_API_H
+
+#include <stdbool.h>
+
+#include "cli.h"
+#include "http.h"
+#include "trace.h"
+
+#define SLOW_API_MAX_DELAYS 64
+#define SLOW_API_MAX_REQUESTS 100000L
+
+struct slow_api_request {
+    int number;        /* 1-based: R1, R2, ... */
+    char label[16];    /* "R1" */
+    double delay;      /* seconds asked of the server, --scale applied */
+    char *url;
+    double started;    /* clock_now() when the request was sent */
+};
+
+struct slow_api {
+    struct cli_common common;
+    double delays[SLOW_API_MAX_DELAYS];  /* the lesson's delays, unscaled */
+    size_t delay_count;
+    long request_count;                  /* --requests; cycles through delays */
+    long concurrency;                    /* async only: at most this many in flight */
+    struct slow_api_request *requests;
+    double started;                      /* clock_now() when the work began */
+    struct trace *trace;
+    long failures;
+};
+
+/*
+ * Parses the command line and prepares the requests.  `is_async` adds the
+ * --concurrency flag.  Returns -1 when the program should go on and send
+ * the requests; otherwise the exit status to return at once (after --help,
+ * --predict, a usage error or an unreachable server).
+ */
+int slow_api_setup(struct slow_api *run, const char *program, bool is_async,
+                   int argc, char **argv);
+
+/* Call just before a request is sent: prints "R1: Requesting '...'". */
+void slow_api_request_started(struct slow_api *run, struct slow_api_request *request);
+
+/* Call when a request is over, however it ended: prints the server's reply
+ * or why it failed, and records the request in the trace. */
+void slow_api_request_finished(struct slow_api *run, struct slow_api_request *request,
+                               CURLcode result, long status, const struct http_body *body);
+
+/* Prints the summary, writes the trace, frees everything; returns the exit
+ * status (0, or EXIT_TASKS_FAILED if any request failed). */
+int slow_api_finish(struct slow_api *run);
+
+#endif
