@@ -55,9 +55,17 @@ struct variant_result {
 };
 
 struct server {
+    const char *mode;    /* slowserver --mode */
     pid_t pid;           /* 0: we did not start one */
     int stdout_fd;
+    char url[CLI_URL_MAX];
 };
+
+/* One server per --mode a scenario needs; the first is the usual async one. */
+static struct server servers[] = {
+    { "async", 0, -1, "" }, { "threads", 0, -1, "" }, { "blocking", 0, -1, "" },
+};
+#define SERVER_COUNT (sizeof servers / sizeof servers[0])
 
 static char bin_dir[PATH_MAX];
 
@@ -161,7 +169,7 @@ static bool read_listening_line(int fd, char *url, size_t size)
     return true;
 }
 
-static bool start_server(struct server *server, char *url, size_t size)
+static bool start_server(struct server *server, const char *mode, char *url, size_t size)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/slowserver", bin_dir);
@@ -172,7 +180,7 @@ static bool start_server(struct server *server, char *url, size_t size)
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&actions, out[0]);
-    char *const argv[] = { path, "--port", "0", "--quiet", NULL };
+    char *const argv[] = { path, "--port", "0", "--quiet", "--mode", (char *)mode, NULL };
     int spawned = posix_spawn(&server->pid, path, &actions, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&actions);
     close(out[1]);
@@ -190,17 +198,20 @@ static bool start_server(struct server *server, char *url, size_t size)
     return true;
 }
 
-static void stop_server(struct server *server)
+static void stop_servers(void)
 {
-    if (server->pid > 0) {
-        kill(server->pid, SIGTERM);
-        while (waitpid(server->pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-        server->pid = 0;
+    for (size_t i = 0; i < SERVER_COUNT; i++) {
+        struct server *server = &servers[i];
+        if (server->pid > 0) {
+            kill(server->pid, SIGTERM);
+            while (waitpid(server->pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+            server->pid = 0;
+        }
+        if (server->stdout_fd >= 0)
+            close(server->stdout_fd);
+        server->stdout_fd = -1;
     }
-    if (server->stdout_fd >= 0)
-        close(server->stdout_fd);
-    server->stdout_fd = -1;
 }
 
 /* Runs a program and waits for it; its output goes straight to ours. */
@@ -225,16 +236,22 @@ static int run_program(char *const argv[], int stdout_fd)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Asks a program what the lesson's model predicts ("Predicted time: X s"). */
-static double ask_prediction(const char *path, const struct options *options, const char *url)
+/* Asks a program what the lesson's model predicts ("Predicted time: X s"):
+ * the same command line with --predict added. */
+static double ask_prediction(char *const *argv)
 {
+    char *with_predict[10];
+    int argc = 0;
+    for (; argv[argc] != NULL && argc < 8; argc++)
+        with_predict[argc] = argv[argc];
+    with_predict[argc++] = "--predict";
+    with_predict[argc] = NULL;
+
     FILE *capture = tmpfile();
     if (capture == NULL)
         return -1;
-    char *const argv[] = { (char *)path, "--predict", "--scale", (char *)options->scale,
-                           "--url", (char *)url, NULL };
     double predicted = -1;
-    if (run_program(argv, fileno(capture)) == 0) {
+    if (run_program(with_predict, fileno(capture)) == 0) {
         rewind(capture);
         if (fscanf(capture, "Predicted time: %lf s", &predicted) != 1)
             predicted = -1;
@@ -243,20 +260,75 @@ static double ask_prediction(const char *path, const struct options *options, co
     return predicted;
 }
 
-static void run_variant(const struct scenario *scenario, const char *variant,
-                        const struct options *options, const char *url,
-                        struct variant_result *result)
+/* The URL of a server in `mode`, starting one on first use.  An async-mode
+ * server that already answers at the user's URL is used as it is. */
+static const char *server_url(const struct options *options, const char *mode)
 {
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s_%s", bin_dir, scenario->name, variant);
+    for (size_t i = 0; i < SERVER_COUNT; i++) {
+        struct server *server = &servers[i];
+        if (strcmp(server->mode, mode) != 0)
+            continue;
+        if (server->url[0] != '\0')
+            return server->url;
+        if (i == 0 && http_server_probe(options->url)) {
+            snprintf(server->url, sizeof server->url, "%s", options->url);
+            printf("Using the server already running at %s\n", server->url);
+            return server->url;
+        }
+        if (i == 0 && options->url_given) {
+            fprintf(stderr, "%s: nothing answers at %s; start it with: make run-server\n",
+                    PROGRAM, options->url);
+            return NULL;
+        }
+        if (!start_server(server, mode, server->url, sizeof server->url)) {
+            server->url[0] = '\0';
+            return NULL;
+        }
+        printf("Started slowserver --mode %s at %s (stopped again at the end)\n", mode, server->url);
+        return server->url;
+    }
+    fprintf(stderr, "%s: no slowserver mode '%s'\n", PROGRAM, mode);
+    return NULL;
+}
+
+/* "async@blocking": program "async", server mode "blocking". */
+static void split_variant(const char *variant, char *program, size_t size, const char **mode)
+{
+    const char *at = strchr(variant, '@');
+    size_t length = at ? (size_t)(at - variant) : strlen(variant);
+    snprintf(program, size, "%.*s", (int)length, variant);
+    *mode = at ? at + 1 : "async";
+}
+
+static bool run_variant(const struct scenario *scenario, const char *variant,
+                        const struct options *options, struct variant_result *result)
+{
+    char program[64];
+    const char *mode;
+    split_variant(variant, program, sizeof program, &mode);
+    const char *url = NULL;
+    if (scenario->uses_server && (url = server_url(options, mode)) == NULL)
+        return false;
+
+    char path[PATH_MAX + 128];
+    snprintf(path, sizeof path, "%s/%s_%s", bin_dir, scenario->name, program);
+    char *argv[8] = { path, "--scale", (char *)options->scale };
+    int argc = 3;
+    if (url != NULL) {
+        argv[argc++] = "--url";
+        argv[argc++] = (char *)url;
+    }
+    argv[argc] = NULL;
+
     result->variant = variant;
-    result->predicted = ask_prediction(path, options, url);
-    printf("\n>>> %s_%s --scale %s\n", scenario->name, variant, options->scale);
+    result->predicted = ask_prediction(argv);
+    printf("\n>>> %s_%s --scale %s%s%s\n", scenario->name, program, options->scale,
+           url ? " against a slowserver in mode " : "", url ? mode : "");
     fflush(stdout);
-    char *const argv[] = { path, "--scale", (char *)options->scale, "--url", (char *)url, NULL };
     double started = clock_now();
     result->exit_status = run_program(argv, -1);
     result->elapsed = clock_now() - started;
+    return true;
 }
 
 static void print_comparison(const struct scenario *scenario, const struct options *options,
@@ -305,32 +377,23 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &on_interrupt, NULL);
     sigaction(SIGTERM, &on_interrupt, NULL);
 
-    struct server server = { 0, -1 };
-    char url[CLI_URL_MAX];
-    snprintf(url, sizeof url, "%s", options.url);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    bool already_running = http_server_probe(url);
-    curl_global_cleanup();
-    if (already_running) {
-        printf("Using the server already running at %s\n", url);
-    } else if (options.url_given) {
-        fprintf(stderr, "%s: nothing answers at %s; start it with: make run-server\n", PROGRAM, url);
-        return EXIT_SETUP;
-    } else if (!start_server(&server, url, sizeof url)) {
-        stop_server(&server);
-        return EXIT_SETUP;
-    } else {
-        printf("Started slowserver at %s (stopped again at the end)\n", url);
-    }
-
+    curl_global_init(CURL_GLOBAL_DEFAULT);  /* for the /health probe */
     struct variant_result results[SCENARIO_MAX_VARIANTS];
     size_t count = 0;
-    for (; count < SCENARIO_MAX_VARIANTS && scenario->variants[count] && !interrupted; count++)
-        run_variant(scenario, scenario->variants[count], &options, url, &results[count]);
+    bool started_all = true;
+    for (; count < SCENARIO_MAX_VARIANTS && scenario->variants[count] && !interrupted; count++) {
+        if (!run_variant(scenario, scenario->variants[count], &options, &results[count])) {
+            started_all = false;
+            break;
+        }
+    }
+    curl_global_cleanup();
 
-    stop_server(&server);
+    stop_servers();
+    if (!started_all)
+        return EXIT_SETUP;
     if (interrupted) {
-        fprintf(stderr, "%s: interrupted; the server it started is stopped\n", PROGRAM);
+        fprintf(stderr, "%s: interrupted; the servers it started are stopped\n", PROGRAM);
         return 130;
     }
     print_comparison(scenario, &options, results, count);

@@ -1,0 +1,305 @@
+/*
+ * Integration tests: the slow-API pair against a real slowserver.
+ *
+ * Concurrency is proven by the server's own counters (/stats max_in_flight)
+ * and by the programs' traces (do the request intervals overlap?), never by
+ * how long anything took: these machines are too noisy for that.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "process.h"
+#include "server.h"
+
+/* The lesson's 10, 2 and 5 s shrunk 20 times: 0.5, 0.1 and 0.25 s. */
+#define SCALE "0.05"
+#define RUN_TIMEOUT_S 60.0
+
+static struct test_server server;
+static char trace_path[64];
+
+static int start(void **state)
+{
+    (void)state;
+    snprintf(trace_path, sizeof trace_path, "/tmp/asynclab-slow-api-%d.json", (int)getpid());
+    return test_server_start(&server, "async", NULL);
+}
+
+static int stop(void **state)
+{
+    (void)state;
+    unlink(trace_path);
+    return test_server_stop(&server) == 0 ? 0 : -1;
+}
+
+static int reset_stats(void **state)
+{
+    (void)state;
+    return test_server_reset_stats(&server);
+}
+
+/* Runs build/bin/<program> with the given extra arguments against the
+ * test server and returns its result. */
+static struct test_process_result run_client(const char *program, const char *const *extra)
+{
+    const char *argv[24] = { test_bin(program), "--url", server.url };
+    int argc = 3;
+    for (; extra != NULL && *extra != NULL && argc < 23; extra++)
+        argv[argc++] = *extra;
+    argv[argc] = NULL;
+    struct test_process_result result;
+    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+    return result;
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+    if (strstr(haystack, needle) == NULL)
+        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack);
+}
+
+/* Loads the trace and returns its complete events' [start, end] in us. */
+static size_t load_intervals(long long (*intervals)[2], size_t capacity)
+{
+    json_error_t error;
+    json_t *document = json_load_file(trace_path, 0, &error);
+    assert_non_null(document);
+    size_t count = 0, i;
+    json_t *event;
+    json_array_foreach(json_object_get(document, "traceEvents"), i, event) {
+        if (strcmp(json_string_value(json_object_get(event, "ph")), "X") != 0)
+            continue;
+        assert_true(count < capacity);
+        long long ts = json_integer_value(json_object_get(event, "ts"));
+        intervals[count][0] = ts;
+        intervals[count][1] = ts + json_integer_value(json_object_get(event, "dur"));
+        count++;
+    }
+    json_decref(document);
+    return count;
+}
+
+/* True if some point in time lies inside every interval. */
+static bool all_overlap(long long (*intervals)[2], size_t count)
+{
+    long long latest_start = intervals[0][0], earliest_end = intervals[0][1];
+    for (size_t i = 1; i < count; i++) {
+        if (intervals[i][0] > latest_start)
+            latest_start = intervals[i][0];
+        if (intervals[i][1] < earliest_end)
+            earliest_end = intervals[i][1];
+    }
+    return latest_start < earliest_end;
+}
+
+/* True if no two intervals share any time. */
+static bool none_overlap(long long (*intervals)[2], size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        for (size_t j = i + 1; j < count; j++)
+            if (intervals[i][0] < intervals[j][1] && intervals[j][0] < intervals[i][1])
+                return false;
+    return true;
+}
+
+static void assert_lesson_replies(const char *out)
+{
+    assert_contains(out, "R1: Requesting '");
+    assert_contains(out, "/delay-me?seconds=0.5'");
+    assert_contains(out, "R1: Request finally done! Server replied 'Done, I waited for 0.5 secs'");
+    assert_contains(out, "R2: Request finally done! Server replied 'Done, I waited for 0.1 secs'");
+    assert_contains(out, "R3: Request finally done! Server replied 'Done, I waited for 0.25 secs'");
+    assert_contains(out, "Time elapsed: ");
+}
+
+static void sync_sends_one_request_at_a_time(void **state)
+{
+    (void)state;
+    const char *args[] = { "--scale", SCALE, "--trace", trace_path, NULL };
+    struct test_process_result result = run_client("slow_api_sync", args);
+    assert_int_equal(result.exit_status, 0);
+    assert_lesson_replies(result.out);
+    assert_int_equal(test_server_stat(&server, "/delay-me", "requests"), 3);
+    assert_int_equal(test_server_stat(&server, NULL, "max_in_flight"), 1);
+
+    long long intervals[3][2];
+    assert_int_equal(load_intervals(intervals, 3), 3);
+    assert_true(none_overlap(intervals, 3));
+    test_process_result_free(&result);
+}
+
+static void async_has_all_three_in_flight(void **state)
+{
+    (void)state;
+    const char *args[] = { "--scale", SCALE, "--trace", trace_path, NULL };
+    struct test_process_result result = run_client("slow_api_async", args);
+    assert_int_equal(result.exit_status, 0);
+    assert_lesson_replies(result.out);
+    /* The shortest request finishes first: completion order, not send order. */
+    const char *r2 = strstr(result.out, "R2: Request finally done");
+    const char *r1 = strstr(result.out, "R1: Request finally done");
+    assert_true(r2 != NULL && r1 != NULL && r2 < r1);
+    assert_int_equal(test_server_stat(&server, "/delay-me", "requests"), 3);
+    assert_int_equal(test_server_stat(&server, NULL, "max_in_flight"), 3);
+
+    long long intervals[3][2];
+    assert_int_equal(load_intervals(intervals, 3), 3);
+    assert_true(all_overlap(intervals, 3));
+    test_process_result_free(&result);
+}
+
+static void async_respects_its_concurrency_limit(void **state)
+{
+    (void)state;
+    const char *args[] = { "--delays", "0.1", "--requests", "8", "--concurrency", "2",
+                           "--quiet", NULL };
+    struct test_process_result result = run_client("slow_api_async", args);
+    assert_int_equal(result.exit_status, 0);
+    assert_int_equal(test_server_stat(&server, "/delay-me", "requests"), 8);
+    assert_int_equal(test_server_stat(&server, NULL, "max_in_flight"), 2);
+    test_process_result_free(&result);
+}
+
+static void quiet_prints_only_the_summary(void **state)
+{
+    (void)state;
+    const char *args[] = { "--delays", "0", "--quiet", NULL };
+    struct test_process_result result = run_client("slow_api_sync", args);
+    assert_int_equal(result.exit_status, 0);
+    /* Exactly one line, and it is the summary. */
+    assert_true(strncmp(result.out, "Time elapsed: ", 14) == 0);
+    assert_ptr_equal(strchr(result.out, '\n'), result.out + strlen(result.out) - 1);
+    test_process_result_free(&result);
+}
+
+static void predict_prints_the_lesson_model_without_a_server(void **state)
+{
+    (void)state;
+    const char *sync_argv[] = { test_bin("slow_api_sync"), "--url", "http://127.0.0.1:1",
+                                "--predict", NULL };
+    struct test_process_result result;
+    assert_int_equal(test_run(sync_argv, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(result.exit_status, 0);
+    assert_contains(result.out, "Predicted time: 17.000 s");
+    test_process_result_free(&result);
+
+    const char *async_argv[] = { test_bin("slow_api_async"), "--url", "http://127.0.0.1:1",
+                                 "--predict", NULL };
+    assert_int_equal(test_run(async_argv, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(result.exit_status, 0);
+    assert_contains(result.out, "Predicted time: 10.000 s");
+    test_process_result_free(&result);
+}
+
+/* A port on which nothing listens: bind one, note it, close it. */
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = 0 };
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &length), 0);
+    close(fd);
+    return ntohs(address.sin_port);
+}
+
+static void an_unreachable_server_is_exit_2_with_a_hint(void **state)
+{
+    (void)state;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", closed_port());
+    const char *programs[] = { "slow_api_sync", "slow_api_async" };
+    for (size_t i = 0; i < 2; i++) {
+        const char *argv[] = { test_bin(programs[i]), "--url", url, NULL };
+        struct test_process_result result;
+        assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+        assert_int_equal(result.exit_status, 2);
+        assert_contains(result.err, "start it with: make run-server");
+        /* One line, not a stack of them. */
+        assert_true(strchr(result.err, '\n') == result.err + strlen(result.err) - 1);
+        test_process_result_free(&result);
+    }
+}
+
+static void bad_flags_are_exit_1_with_one_line(void **state)
+{
+    (void)state;
+    const char *cases[][3] = {
+        { "--delays", "abc", NULL }, { "--requests", "-2", NULL },
+        { "--scale", "0", NULL },    { "--concurrency", "2", NULL },  /* sync has none */
+        { "--bogus", NULL, NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[] = { test_bin("slow_api_sync"), cases[i][0], cases[i][1], NULL };
+        struct test_process_result result;
+        assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+        assert_int_equal(result.exit_status, 1);
+        assert_true(strchr(result.err, '\n') == result.err + strlen(result.err) - 1);
+        test_process_result_free(&result);
+    }
+}
+
+static void a_failed_request_is_exit_3(void **state)
+{
+    (void)state;
+    /* The server refuses a delay above its --max-delay (60 s) with 400. */
+    const char *args[] = { "--delays", "0.1,61", NULL };
+    struct test_process_result result = run_client("slow_api_async", args);
+    assert_int_equal(result.exit_status, 3);
+    assert_contains(result.out, "R2: Request failed: HTTP 400");
+    assert_contains(result.out, "R1: Request finally done!");
+    assert_contains(result.out, "Failed: 1 of 2 requests");
+    test_process_result_free(&result);
+}
+
+static void run_scenario_compares_both_programs(void **state)
+{
+    (void)state;
+    const char *argv[] = { test_bin("run_scenario"), "--scenario", "slow_api",
+                           "--scale", "0.02", NULL };
+    struct test_process_result result;
+    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(result.exit_status, 0);
+    assert_contains(result.out, "Started slowserver at http://127.0.0.1:");
+    assert_contains(result.out, "side by side");
+    /* Each program's own --predict at scale 0.02: 17 * 0.02 and 10 * 0.02. */
+    assert_contains(result.out, "0.340 s");
+    assert_contains(result.out, "0.200 s");
+    assert_contains(result.out, "\nsync ");
+    assert_contains(result.out, "\nasync ");
+    test_process_result_free(&result);
+
+    const char *unknown[] = { test_bin("run_scenario"), "--scenario", "nope", NULL };
+    assert_int_equal(test_run(unknown, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(result.exit_status, 1);
+    test_process_result_free(&result);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(sync_sends_one_request_at_a_time, reset_stats),
+        cmocka_unit_test_setup(async_has_all_three_in_flight, reset_stats),
+        cmocka_unit_test_setup(async_respects_its_concurrency_limit, reset_stats),
+        cmocka_unit_test_setup(quiet_prints_only_the_summary, reset_stats),
+        cmocka_unit_test(predict_prints_the_lesson_model_without_a_server),
+        cmocka_unit_test(an_unreachable_server_is_exit_2_with_a_hint),
+        cmocka_unit_test(bad_flags_are_exit_1_with_one_line),
+        cmocka_unit_test_setup(a_failed_request_is_exit_3, reset_stats),
+        cmocka_unit_test(run_scenario_compares_both_programs),
+    };
+    return cmocka_run_group_tests_name("slow_api", tests, start, stop);
+}
