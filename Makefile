@@ -39,6 +39,10 @@ LIBS       = $(PKG_LIBS) -lpthread -lm
 SCALE    ?= 1
 SCENARIO ?= slow_api
 PORT     ?= 8000
+RUNS     ?=
+# `make bench` defaults to the quick scale, not run-scenario's 1, unless
+# SCALE was given (on the command line or in the environment).
+BENCH_SCALE = $(if $(filter file,$(origin SCALE)),quick,$(SCALE))
 
 # ---------------------------------------------------------------- sources
 COMMON_SRC := $(wildcard scenarios/common/*.c)
@@ -71,6 +75,9 @@ $(foreach s,$(SCENARIO_NAMES),$(eval $(call scenario_rules,$(s))))
 HARNESS_SRC := $(wildcard harness/*.c)
 HARNESS_BINS := $(patsubst harness/%.c,$(BIN)/%,$(HARNESS_SRC))
 ALL_BINS += $(HARNESS_BINS)
+# harness/lib/*.c: code the harness programs share (servers, hyperfine's
+# JSON, charts), linked into each of them.
+HARNESS_LIB_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard harness/lib/*.c))
 
 # Tests: every tests/unit/test_*.c and tests/integration/test_*.c is one
 # cmocka program; tests/support/*.c is linked into all of them.
@@ -83,6 +90,10 @@ INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(INTEGRATI
 # ---------------------------------------------------------------- targets
 .PHONY: all help deps build test test-build test-run test-sanitize \
         run-server run-scenario clean
+.PHONY: bench report
+# The per-scenario rules above come first in this file; without this, a
+# bare `make` would build only the first scenario's first program.
+.DEFAULT_GOAL := all
 
 all: $(ALL_BINS)
 build: all
@@ -94,6 +105,8 @@ help:
 	@echo "make test-sanitize   the tests again under ASan + UBSan"
 	@echo "make run-server      slowserver in the foreground on PORT=$(PORT)"
 	@echo "make run-scenario SCENARIO=slow_api [SCALE=0.1]   sync then async, compared"
+	@echo "make bench [SCALE=quick|F] [RUNS=N]   every scenario through hyperfine, rewrites results/"
+	@echo "make report          re-render results/REPORT.md and charts from results/*.json"
 	@echo "make clean           remove build/"
 
 deps:
@@ -109,7 +122,9 @@ $(SERVER_BIN): $(OBJ)/server/main.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(HARNESS_BINS): $(BIN)/%: $(OBJ)/harness/%.o $(COMMON_OBJ)
+$(OBJ)/harness/%.o: ALL_CFLAGS += -Iharness/lib
+
+$(HARNESS_BINS): $(BIN)/%: $(OBJ)/harness/%.o $(HARNESS_LIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -141,6 +156,17 @@ run-server: deps
 run-scenario: deps
 	@$(MAKE) --no-print-directory all
 	$(BIN)/run_scenario --scenario $(SCENARIO) --scale $(SCALE)
+
+# The database scenario's programs need their database built first; the
+# Makefile defines `db` once that scenario exists.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@if grep -q '^db:' $(firstword $(MAKEFILE_LIST)); then $(MAKE) --no-print-directory db; fi
+	$(BIN)/bench --scale $(BENCH_SCALE) $(if $(RUNS),--runs $(RUNS)) --out results
+
+report: deps
+	@$(MAKE) --no-print-directory $(BIN)/report
+	$(BIN)/report results
 
 clean:
 	rm -rf build

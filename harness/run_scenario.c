@@ -10,26 +10,21 @@
  * terminal) it is used; otherwise one is started on a free port and stopped
  * at the end, also when the student presses Ctrl+C.
  */
-#include <errno.h>
-#include <limits.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "clock.h"
 #include "http.h"
 #include "parse.h"
 #include "scenarios.h"
+#include "servers.h"
+#include "launch.h"
 
 static const char PROGRAM[] = "run_scenario";
-extern char **environ;
 
 /* Set by SIGINT/SIGTERM: stop after the program that is running. */
 static volatile sig_atomic_t interrupted;
@@ -54,34 +49,8 @@ struct variant_result {
     int exit_status;
 };
 
-struct server {
-    const char *mode;    /* slowserver --mode */
-    pid_t pid;           /* 0: we did not start one */
-    int stdout_fd;
-    char url[CLI_URL_MAX];
-};
-
-/* One server per --mode a scenario needs; the first is the usual async one. */
-static struct server servers[] = {
-    { "async", 0, -1, "" }, { "threads", 0, -1, "" }, { "blocking", 0, -1, "" },
-};
-#define SERVER_COUNT (sizeof servers / sizeof servers[0])
-
-static char bin_dir[PATH_MAX];
-
-/* The programs live beside this one in build/bin. */
-static bool find_bin_dir(void)
-{
-    ssize_t length = readlink("/proc/self/exe", bin_dir, sizeof bin_dir - 1);
-    if (length <= 0)
-        return false;
-    bin_dir[length] = '\0';
-    char *slash = strrchr(bin_dir, '/');
-    if (slash == NULL)
-        return false;
-    *slash = '\0';
-    return true;
-}
+static char bin_dir[4096];
+static struct server_pool servers;
 
 static void usage(FILE *stream)
 {
@@ -142,98 +111,11 @@ static const struct scenario *find_scenario(const char *name)
     return NULL;
 }
 
-/* Reads the server's first line, "listening on http://ADDR:PORT", waiting
- * at most a few seconds for it. */
-static bool read_listening_line(int fd, char *url, size_t size)
-{
-    char line[256];
-    size_t length = 0;
-    double deadline = clock_now() + 10.0;
-    while (length < sizeof line - 1) {
-        struct pollfd ready = { fd, POLLIN, 0 };
-        int left_ms = (int)((deadline - clock_now()) * 1000);
-        if (left_ms <= 0 || poll(&ready, 1, left_ms) <= 0)
-            return false;
-        ssize_t got = read(fd, &line[length], 1);
-        if (got <= 0)
-            return false;
-        if (line[length] == '\n')
-            break;
-        length++;
-    }
-    line[length] = '\0';
-    const char *prefix = "listening on ";
-    if (strncmp(line, prefix, strlen(prefix)) != 0)
-        return false;
-    snprintf(url, size, "%s", line + strlen(prefix));
-    return true;
-}
-
-static bool start_server(struct server *server, const char *mode, char *url, size_t size)
-{
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/slowserver", bin_dir);
-    int out[2];
-    if (pipe(out) != 0)
-        return false;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    char *const argv[] = { path, "--port", "0", "--quiet", "--mode", (char *)mode, NULL };
-    int spawned = posix_spawn(&server->pid, path, &actions, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(out[1]);
-    server->stdout_fd = out[0];
-    if (spawned != 0) {
-        fprintf(stderr, "%s: cannot start %s: %s (run make first)\n", PROGRAM, path,
-                strerror(spawned));
-        server->pid = 0;
-        return false;
-    }
-    if (!read_listening_line(out[0], url, size)) {
-        fprintf(stderr, "%s: slowserver did not say where it listens\n", PROGRAM);
-        return false;
-    }
-    return true;
-}
-
-static void stop_servers(void)
-{
-    for (size_t i = 0; i < SERVER_COUNT; i++) {
-        struct server *server = &servers[i];
-        if (server->pid > 0) {
-            kill(server->pid, SIGTERM);
-            while (waitpid(server->pid, NULL, 0) < 0 && errno == EINTR)
-                ;
-            server->pid = 0;
-        }
-        if (server->stdout_fd >= 0)
-            close(server->stdout_fd);
-        server->stdout_fd = -1;
-    }
-}
-
 /* Runs a program and waits for it; its output goes straight to ours. */
-static int run_program(char *const argv[], int stdout_fd)
+static int run_program(char *const argv[])
 {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    if (stdout_fd >= 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
-    pid_t pid;
-    int spawned = posix_spawn(&pid, argv[0], &actions, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) {
-        fprintf(stderr, "%s: cannot start %s: %s (run make first)\n", PROGRAM, argv[0],
-                strerror(spawned));
-        return -1;
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    pid_t pid = launch_start(PROGRAM, argv, -1);
+    return pid < 0 ? -1 : launch_wait(pid);
 }
 
 /* Asks a program what the lesson's model predicts ("Predicted time: X s"):
@@ -247,16 +129,12 @@ static double ask_prediction(char *const *argv)
     with_predict[argc++] = "--predict";
     with_predict[argc] = NULL;
 
-    FILE *capture = tmpfile();
-    if (capture == NULL)
-        return -1;
+    char *out = NULL;
     double predicted = -1;
-    if (run_program(with_predict, fileno(capture)) == 0) {
-        rewind(capture);
-        if (fscanf(capture, "Predicted time: %lf s", &predicted) != 1)
-            predicted = -1;
-    }
-    fclose(capture);
+    if (launch_capture(PROGRAM, with_predict, &out, NULL) == 0
+        && sscanf(out, "Predicted time: %lf s", &predicted) != 1)
+        predicted = -1;
+    free(out);
     return predicted;
 }
 
@@ -264,40 +142,19 @@ static double ask_prediction(char *const *argv)
  * server that already answers at the user's URL is used as it is. */
 static const char *server_url(const struct options *options, const char *mode)
 {
-    for (size_t i = 0; i < SERVER_COUNT; i++) {
-        struct server *server = &servers[i];
-        if (strcmp(server->mode, mode) != 0)
-            continue;
-        if (server->url[0] != '\0')
-            return server->url;
-        if (i == 0 && http_server_probe(options->url)) {
-            snprintf(server->url, sizeof server->url, "%s", options->url);
-            printf("Using the server already running at %s\n", server->url);
-            return server->url;
-        }
-        if (i == 0 && options->url_given) {
+    static bool checked_for_running_server;
+    if (strcmp(mode, "async") == 0 && !checked_for_running_server) {
+        checked_for_running_server = true;
+        if (http_server_probe(options->url)) {
+            server_pool_adopt(&servers, "async", options->url);
+            printf("Using the server already running at %s\n", options->url);
+        } else if (options->url_given) {
             fprintf(stderr, "%s: nothing answers at %s; start it with: make run-server\n",
                     PROGRAM, options->url);
             return NULL;
         }
-        if (!start_server(server, mode, server->url, sizeof server->url)) {
-            server->url[0] = '\0';
-            return NULL;
-        }
-        printf("Started slowserver --mode %s at %s (stopped again at the end)\n", mode, server->url);
-        return server->url;
     }
-    fprintf(stderr, "%s: no slowserver mode '%s'\n", PROGRAM, mode);
-    return NULL;
-}
-
-/* "async@blocking": program "async", server mode "blocking". */
-static void split_variant(const char *variant, char *program, size_t size, const char **mode)
-{
-    const char *at = strchr(variant, '@');
-    size_t length = at ? (size_t)(at - variant) : strlen(variant);
-    snprintf(program, size, "%.*s", (int)length, variant);
-    *mode = at ? at + 1 : "async";
+    return server_pool_url(&servers, mode, false);
 }
 
 static bool run_variant(const struct scenario *scenario, const char *variant,
@@ -305,12 +162,12 @@ static bool run_variant(const struct scenario *scenario, const char *variant,
 {
     char program[64];
     const char *mode;
-    split_variant(variant, program, sizeof program, &mode);
+    variant_split(variant, program, sizeof program, &mode);
     const char *url = NULL;
     if (scenario->uses_server && (url = server_url(options, mode)) == NULL)
         return false;
 
-    char path[PATH_MAX + 128];
+    char path[sizeof bin_dir + 128];
     snprintf(path, sizeof path, "%s/%s_%s", bin_dir, scenario->name, program);
     char *argv[8] = { path, "--scale", (char *)options->scale };
     int argc = 3;
@@ -326,7 +183,7 @@ static bool run_variant(const struct scenario *scenario, const char *variant,
            url ? " against a slowserver in mode " : "", url ? mode : "");
     fflush(stdout);
     double started = clock_now();
-    result->exit_status = run_program(argv, -1);
+    result->exit_status = run_program(argv);
     result->elapsed = clock_now() - started;
     return true;
 }
@@ -366,7 +223,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (!find_bin_dir()) {
+    if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {
         fprintf(stderr, "%s: cannot tell where the programs are\n", PROGRAM);
         return EXIT_SETUP;
     }
@@ -377,6 +234,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &on_interrupt, NULL);
     sigaction(SIGTERM, &on_interrupt, NULL);
 
+    server_pool_init(&servers, PROGRAM, bin_dir);
     curl_global_init(CURL_GLOBAL_DEFAULT);  /* for the /health probe */
     struct variant_result results[SCENARIO_MAX_VARIANTS];
     size_t count = 0;
@@ -389,7 +247,7 @@ int main(int argc, char **argv)
     }
     curl_global_cleanup();
 
-    stop_servers();
+    server_pool_stop(&servers);
     if (!started_all)
         return EXIT_SETUP;
     if (interrupted) {

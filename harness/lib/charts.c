@@ -1,0 +1,278 @@
+/* charts.c - gnuplot scripts for the report's charts; see charts.h. */
+#include "charts.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "launch.h"
+
+/* Paul Tol's colour-blind safe palette: blue, green, yellow, cyan, purple. */
+static const char *const COLOURS[] = { "#4477aa", "#228833", "#ccbb44", "#66ccee", "#aa3377" };
+#define FAILED_COLOUR "#cc3311"
+#define MODEL_COLOUR "#555555"
+#define TASK_COLOUR "#77aadd"   /* light enough for black text across it */
+
+/* A colour as the number "lc rgb variable" reads from a data column. */
+static void put_colour(FILE *script, const char *hex)
+{
+    fprintf(script, " %ld", strtol(hex + 1, NULL, 16));
+}
+
+/* A number for a data block, or gnuplot's missing-value mark. */
+static void put_number(FILE *script, double value)
+{
+    if (isfinite(value))
+        fprintf(script, " %.6f", value);
+    else
+        fputs(" ?", script);
+}
+
+/* A string for a data block: double quotes, with any inside them softened. */
+static void put_text(FILE *script, const char *text)
+{
+    fputs(" \"", script);
+    for (const char *c = text ? text : ""; *c; c++)
+        fputc(*c == '"' ? '\'' : *c == '\n' ? ' ' : *c, script);
+    fputc('"', script);
+}
+
+/* A string inside a gnuplot command: single quotes, a quote doubled. */
+static void put_quoted(FILE *script, const char *text)
+{
+    fputc('\'', script);
+    for (const char *c = text; *c; c++) {
+        if (*c == '\'')
+            fputc('\'', script);
+        fputc(*c, script);
+    }
+    fputc('\'', script);
+}
+
+/* A script file to fill; its path goes in path[]. */
+static FILE *open_script(char *path, size_t size)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, size, "%s/asynclab-chart-XXXXXX", dir && dir[0] ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        fprintf(stderr, "report: cannot create a temporary file for gnuplot in %s\n",
+                dir && dir[0] ? dir : "/tmp");
+        return NULL;
+    }
+    return fdopen(fd, "w");
+}
+
+/* The lines every chart starts with: an SVG of this size, plain text
+ * (noenhanced: "slow_api" must not become "slow" with a subscript). */
+static void put_preamble(FILE *script, const char *svg_path, int width, int height,
+                         const char *title)
+{
+    fprintf(script, "set terminal svg size %d,%d noenhanced font 'Helvetica,13' "
+            "background rgb 'white'\n", width, height);
+    fputs("set output ", script);
+    put_quoted(script, svg_path);
+    fputs("\nset title ", script);
+    put_quoted(script, title);
+    fputs("\nset datafile missing '?'\nset border 3\nset tics nomirror\n", script);
+}
+
+/* Runs gnuplot on the finished script and removes it. */
+static int run_gnuplot(FILE *script, const char *script_path, const char *svg_path)
+{
+    bool written = fclose(script) == 0;
+    char *errors = NULL;
+    char *const argv[] = { "gnuplot", (char *)script_path, NULL };
+    int status = written ? launch_capture("report", argv, NULL, &errors) : -1;
+    unlink(script_path);
+    if (!written) {
+        fprintf(stderr, "report: cannot write the gnuplot script for %s\n", svg_path);
+    } else if (status > 0) {  /* -1: it did not start, and launch said why */
+        char line[256];
+        launch_last_line(errors, line, sizeof line);
+        fprintf(stderr, "report: gnuplot could not draw %s: %s\n", svg_path,
+                line[0] ? line : "no reason given");
+    }
+    free(errors);
+    return status == 0 ? 0 : -1;
+}
+
+int chart_bars(const char *svg_path, const char *title, const struct chart_bar *bars,
+               size_t count)
+{
+    char script_path[4096];
+    FILE *script = open_script(script_path, sizeof script_path);
+    if (script == NULL)
+        return -1;
+    put_preamble(script, svg_path, 720, 420, title);
+    fputs("set ylabel 'seconds'\nset yrange [0:*]\nset offsets 0,0,graph 0.12,0\n"
+          "set xtics scale 0\n"
+          "set grid ytics lc rgb '#dddddd'\n"
+          "set boxwidth 0.6\nset style fill solid 0.85 border rgb '#333333'\n"
+          "set key outside bottom center horizontal\n", script);
+    fprintf(script, "set xrange [-0.6:%f]\n", (double)count - 0.4);
+    /* x, label, median, stddev, colour, label height, text above the bar */
+    fputs("$bars << EOD\n", script);
+    for (size_t i = 0; i < count; i++) {
+        const struct chart_bar *bar = &bars[i];
+        double spread = isfinite(bar->stddev) ? bar->stddev : 0.0;
+        double top = bar->median + spread;
+        if (isfinite(bar->predicted) && !(bar->predicted <= top))
+            top = bar->predicted;
+        fprintf(script, "%zu", i);
+        put_text(script, bar->label);
+        put_number(script, bar->median);
+        put_number(script, spread);
+        put_colour(script, bar->failed ? FAILED_COLOUR
+                                        : COLOURS[i % (sizeof COLOURS / sizeof COLOURS[0])]);
+        put_number(script, top);
+        char text[64] = "";
+        if (isfinite(bar->median))
+            snprintf(text, sizeof text, "%.3f s%s", bar->median,
+                     bar->failed ? " (runs failed)" : "");
+        put_text(script, text);
+        fputc('\n', script);
+    }
+    /* The model's prediction: one short line across each bar.  A blank
+     * line between segments keeps gnuplot from joining them. */
+    fputs("EOD\n$model << EOD\n", script);
+    for (size_t i = 0; i < count; i++)
+        if (isfinite(bars[i].predicted))
+            fprintf(script, "%f %f\n%f %f\n\n", (double)i - 0.38, bars[i].predicted,
+                    (double)i + 0.38, bars[i].predicted);
+    fputs("? ?\nEOD\n"
+          "plot $bars using 1:3:5:xtic(2) with boxes lc rgb variable "
+          "title 'measured: median of the runs', \\\n"
+          "  '' using 1:($3-$4):(0):(2*$4) with vectors heads size 0.06,90 lc rgb '#222222' "
+          "title 'spread: one standard deviation', \\\n"
+          "  $model using 1:2 with lines lw 3 dt 2 lc rgb '" FAILED_COLOUR "' "
+          "title 'predicted by the model (--predict)', \\\n"
+          "  $bars using 1:6:7 with labels offset 0,0.9 font ',11' notitle\n", script);
+    return run_gnuplot(script, script_path, svg_path);
+}
+
+int chart_timeline(const char *svg_path, const char *title, const struct chart_span *spans,
+                   size_t span_count, const char *const *row_labels, size_t row_count,
+                   double x_max)
+{
+    char script_path[4096];
+    FILE *script = open_script(script_path, sizeof script_path);
+    if (script == NULL)
+        return -1;
+    /* Beyond a few dozen rows a label per row is noise: draw thin bars and
+     * let the shape (staircase or block) speak. */
+    bool label_rows = row_count <= 40;
+    int height = label_rows ? 140 + 26 * (int)row_count : 640;
+    put_preamble(script, svg_path, 800, height, title);
+    fputs("set xlabel 'seconds since the program started'\n"
+          "set grid xtics lc rgb '#dddddd'\nset style fill solid 0.85 border rgb '#333333'\n",
+          script);
+    fprintf(script, "set xrange [0:%f]\n", x_max > 0 ? x_max * 1.02 : 1.0);
+    fprintf(script, "set yrange [%f:-0.6]\n", (double)row_count - 0.4);
+    if (label_rows) {
+        fputs("set ytics (", script);
+        for (size_t row = 0; row < row_count; row++) {
+            put_quoted(script, row_labels[row] ? row_labels[row] : "?");
+            fprintf(script, " %zu%s", row, row + 1 < row_count ? ", " : "");
+        }
+        fputs(")\n", script);
+    } else {
+        fprintf(script, "set ylabel '%zu tasks, one per row'\nunset ytics\n", row_count);
+    }
+    double half_height = label_rows ? 0.32 : 0.45;
+    /* centre x, row, half width, half height, colour, text, start */
+    fputs("$spans << EOD\n", script);
+    for (size_t i = 0; i < span_count; i++) {
+        const struct chart_span *span = &spans[i];
+        fprintf(script, "%.6f %d %.6f %.3f", (span->start + span->end) / 2, span->row,
+                (span->end - span->start) / 2, half_height);
+        put_colour(script, span->failed ? FAILED_COLOUR : TASK_COLOUR);
+        put_text(script, span->text);
+        fprintf(script, " %.6f\n", span->start);
+    }
+    fputs("EOD\n"
+          "plot $spans using 1:2:3:4:5 with boxxyerror lc rgb variable notitle", script);
+    if (label_rows)
+        fputs(", \\\n  '' using 7:2:6 with labels left offset 0.4,0 font ',10' notitle", script);
+    fputc('\n', script);
+    return run_gnuplot(script, script_path, svg_path);
+}
+
+static void put_points(FILE *script, const char *name, const struct chart_point *points,
+                       size_t count)
+{
+    fprintf(script, "$%s << EOD\n", name);
+    for (size_t i = 0; i < count; i++) {
+        put_number(script, points[i].k);
+        put_number(script, points[i].median);
+        put_number(script, points[i].min);
+        put_number(script, points[i].max);
+        put_number(script, points[i].predicted);
+        fputc('\n', script);
+    }
+    /* gnuplot refuses to plot an empty block; one unplottable line is fine. */
+    if (count == 0)
+        fputs("? ? ? ? ?\n", script);
+    fputs("EOD\n", script);
+}
+
+int chart_sweep(const char *svg_path, const char *title, const char *x_label,
+                const struct chart_point *sync, size_t sync_count,
+                const struct chart_point *async, size_t async_count)
+{
+    char script_path[4096];
+    FILE *script = open_script(script_path, sizeof script_path);
+    if (script == NULL)
+        return -1;
+    put_preamble(script, svg_path, 760, 480, title);
+    fputs("set logscale xy\nset xlabel ", script);
+    put_quoted(script, x_label);
+    fputs("\nset ylabel 'elapsed seconds'\nset grid xtics ytics mxtics mytics "
+          "lc rgb '#e4e4e4'\nset key top left box opaque\n"
+          "set format x '%g'\nset format y '%g'\n", script);
+    /* Room around the points on both log axes, so no line lies on a border. */
+    double k_low = INFINITY, k_high = 0, y_low = INFINITY, y_high = 0;
+    const struct chart_point *sides[] = { sync, async };
+    size_t counts[] = { sync_count, async_count };
+    for (size_t side = 0; side < 2; side++) {
+        for (size_t i = 0; i < counts[side]; i++) {
+            const struct chart_point *p = &sides[side][i];
+            double values[] = { p->median, p->min, p->max, p->predicted };
+            k_low = fmin(k_low, p->k);
+            k_high = fmax(k_high, p->k);
+            for (size_t v = 0; v < 4; v++) {
+                if (isfinite(values[v]) && values[v] > 0) {
+                    y_low = fmin(y_low, values[v]);
+                    y_high = fmax(y_high, values[v]);
+                }
+            }
+        }
+    }
+    if (k_high > 0)
+        fprintf(script, "set xrange [%g:%g]\n", k_low / 1.6, k_high * 1.6);
+    if (y_high > 0)
+        fprintf(script, "set yrange [%g:%g]\n", y_low / 2, y_high * 3);
+    put_points(script, "sync", sync, sync_count);
+    put_points(script, "async", async, async_count);
+    fprintf(script,
+            "plot $sync using 1:5 with lines dt 2 lw 1.5 lc rgb '%s' title 'sync model: K x delay', \\\n"
+            "  $async using 1:5 with lines dt 3 lw 1.5 lc rgb '%s' title 'async model: one delay', \\\n"
+            "  $sync using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb '%s' "
+            "title 'sync measured (median, min-max)', \\\n"
+            "  $async using 1:2:3:4 with yerrorlines lw 2 pt 5 lc rgb '%s' "
+            "title 'async measured (median, min-max)'\n",
+            MODEL_COLOUR, MODEL_COLOUR, COLOURS[0], COLOURS[1]);
+    return run_gnuplot(script, script_path, svg_path);
+}
+
+void chart_gnuplot_version(char *text, size_t size)
+{
+    char *out = NULL;
+    char *const argv[] = { "gnuplot", "--version", NULL };
+    text[0] = '\0';
+    if (launch_capture("report", argv, &out, NULL) == 0)
+        launch_last_line(out, text, size);
+    free(out);
+}

@@ -1,0 +1,167 @@
+/* launch.c - start programs without a shell and collect their output; see launch.h. */
+#include "launch.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+bool launch_find_bin_dir(char *dir, size_t size)
+{
+    ssize_t length = readlink("/proc/self/exe", dir, size - 1);
+    if (length <= 0)
+        return false;
+    dir[length] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        return false;
+    *slash = '\0';
+    return true;
+}
+
+static pid_t start_with_actions(const char *program, char *const argv[],
+                                posix_spawn_file_actions_t *actions)
+{
+    pid_t pid;
+    /* posix_spawnp looks a bare name ("hyperfine") up in PATH and runs a
+     * path as it is. */
+    int spawned = posix_spawnp(&pid, argv[0], actions, NULL, argv, environ);
+    if (spawned != 0) {
+        fprintf(stderr, "%s: cannot start %s: %s%s\n", program, argv[0], strerror(spawned),
+                strchr(argv[0], '/') ? " (run make first)" : " (run make deps first)");
+        return -1;
+    }
+    return pid;
+}
+
+pid_t launch_start(const char *program, char *const argv[], int stdout_fd)
+{
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    if (stdout_fd >= 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
+    pid_t pid = start_with_actions(program, argv, &actions);
+    posix_spawn_file_actions_destroy(&actions);
+    return pid;
+}
+
+int launch_wait(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+}
+
+struct collected {
+    int fd;
+    char *text;
+    size_t length;
+};
+
+/* Appends what can be read now; false at end of file (or out of memory). */
+static bool collect_some(struct collected *collected)
+{
+    char chunk[4096];
+    ssize_t got = read(collected->fd, chunk, sizeof chunk);
+    if (got < 0 && errno == EINTR)
+        return true;
+    if (got <= 0)
+        return false;
+    char *grown = realloc(collected->text, collected->length + (size_t)got + 1);
+    if (grown == NULL)
+        return false;
+    memcpy(grown + collected->length, chunk, (size_t)got);
+    collected->text = grown;
+    collected->length += (size_t)got;
+    grown[collected->length] = '\0';
+    return true;
+}
+
+/* Reads both pipes until the program closes them (it exits). */
+static void collect_until_closed(struct collected *out, struct collected *err)
+{
+    bool out_open = true, err_open = true;
+    while (out_open || err_open) {
+        struct pollfd fds[2] = { { out_open ? out->fd : -1, POLLIN, 0 },
+                                 { err_open ? err->fd : -1, POLLIN, 0 } };
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        if (out_open && fds[0].revents)
+            out_open = collect_some(out);
+        if (err_open && fds[1].revents)
+            err_open = collect_some(err);
+    }
+}
+
+static char *text_or_empty(struct collected *collected)
+{
+    return collected->text ? collected->text : strdup("");
+}
+
+int launch_capture(const char *program, char *const argv[], char **out, char **err)
+{
+    int out_pipe[2], err_pipe[2];
+    if (pipe(out_pipe) != 0)
+        return -1;
+    if (pipe(err_pipe) != 0) {
+        close(out_pipe[0]);
+        close(out_pipe[1]);
+        return -1;
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
+    posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
+    pid_t pid = start_with_actions(program, argv, &actions);
+    posix_spawn_file_actions_destroy(&actions);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+
+    struct collected collected_out = { out_pipe[0], NULL, 0 };
+    struct collected collected_err = { err_pipe[0], NULL, 0 };
+    if (pid > 0)
+        collect_until_closed(&collected_out, &collected_err);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    int status = pid > 0 ? launch_wait(pid) : -1;
+
+    if (out != NULL)
+        *out = text_or_empty(&collected_out);
+    else
+        free(collected_out.text);
+    if (err != NULL)
+        *err = text_or_empty(&collected_err);
+    else
+        free(collected_err.text);
+    return status;
+}
+
+void launch_last_line(const char *text, char *line, size_t size)
+{
+    line[0] = '\0';
+    if (text == NULL)
+        return;
+    const char *end = text + strlen(text);
+    while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+        end--;
+    const char *start = end;
+    while (start > text && start[-1] != '\n')
+        start--;
+    snprintf(line, size, "%.*s", (int)(end - start), start);
+}

@@ -1,0 +1,677 @@
+/*
+ * report.c - `make report`: REPORT.md and the SVG charts from a results
+ * directory's JSON alone.
+ *
+ * It reads DIR/summary.json (written by bench: machine, versions, scale,
+ * and for each scenario which hyperfine JSON and which traces belong to it),
+ * each scenario's hyperfine JSON, the traces and the sweep, and writes
+ * DIR/REPORT.md with one table per scenario and DIR/charts/ (SVG) drawn by
+ * gnuplot.  Nothing is measured here, so a results directory copied from
+ * another machine renders the same.  docs/harness.md explains every column.
+ *
+ *     build/bin/report [DIR] [--out DIR2]     (default DIR: results)
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "charts.h"
+#include "cli.h"
+#include "hyperfine.h"
+
+static const char PROGRAM[] = "report";
+
+struct paths {
+    const char *in;   /* where summary.json and its files are */
+    const char *out;  /* where REPORT.md and charts/ go (default: in) */
+};
+
+/* Everything about one variant that the table, the bar chart and the
+ * timeline need. */
+struct variant_row {
+    const char *name;
+    const struct hyperfine_result *measured;  /* NULL: not in hyperfine's JSON */
+    double predicted;                         /* NAN if unknown */
+    const char *prediction;                   /* the model's one-line explanation */
+    double lesson;                            /* the Python lesson's seconds, NAN if none */
+    const char *trace;                        /* relative to the results directory */
+    const char *server_mode;                  /* NULL: no server */
+    const char *command;
+};
+
+#define MAX_VARIANTS 16
+#define MAX_TIMELINE_ROWS 20000
+
+static bool failures;  /* a chart or a file could not be made */
+
+/* ------------------------------------------------------------ helpers */
+
+static void path_in(char *path, size_t size, const char *dir, const char *file)
+{
+    snprintf(path, size, "%s/%s", dir, file);
+}
+
+static double number_or_nan(const json_t *object, const char *key)
+{
+    const json_t *value = json_object_get(object, key);
+    return json_is_number(value) ? json_number_value(value) : NAN;
+}
+
+static const char *text_or(const json_t *object, const char *key, const char *fallback)
+{
+    const char *text = json_string_value(json_object_get(object, key));
+    return text ? text : fallback;
+}
+
+/* A time for a table: "1.702 s", "4.9 ms" below 10 ms, a dash when unknown. */
+static const char *seconds(double value, char *text, size_t size)
+{
+    if (!isfinite(value))
+        return "–";
+    if (value < 0.00995)
+        snprintf(text, size, "%.1f ms", value * 1000);
+    else
+        snprintf(text, size, "%.3f s", value);
+    return text;
+}
+
+/* "async@blocking" -> "async-on-blocking", as bench names the trace files. */
+static void file_safe(const char *name, char *safe, size_t size)
+{
+    const char *at = strchr(name, '@');
+    if (at == NULL)
+        snprintf(safe, size, "%s", name);
+    else
+        snprintf(safe, size, "%.*s-on-%s", (int)(at - name), name, at + 1);
+}
+
+/* A Markdown table cell must not contain '|' or a newline. */
+static void put_cell_text(FILE *md, const char *text)
+{
+    for (const char *c = text; *c; c++) {
+        if (*c == '|')
+            fputc('\\', md);
+        fputc(*c == '\n' ? ' ' : *c, md);
+    }
+}
+
+/* ------------------------------------------------------------ timelines */
+
+struct trace_rows {
+    int tids[MAX_TIMELINE_ROWS];
+    char *labels[MAX_TIMELINE_ROWS];
+    size_t count;
+};
+
+static int row_of(struct trace_rows *rows, int tid)
+{
+    for (size_t i = 0; i < rows->count; i++)
+        if (rows->tids[i] == tid)
+            return (int)i;
+    if (rows->count == MAX_TIMELINE_ROWS)
+        return -1;
+    rows->tids[rows->count] = tid;
+    rows->labels[rows->count] = NULL;
+    return (int)rows->count++;
+}
+
+static int compare_ints(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Rows in task order (tid), each named by its "thread_name" metadata event
+ * when the trace has one ("R1"), else "task N". */
+static void collect_rows(const json_t *events, struct trace_rows *rows)
+{
+    size_t index;
+    const json_t *event;
+    json_array_foreach(events, index, event)
+        if (strcmp(text_or(event, "ph", ""), "X") == 0)
+            row_of(rows, (int)number_or_nan(event, "tid"));
+    qsort(rows->tids, rows->count, sizeof rows->tids[0], compare_ints);
+    json_array_foreach(events, index, event) {
+        if (strcmp(text_or(event, "ph", ""), "M") != 0
+            || strcmp(text_or(event, "name", ""), "thread_name") != 0)
+            continue;
+        int tid = (int)number_or_nan(event, "tid");
+        const char *label = text_or(json_object_get(event, "args"), "name", NULL);
+        for (size_t i = 0; i < rows->count && label; i++)
+            if (rows->tids[i] == tid && rows->labels[i] == NULL)
+                rows->labels[i] = strdup(label);
+    }
+    for (size_t i = 0; i < rows->count; i++) {
+        if (rows->labels[i] == NULL) {
+            char label[32];
+            snprintf(label, sizeof label, "task %d", rows->tids[i]);
+            rows->labels[i] = strdup(label);
+        }
+    }
+}
+
+/* A task failed if the scenario said so in its args ("outcome" other
+ * than "ok"); traces without an outcome count as fine. */
+static bool event_failed(const json_t *event)
+{
+    const char *outcome = text_or(json_object_get(event, "args"), "outcome", NULL);
+    return outcome != NULL && strcmp(outcome, "ok") != 0;
+}
+
+/* The latest end of any task in a trace file, in seconds (0 if none). */
+static double trace_end(const char *path)
+{
+    json_t *root = json_load_file(path, 0, NULL);
+    double end = 0;
+    size_t index;
+    const json_t *event;
+    json_array_foreach(json_object_get(root, "traceEvents"), index, event) {
+        double stop = (number_or_nan(event, "ts") + number_or_nan(event, "dur")) / 1e6;
+        if (strcmp(text_or(event, "ph", ""), "X") == 0 && isfinite(stop) && stop > end)
+            end = stop;
+    }
+    json_decref(root);
+    return end;
+}
+
+/* Draws one variant's trace as a Gantt chart.  Returns false if there was
+ * no usable trace (the report then says so instead of embedding a chart). */
+static bool draw_timeline(const char *trace_path, const char *svg_path, const char *title,
+                          double x_max)
+{
+    json_t *root = json_load_file(trace_path, 0, NULL);
+    const json_t *events = json_object_get(root, "traceEvents");
+    if (!json_is_array(events)) {
+        json_decref(root);
+        return false;
+    }
+    struct trace_rows *rows = calloc(1, sizeof *rows);
+    struct chart_span *spans = calloc(json_array_size(events) + 1, sizeof *spans);
+    size_t count = 0;
+    if (rows != NULL && spans != NULL) {
+        collect_rows(events, rows);
+        size_t index;
+        const json_t *event;
+        json_array_foreach(events, index, event) {
+            double ts = number_or_nan(event, "ts"), dur = number_or_nan(event, "dur");
+            if (strcmp(text_or(event, "ph", ""), "X") != 0 || !isfinite(ts) || !isfinite(dur))
+                continue;
+            int tid = (int)number_or_nan(event, "tid");
+            int *found = bsearch(&tid, rows->tids, rows->count, sizeof tid, compare_ints);
+            if (found == NULL)
+                continue;
+            spans[count++] = (struct chart_span){ (int)(found - rows->tids), ts / 1e6,
+                                                  (ts + dur) / 1e6, text_or(event, "name", ""),
+                                                  event_failed(event) };
+        }
+    }
+    bool drawn = count > 0
+                 && chart_timeline(svg_path, title, spans, count,
+                                   (const char *const *)rows->labels, rows->count, x_max) == 0;
+    if (count > 0 && !drawn)
+        failures = true;
+    for (size_t i = 0; rows != NULL && i < rows->count; i++)
+        free(rows->labels[i]);
+    free(rows);
+    free(spans);
+    json_decref(root);
+    return drawn;
+}
+
+/* ------------------------------------------------------------ scenarios */
+
+static void read_variant(const json_t *entry, const struct hyperfine_file *measured,
+                         struct variant_row *row)
+{
+    row->name = text_or(entry, "name", "?");
+    row->measured = measured ? hyperfine_find(measured, row->name) : NULL;
+    row->predicted = number_or_nan(entry, "predicted_s");
+    row->prediction = text_or(entry, "prediction", "");
+    row->lesson = number_or_nan(entry, "lesson_s");
+    row->trace = text_or(entry, "trace", NULL);
+    row->server_mode = text_or(entry, "server_mode", NULL);
+    row->command = text_or(entry, "command", "");
+}
+
+/* "build/bin/slow_api_sync --scale 0.1 ..." without the directory: the
+ * table shows which program and flags, not where this machine keeps them. */
+static const char *program_and_flags(const char *command)
+{
+    const char *space = strchr(command, ' ');
+    const char *slash = command;
+    for (const char *c = command; *c && (space == NULL || c < space); c++)
+        if (*c == '/')
+            slash = c + 1;
+    return slash;
+}
+
+/* The "runs" cell: how many, and how many failed (exit status) if any. */
+static void runs_cell(const struct hyperfine_result *measured, bool by_design, char *text,
+                      size_t size)
+{
+    if (measured->failed_runs == 0) {
+        snprintf(text, size, "%zu", measured->runs);
+    } else if (measured->first_failure < 0) {
+        snprintf(text, size, "%zu (%zu killed by a signal)", measured->runs,
+                 measured->failed_runs);
+    } else {
+        snprintf(text, size, "%zu (%zu exited %d%s)", measured->runs, measured->failed_runs,
+                 measured->first_failure,
+                 by_design && measured->first_failure == EXIT_TASKS_FAILED ? ", by design"
+                                                                            : ": FAILED");
+    }
+}
+
+static void write_table(FILE *md, const struct variant_row *rows, size_t count, double scale,
+                        bool by_design)
+{
+    const struct hyperfine_result *baseline = rows[0].measured;
+    char scaled_header[64] = "";
+    if (scale != 1.0 && isfinite(scale))
+        snprintf(scaled_header, sizeof scaled_header, " (× %g)", scale);
+    fprintf(md, "| variant | median | stddev | speedup over %s | predicted | efficiency | "
+            "runs | Python lesson%s |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+            rows[0].name, scaled_header);
+    for (size_t i = 0; i < count; i++) {
+        const struct variant_row *row = &rows[i];
+        const struct hyperfine_result *m = row->measured;
+        char median[32], stddev[32], predicted[32], speedup[32] = "–", efficiency[32] = "–";
+        char runs[96] = "–", lesson[64] = "none";
+        double median_s = m ? m->median : NAN;
+        if (m != NULL && baseline != NULL && isfinite(baseline->median) && median_s > 0)
+            snprintf(speedup, sizeof speedup, "%.2f×", baseline->median / median_s);
+        if (isfinite(row->predicted) && median_s > 0)
+            snprintf(efficiency, sizeof efficiency, "%.0f %%", 100 * row->predicted / median_s);
+        if (m != NULL)
+            runs_cell(m, by_design, runs, sizeof runs);
+        if (isfinite(row->lesson)) {
+            char scaled[32];
+            if (scale != 1.0 && isfinite(scale))
+                snprintf(lesson, sizeof lesson, "%g s → %s", row->lesson,
+                         seconds(row->lesson * scale, scaled, sizeof scaled));
+            else
+                snprintf(lesson, sizeof lesson, "%g s", row->lesson);
+        }
+        fputs("| ", md);
+        put_cell_text(md, row->name);
+        fprintf(md, " | %s | %s | %s | %s | %s | %s | %s |\n",
+                seconds(median_s, median, sizeof median),
+                m && isfinite(m->stddev) ? seconds(m->stddev, stddev, sizeof stddev)
+                : m && m->runs == 1 ? "– (1 run)" : "–",
+                speedup, seconds(row->predicted, predicted, sizeof predicted), efficiency, runs,
+                lesson);
+    }
+}
+
+static void write_commands(FILE *md, const struct variant_row *rows, size_t count)
+{
+    fputs("\n<details><summary>Commands, and what each prediction assumes</summary>\n\n", md);
+    for (size_t i = 0; i < count; i++) {
+        fprintf(md, "- **%s**: `%s`", rows[i].name, program_and_flags(rows[i].command));
+        if (rows[i].server_mode != NULL)
+            fprintf(md, " against a slowserver in `--mode %s`", rows[i].server_mode);
+        if (rows[i].prediction[0] != '\0')
+            fprintf(md, "; predicted time = %s", rows[i].prediction);
+        fputs("\n", md);
+    }
+    fputs("\n</details>\n", md);
+}
+
+static void draw_bars(const struct paths *paths, const char *scenario,
+                      const struct variant_row *rows, size_t count, const char *scale_text,
+                      FILE *md)
+{
+    struct chart_bar bars[MAX_VARIANTS];
+    size_t runs = 0;
+    for (size_t i = 0; i < count; i++) {
+        const struct hyperfine_result *m = rows[i].measured;
+        bars[i] = (struct chart_bar){ rows[i].name, m ? m->median : NAN, m ? m->stddev : NAN,
+                                      rows[i].predicted, m && m->failed_runs > 0 };
+        if (m != NULL && m->runs > runs)
+            runs = m->runs;
+    }
+    char title[256], svg[PATH_MAX], file[256];
+    snprintf(title, sizeof title, "%s at scale %s: median of %zu run%s per variant", scenario,
+             scale_text, runs, runs == 1 ? "" : "s");
+    snprintf(file, sizeof file, "charts/%s.svg", scenario);
+    path_in(svg, sizeof svg, paths->out, file);
+    if (chart_bars(svg, title, bars, count) == 0)
+        fprintf(md, "\n![%s: measured median per variant against the prediction](%s)\n",
+                scenario, file);
+    else
+        failures = true;
+}
+
+static void draw_timelines(const struct paths *paths, const char *scenario,
+                           const struct variant_row *rows, size_t count, const char *scale_text,
+                           FILE *md)
+{
+    /* One x axis for the whole scenario, so a longer run looks longer. */
+    double x_max = 0;
+    for (size_t i = 0; i < count; i++) {
+        char trace[PATH_MAX];
+        if (rows[i].trace == NULL)
+            continue;
+        path_in(trace, sizeof trace, paths->in, rows[i].trace);
+        double end = trace_end(trace);
+        if (end > x_max)
+            x_max = end;
+    }
+    fputs("\nTimelines, one traced run per variant (each bar is one task, from start to "
+          "finish; red: the task failed):\n", md);
+    for (size_t i = 0; i < count; i++) {
+        char trace[PATH_MAX], svg[PATH_MAX], file[256], safe[128], title[256];
+        file_safe(rows[i].name, safe, sizeof safe);
+        snprintf(file, sizeof file, "charts/timeline-%s-%s.svg", scenario, safe);
+        path_in(svg, sizeof svg, paths->out, file);
+        snprintf(title, sizeof title, "%s %s at scale %s: one traced run", scenario,
+                 rows[i].name, scale_text);
+        if (rows[i].trace != NULL)
+            path_in(trace, sizeof trace, paths->in, rows[i].trace);
+        if (rows[i].trace != NULL && draw_timeline(trace, svg, title, x_max))
+            fprintf(md, "\n![%s %s timeline](%s)\n", scenario, rows[i].name, file);
+        else
+            fprintf(md, "\n- %s: no trace to draw (%s)\n", rows[i].name,
+                    rows[i].trace ? rows[i].trace : "none recorded");
+    }
+}
+
+static void write_scenario(const struct paths *paths, const json_t *entry, double scale,
+                           const char *scale_text, FILE *md)
+{
+    const char *name = text_or(entry, "name", "?");
+    bool by_design = json_is_true(json_object_get(entry, "fails_by_design"));
+    fprintf(md, "\n## %s\n\n", name);
+    if (json_is_true(json_object_get(entry, "uses_server")))
+        fputs("Against the bundled slowserver on loopback. ", md);
+    else
+        fputs("No server involved. ", md);
+    fprintf(md, "Lesson: [docs/%s.md](../docs/%s.md).%s\n\n", name, name,
+            by_design ? " Some tasks fail **by design** in this lesson (exit status 3), "
+                        "so its runs are timed with hyperfine's `--ignore-failure`." : "");
+
+    char json_path[PATH_MAX], why[1024] = "";
+    path_in(json_path, sizeof json_path, paths->in, text_or(entry, "hyperfine_json", ""));
+    struct hyperfine_file measured = { 0 };
+    bool have_measurements = hyperfine_load(json_path, &measured, why, sizeof why) == 0;
+    if (have_measurements && why[0])
+        fprintf(stderr, "%s: note: %s\n", PROGRAM, why);
+    if (!json_is_true(json_object_get(entry, "measured")))
+        fprintf(md, "**Not measured:** %s\n\n", text_or(entry, "error", "no reason recorded"));
+    else if (!have_measurements)
+        fprintf(md, "**No measurements:** %s\n\n", why);
+
+    struct variant_row rows[MAX_VARIANTS];
+    size_t count = 0, index;
+    const json_t *variant;
+    json_array_foreach(json_object_get(entry, "variants"), index, variant)
+        if (count < MAX_VARIANTS)
+            read_variant(variant, have_measurements ? &measured : NULL, &rows[count++]);
+
+    if (count == 0) {
+        hyperfine_free(&measured);
+        return;
+    }
+    /* Even unmeasured, the table shows what the run would be compared with. */
+    write_table(md, rows, count, scale, by_design);
+    const char *note = text_or(entry, "lesson_note", NULL);
+    if (note != NULL)
+        fprintf(md, "\nPython lesson numbers: %s.\n", note);
+    write_commands(md, rows, count);
+    if (have_measurements) {
+        draw_bars(paths, name, rows, count, scale_text, md);
+        draw_timelines(paths, name, rows, count, scale_text, md);
+    }
+    hyperfine_free(&measured);
+}
+
+/* ------------------------------------------------------------ the sweep */
+
+/* A sweep side's points: K (the hyperfine parameter), the measured median
+ * and range, and the prediction bench stored for that K. */
+static size_t read_sweep_side(const struct paths *paths, const json_t *side,
+                              struct chart_point *points, size_t capacity, char *why,
+                              size_t why_size)
+{
+    char json_path[PATH_MAX];
+    path_in(json_path, sizeof json_path, paths->in, text_or(side, "hyperfine_json", ""));
+    struct hyperfine_file measured;
+    if (!json_is_true(json_object_get(side, "measured"))) {
+        snprintf(why, why_size, "%s", text_or(side, "error", "not measured"));
+        return 0;
+    }
+    if (hyperfine_load(json_path, &measured, why, why_size) != 0)
+        return 0;
+    const json_t *ks = json_object_get(side, "ks");
+    const json_t *predicted = json_object_get(side, "predicted_s");
+    size_t count = 0;
+    for (size_t i = 0; i < measured.count && count < capacity; i++) {
+        const struct hyperfine_result *m = &measured.results[i];
+        double k = atof(m->parameter);
+        double model = NAN;
+        for (size_t j = 0; j < json_array_size(ks); j++)
+            if (json_number_value(json_array_get(ks, j)) == k
+                && json_is_number(json_array_get(predicted, j)))
+                model = json_number_value(json_array_get(predicted, j));
+        if (k > 0)
+            points[count++] = (struct chart_point){ k, m->median, m->min, m->max, model };
+    }
+    hyperfine_free(&measured);
+    return count;
+}
+
+static const struct chart_point *point_for(const struct chart_point *points, size_t count,
+                                           double k)
+{
+    for (size_t i = 0; i < count; i++)
+        if (points[i].k == k)
+            return &points[i];
+    return NULL;
+}
+
+static void write_sweep(const struct paths *paths, const json_t *sweep, FILE *md)
+{
+    struct chart_point sync[32], async[32];
+    char sync_why[1024] = "", async_why[1024] = "";
+    size_t sync_count = read_sweep_side(paths, json_object_get(sweep, "sync"), sync, 32,
+                                        sync_why, sizeof sync_why);
+    size_t async_count = read_sweep_side(paths, json_object_get(sweep, "async"), async, 32,
+                                         async_why, sizeof async_why);
+    double delay = number_or_nan(sweep, "delay_s"), cap = number_or_nan(sweep, "cap_s");
+    const char *scenario = text_or(sweep, "scenario", "slow_api");
+    fprintf(md, "\n## Scaling sweep: %s, K requests of %g s each\n\n", scenario, delay);
+    fprintf(md, "The same delay K times: sync sends them one after another, async all at once. "
+            "Median of %d run%s per K; sync only while its prediction stays under %g s.\n\n",
+            (int)number_or_nan(sweep, "runs"), number_or_nan(sweep, "runs") == 1 ? "" : "s", cap);
+    if (sync_why[0])
+        fprintf(md, "Sync: %s.\n\n", sync_why);
+    if (async_why[0])
+        fprintf(md, "Async: %s.\n\n", async_why);
+    if (sync_count + async_count == 0)
+        return;
+
+    fputs("| K | sync median | sync predicted | async median | async predicted | async "
+          "efficiency | async speedup over sync |\n|---:|---:|---:|---:|---:|---:|---:|\n", md);
+    /* Every K either side measured, in the order the async side has them
+     * (it has them all unless it failed). */
+    const struct chart_point *order = async_count >= sync_count ? async : sync;
+    size_t order_count = async_count >= sync_count ? async_count : sync_count;
+    for (size_t i = 0; i < order_count; i++) {
+        double k = order[i].k;
+        const struct chart_point *s = point_for(sync, sync_count, k);
+        const struct chart_point *a = point_for(async, async_count, k);
+        char t1[32], t2[32], t3[32], t4[32], efficiency[32] = "–", speedup[32] = "–";
+        if (a && isfinite(a->predicted) && a->median > 0)
+            snprintf(efficiency, sizeof efficiency, "%.0f %%", 100 * a->predicted / a->median);
+        if (a && s && a->median > 0)
+            snprintf(speedup, sizeof speedup, "%.1f×", s->median / a->median);
+        fprintf(md, "| %.0f | %s | %s | %s | %s | %s | %s |\n", k,
+                s ? seconds(s->median, t1, sizeof t1) : "not run (over the cap)",
+                s ? seconds(s->predicted, t2, sizeof t2) : "–",
+                a ? seconds(a->median, t3, sizeof t3) : "–",
+                a ? seconds(a->predicted, t4, sizeof t4) : "–", efficiency, speedup);
+    }
+    char svg[PATH_MAX], title[256], x_label[128];
+    path_in(svg, sizeof svg, paths->out, "charts/sweep.svg");
+    snprintf(title, sizeof title, "%s: elapsed time against the number of requests K",
+             scenario);
+    snprintf(x_label, sizeof x_label, "K: requests, each asking for a %g s delay", delay);
+    if (chart_sweep(svg, title, x_label, sync, sync_count, async, async_count) == 0)
+        fputs("\n![elapsed against K on log axes, sync and async, measured and "
+              "predicted](charts/sweep.svg)\n", md);
+    else
+        failures = true;
+}
+
+/* ------------------------------------------------------------ header */
+
+static void write_header(const json_t *summary, FILE *md, const char *scale_text)
+{
+    const json_t *machine = json_object_get(summary, "machine");
+    const json_t *versions = json_object_get(summary, "versions");
+    char gnuplot[128];
+    chart_gnuplot_version(gnuplot, sizeof gnuplot);
+    const char *scale_name = text_or(summary, "scale_name", NULL);
+    fprintf(md, "# asynclab benchmark report\n\n"
+            "Made by `%s` on %s; rendered from the JSON beside this file by `make report`. "
+            "How to read it: [docs/harness.md](../docs/harness.md).\n\n",
+            text_or(summary, "command", "make bench"), text_or(summary, "date", "an unknown date"));
+    fprintf(md, "| | |\n|---|---|\n");
+    fprintf(md, "| scale | %s%s%s (every delay × %s; 1 is the lessons' own numbers) |\n",
+            scale_text, scale_name ? " = " : "", scale_name ? scale_name : "", scale_text);
+    fprintf(md, "| runs | %d timed runs per variant after %d warm-up run%s |\n",
+            (int)number_or_nan(summary, "runs"), (int)number_or_nan(summary, "warmup"),
+            number_or_nan(summary, "warmup") == 1 ? "" : "s");
+    fprintf(md, "| suite wall time | %.0f s |\n", number_or_nan(summary, "wall_time_s"));
+    fprintf(md, "| CPU | %s, %d cores online |\n", text_or(machine, "cpu", "unknown"),
+            (int)number_or_nan(machine, "cores"));
+    fprintf(md, "| kernel | %s |\n", text_or(machine, "kernel", "unknown"));
+    fprintf(md, "| memory | %.0f MB |\n", number_or_nan(machine, "memory_mb"));
+    fprintf(md, "| libraries | libcurl %s, libmicrohttpd %s, SQLite %s, jansson %s |\n",
+            text_or(versions, "libcurl", "?"), text_or(versions, "libmicrohttpd", "?"),
+            text_or(versions, "sqlite", "?"), text_or(versions, "jansson", "?"));
+    fprintf(md, "| tools | hyperfine %s; charts by %s |\n", text_or(versions, "hyperfine", "?"),
+            gnuplot[0] ? gnuplot : "gnuplot (version unknown)");
+    fputs("\n**Columns.** *median* and *stddev*: hyperfine's, over the timed runs "
+          "(wall time of the whole program, start-up included). *speedup*: the first "
+          "variant's median divided by this one's. *predicted*: what the lesson's model says "
+          "(`--predict`: the sum of the delays for sync, the longest for async, ...). "
+          "*efficiency*: predicted / measured, 100 % is the model's ideal. *Python lesson*: "
+          "what the original Python lesson printed at scale 1, and that number times this "
+          "run's scale.\n", md);
+}
+
+/* ------------------------------------------------------------ main */
+
+static void usage(FILE *stream)
+{
+    fprintf(stream, "usage: %s [DIR] [--out DIR2]\n"
+            "Renders DIR/REPORT.md and DIR/charts/*.svg from DIR/summary.json and the JSON\n"
+            "files it names (as written by bench).  --out writes them to DIR2 instead.\n"
+            "Example: %s results\n", PROGRAM, PROGRAM);
+}
+
+static int parse_options(int argc, char **argv, struct paths *paths)
+{
+    paths->in = "results";
+    paths->out = NULL;
+    bool have_dir = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return EXIT_ALL_DONE;
+        }
+        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            paths->out = argv[++i];
+        } else if (argv[i][0] != '-' && !have_dir) {
+            paths->in = argv[i];
+            have_dir = true;
+        } else {
+            fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", PROGRAM, argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (paths->out == NULL)
+        paths->out = paths->in;
+    return -1;
+}
+
+static bool make_dir(const char *path)
+{
+    if (mkdir(path, 0755) == 0 || errno == EEXIST)
+        return true;
+    fprintf(stderr, "%s: cannot create %s: %s\n", PROGRAM, path, strerror(errno));
+    return false;
+}
+
+static json_t *load_summary(const char *dir)
+{
+    char path[PATH_MAX];
+    path_in(path, sizeof path, dir, "summary.json");
+    json_error_t error;
+    json_t *summary = json_load_file(path, 0, &error);
+    if (summary == NULL) {
+        if (errno == ENOENT || strstr(error.text, "No such file"))
+            fprintf(stderr, "%s: no %s; run make bench first\n", PROGRAM, path);
+        else
+            fprintf(stderr, "%s: cannot read %s: %s (line %d)\n", PROGRAM, path, error.text,
+                    error.line);
+        return NULL;
+    }
+    if (!json_is_object(summary) || !json_is_array(json_object_get(summary, "scenarios"))) {
+        fprintf(stderr, "%s: %s is not a summary written by bench (no \"scenarios\" list)\n",
+                PROGRAM, path);
+        json_decref(summary);
+        return NULL;
+    }
+    return summary;
+}
+
+int main(int argc, char **argv)
+{
+    struct paths paths;
+    int early_exit = parse_options(argc, argv, &paths);
+    if (early_exit >= 0)
+        return early_exit;
+    json_t *summary = load_summary(paths.in);
+    if (summary == NULL)
+        return EXIT_SETUP;
+    char charts[PATH_MAX], report_path[PATH_MAX];
+    path_in(charts, sizeof charts, paths.out, "charts");
+    path_in(report_path, sizeof report_path, paths.out, "REPORT.md");
+    FILE *md = NULL;
+    if (!make_dir(paths.out) || !make_dir(charts)
+        || (md = fopen(report_path, "w")) == NULL) {
+        if (md == NULL && errno)
+            fprintf(stderr, "%s: cannot write %s: %s\n", PROGRAM, report_path, strerror(errno));
+        json_decref(summary);
+        return EXIT_SETUP;
+    }
+
+    double scale = number_or_nan(summary, "scale");
+    char scale_text[32] = "?";
+    if (isfinite(scale))
+        snprintf(scale_text, sizeof scale_text, "%g", scale);
+    write_header(summary, md, scale_text);
+    size_t index;
+    const json_t *entry;
+    json_array_foreach(json_object_get(summary, "scenarios"), index, entry)
+        write_scenario(&paths, entry, scale, scale_text, md);
+    const json_t *sweep = json_object_get(summary, "sweep");
+    if (json_is_object(sweep))
+        write_sweep(&paths, sweep, md);
+    bool written = fclose(md) == 0;
+    json_decref(summary);
+    if (!written) {
+        fprintf(stderr, "%s: cannot finish %s\n", PROGRAM, report_path);
+        return EXIT_SETUP;
+    }
+    printf("Report: %s%s\n", report_path, failures ? " (some charts are missing, see above)" : "");
+    return failures ? EXIT_SETUP : EXIT_ALL_DONE;
+}

@@ -1,0 +1,362 @@
+/*
+ * Integration tests: build/bin/bench, the harness behind `make bench`, on
+ * the slow-API scenario at a tiny scale (a few seconds in all).
+ *
+ * What is checked is what the results are made of, never how fast anything
+ * ran: every variant in harness/scenarios.h has its hyperfine result, its
+ * prediction and a trace of a real run (sync's requests never overlap,
+ * async's all do); the sweep measured the Ks it was given; the report was
+ * rendered; and the slowserver bench started is gone afterwards, also when
+ * the run is interrupted with Ctrl+C.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../harness/scenarios.h"
+#include "process.h"
+
+#define SCALE "0.01"
+#define RUN_TIMEOUT_S 120.0
+
+extern char **environ;
+
+static char out_dir[64];
+static struct test_process_result smoke;   /* the one smoke run all tests look at */
+
+static int remove_entry(const char *path, const struct stat *info, int flag, struct FTW *ftw)
+{
+    (void)info, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static json_t *load(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", out_dir, name);
+    json_error_t error;
+    json_t *document = json_load_file(path, 0, &error);
+    if (document == NULL)
+        fail_msg("cannot read %s: %s", path, error.text);
+    return document;
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+    if (haystack == NULL || strstr(haystack, needle) == NULL)
+        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack ? haystack : "(nothing)");
+}
+
+/* One bench run on slow_api, tiny: two timed runs, no warm-up, a sweep of
+ * K = 1 and 3. */
+static int run_bench_once(void **state)
+{
+    (void)state;
+    snprintf(out_dir, sizeof out_dir, "/tmp/asynclab-bench-XXXXXX");
+    if (mkdtemp(out_dir) == NULL)
+        return -1;
+    const char *argv[] = { test_bin("bench"), "--scenario", "slow_api", "--scale", SCALE,
+                           "--runs", "2", "--warmup", "0", "--sweep-ks", "1,3",
+                           "--out", out_dir, NULL };
+    if (test_run(argv, RUN_TIMEOUT_S, &smoke) != 0)
+        return -1;
+    if (smoke.exit_status != 0)
+        fprintf(stderr, "bench exited %d:\n%s\n%s\n", smoke.exit_status, smoke.out, smoke.err);
+    return 0;
+}
+
+static int clean_up(void **state)
+{
+    (void)state;
+    test_process_result_free(&smoke);
+    return nftw(out_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static const struct scenario *slow_api(void)
+{
+    for (size_t i = 0; i < SCENARIO_COUNT; i++)
+        if (strcmp(SCENARIOS[i].name, "slow_api") == 0)
+            return &SCENARIOS[i];
+    fail_msg("slow_api is not in harness/scenarios.h");
+    return NULL;
+}
+
+/* The port of the first "Started slowserver --mode M at URL" line. */
+static int started_server_port(const char *out)
+{
+    const char *line = strstr(out, "Started slowserver --mode async at http://127.0.0.1:");
+    assert_non_null(line);
+    return atoi(strstr(line, "127.0.0.1:") + strlen("127.0.0.1:"));
+}
+
+static bool something_listens_on(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool connected = connect(fd, (struct sockaddr *)&address, sizeof address) == 0;
+    close(fd);
+    return connected;
+}
+
+static void every_variant_was_measured_and_predicted(void **state)
+{
+    (void)state;
+    assert_int_equal(smoke.exit_status, 0);
+    const struct scenario *scenario = slow_api();
+    json_t *summary = load("summary.json");
+    assert_true(json_number_value(json_object_get(summary, "scale")) == atof(SCALE));
+    assert_int_equal(json_integer_value(json_object_get(summary, "runs")), 2);
+    json_t *machine = json_object_get(summary, "machine");
+    assert_true(json_integer_value(json_object_get(machine, "cores")) >= 1);
+    assert_non_null(json_string_value(json_object_get(machine, "kernel")));
+    json_t *versions = json_object_get(summary, "versions");
+    for (const char **name = (const char *[]){ "libcurl", "libmicrohttpd", "sqlite",
+                                               "hyperfine", NULL }; *name; name++)
+        assert_non_null(json_string_value(json_object_get(versions, *name)));
+    assert_string_not_equal(json_string_value(json_object_get(versions, "hyperfine")), "unknown");
+
+    json_t *entry = json_array_get(json_object_get(summary, "scenarios"), 0);
+    assert_string_equal(json_string_value(json_object_get(entry, "name")), "slow_api");
+    assert_true(json_is_true(json_object_get(entry, "measured")));
+    json_t *variants = json_object_get(entry, "variants");
+    json_t *measured = load("slow_api.json");
+    json_t *results = json_object_get(measured, "results");
+    size_t count = 0;
+    for (; count < SCENARIO_MAX_VARIANTS && scenario->variants[count]; count++) {
+        json_t *variant = json_array_get(variants, count);
+        json_t *result = json_array_get(results, count);
+        assert_string_equal(json_string_value(json_object_get(variant, "name")),
+                            scenario->variants[count]);
+        assert_string_equal(json_string_value(json_object_get(result, "command")),
+                            scenario->variants[count]);
+        assert_true(json_number_value(json_object_get(variant, "predicted_s")) > 0);
+        assert_int_equal(json_array_size(json_object_get(result, "times")), 2);
+        size_t index;
+        json_t *code;
+        json_array_foreach(json_object_get(result, "exit_codes"), index, code)
+            assert_int_equal(json_integer_value(code), 0);
+    }
+    assert_int_equal(json_array_size(results), count);
+    /* The lesson's delays at this scale: 17 s and 10 s times 0.01. */
+    assert_true(fabs(json_number_value(json_object_get(json_array_get(variants, 0),
+                                                       "predicted_s")) - 0.17) < 1e-9);
+    json_decref(measured);
+    json_decref(summary);
+}
+
+/* [start, end] of each task in a trace. */
+static size_t trace_intervals(const char *file, long long (*intervals)[2], size_t capacity)
+{
+    json_t *trace = load(file);
+    size_t count = 0, index;
+    json_t *event;
+    json_array_foreach(json_object_get(trace, "traceEvents"), index, event) {
+        if (strcmp(json_string_value(json_object_get(event, "ph")), "X") != 0)
+            continue;
+        assert_true(count < capacity);
+        long long ts = json_integer_value(json_object_get(event, "ts"));
+        intervals[count][0] = ts;
+        intervals[count][1] = ts + json_integer_value(json_object_get(event, "dur"));
+        count++;
+    }
+    json_decref(trace);
+    return count;
+}
+
+static void the_kept_traces_are_real_runs_of_each_variant(void **state)
+{
+    (void)state;
+    long long intervals[3][2];
+    assert_int_equal(trace_intervals("traces/slow_api-sync.json", intervals, 3), 3);
+    for (size_t i = 0; i < 3; i++)
+        for (size_t j = i + 1; j < 3; j++)
+            assert_false(intervals[i][0] < intervals[j][1] && intervals[j][0] < intervals[i][1]);
+
+    assert_int_equal(trace_intervals("traces/slow_api-async.json", intervals, 3), 3);
+    long long latest_start = 0, earliest_end = INT64_MAX;
+    for (size_t i = 0; i < 3; i++) {
+        latest_start = intervals[i][0] > latest_start ? intervals[i][0] : latest_start;
+        earliest_end = intervals[i][1] < earliest_end ? intervals[i][1] : earliest_end;
+    }
+    assert_true(latest_start < earliest_end);
+}
+
+static void the_sweep_measured_each_k(void **state)
+{
+    (void)state;
+    json_t *summary = load("summary.json");
+    json_t *sweep = json_object_get(summary, "sweep");
+    const char *sides[] = { "sync", "async" };
+    for (size_t i = 0; i < 2; i++) {
+        json_t *side = json_object_get(sweep, sides[i]);
+        assert_true(json_is_true(json_object_get(side, "measured")));
+        json_t *ks = json_object_get(side, "ks");
+        assert_int_equal(json_array_size(ks), 2);
+        assert_int_equal(json_integer_value(json_array_get(ks, 1)), 3);
+        json_t *measured = load(json_string_value(json_object_get(side, "hyperfine_json")));
+        json_t *results = json_object_get(measured, "results");
+        assert_int_equal(json_array_size(results), 2);
+        json_t *parameters = json_object_get(json_array_get(results, 1), "parameters");
+        assert_string_equal(json_string_value(json_object_get(parameters, "k")), "3");
+        json_decref(measured);
+    }
+    json_decref(summary);
+}
+
+static void the_report_was_rendered(void **state)
+{
+    (void)state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/REPORT.md", out_dir);
+    struct stat info;
+    assert_int_equal(stat(path, &info), 0);
+    const char *charts[] = { "charts/slow_api.svg", "charts/timeline-slow_api-sync.svg",
+                             "charts/timeline-slow_api-async.svg", "charts/sweep.svg" };
+    for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", out_dir, charts[i]);
+        assert_int_equal(stat(path, &info), 0);
+        assert_true(info.st_size > 0);
+    }
+    assert_contains(smoke.out, "Suite wall time: ");
+}
+
+static void the_server_is_stopped_afterwards(void **state)
+{
+    (void)state;
+    assert_false(something_listens_on(started_server_port(smoke.out)));
+}
+
+/* Reads the child's stdout into `out` until `marker` appears or the
+ * deadline passes. */
+static bool wait_for_output(int fd, char *out, size_t size, const char *marker, double timeout_s)
+{
+    size_t length = strlen(out);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (strstr(out, marker) == NULL && length < size - 1) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double left = timeout_s - (double)(now.tv_sec - start.tv_sec)
+                      - (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+        struct pollfd ready = { fd, POLLIN, 0 };
+        if (left <= 0 || poll(&ready, 1, (int)(left * 1000) + 1) <= 0)
+            return false;
+        ssize_t got = read(fd, out + length, size - 1 - length);
+        if (got <= 0)
+            return false;
+        length += (size_t)got;
+        out[length] = '\0';
+    }
+    return strstr(out, marker) != NULL;
+}
+
+static void ctrl_c_stops_the_run_and_its_server(void **state)
+{
+    (void)state;
+    char interrupted_dir[64];
+    snprintf(interrupted_dir, sizeof interrupted_dir, "/tmp/asynclab-bench-int-XXXXXX");
+    assert_non_null(mkdtemp(interrupted_dir));
+    /* Scale 1: the sync program's 17 s are far longer than this test. */
+    const char *argv[] = { test_bin("bench"), "--scenario", "slow_api", "--scale", "1",
+                           "--runs", "2", "--warmup", "0", "--sweep-ks", "none",
+                           "--out", interrupted_dir, NULL };
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    /* Its own process group, as a shell gives a job: Ctrl+C reaches every
+     * process in it (bench, hyperfine, the program, slowserver). */
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, argv[0], &actions, &attributes, (char *const *)argv,
+                                 environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    close(out[1]);
+
+    static char output[65536];
+    output[0] = '\0';
+    bool benchmarking = wait_for_output(out[0], output, sizeof output, "Benchmark 1", 30.0);
+    kill(-pid, SIGINT);
+    /* Drain the pipe until bench and everything it started have closed it. */
+    wait_for_output(out[0], output, sizeof output, "\x01never\x01", 30.0);
+    close(out[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!benchmarking)
+        fail_msg("bench never started hyperfine:\n%s", output);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 130);
+    assert_contains(output, "bench: interrupted; the servers it started are stopped");
+    assert_false(something_listens_on(started_server_port(output)));
+    /* An interrupted run leaves no summary behind to be mistaken for a result. */
+    char path[128];
+    snprintf(path, sizeof path, "%s/summary.json", interrupted_dir);
+    struct stat info;
+    assert_int_not_equal(stat(path, &info), 0);
+    nftw(interrupted_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void bad_flags_are_exit_1_with_one_line(void **state)
+{
+    (void)state;
+    const char *cases[][3] = {
+        { "--runs", "0", NULL }, { "--scale", "slow", NULL }, { "--scenario", "nope", NULL },
+        { "--sweep-ks", "1,x", NULL }, { "--out", "a dir", NULL }, { "--bogus", NULL, NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[] = { test_bin("bench"), cases[i][0], cases[i][1], NULL };
+        struct test_process_result result;
+        assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+        assert_int_equal(result.exit_status, 1);
+        /* One line (the unknown scenario adds the usage that lists them). */
+        if (strcmp(cases[i][0], "--scenario") != 0)
+            assert_true(strchr(result.err, '\n') == result.err + strlen(result.err) - 1);
+        test_process_result_free(&result);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest smoke_tests[] = {
+        cmocka_unit_test(every_variant_was_measured_and_predicted),
+        cmocka_unit_test(the_kept_traces_are_real_runs_of_each_variant),
+        cmocka_unit_test(the_sweep_measured_each_k),
+        cmocka_unit_test(the_report_was_rendered),
+        cmocka_unit_test(the_server_is_stopped_afterwards),
+    };
+    const struct CMUnitTest other_tests[] = {
+        cmocka_unit_test(ctrl_c_stops_the_run_and_its_server),
+        cmocka_unit_test(bad_flags_are_exit_1_with_one_line),
+    };
+    int failed = cmocka_run_group_tests_name("bench smoke run", smoke_tests, run_bench_once,
+                                             clean_up);
+    return failed + cmocka_run_group_tests_name("bench", other_tests, NULL, NULL);
+}

@@ -1,0 +1,291 @@
+/*
+ * Integration tests: build/bin/report on the fixture results in
+ * tests/fixtures/report/ (see its summary.json).
+ *
+ * The fixtures hold what real runs produce and what a report must survive:
+ * hyperfine 1.x and 2.x files (schema_version, no median), a single run
+ * whose stddev is null, runs that fail by design and runs that fail for
+ * real, a scenario that was never measured, a truncated JSON file, a
+ * variant without a trace, and a sweep whose sync side stopped at the cap.
+ * Every number the tests look for follows from the fixture's own numbers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "process.h"
+
+#define FIXTURES "tests/fixtures/report"
+#define RUN_TIMEOUT_S 60.0
+#define FAILED_RED "rgb(204,  51,  17)"   /* how gnuplot's SVG writes the failed colour */
+
+static char out_dir[64];
+static char *report;   /* REPORT.md as rendered from the fixtures */
+
+static int remove_entry(const char *path, const struct stat *info, int flag, struct FTW *ftw)
+{
+    (void)info, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static char *read_file(const char *path)
+{
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        return NULL;
+    fseek(file, 0, SEEK_END);
+    long size = ftell(file);
+    rewind(file);
+    char *text = calloc(1, (size_t)size + 1);
+    if (text != NULL && fread(text, 1, (size_t)size, file) != (size_t)size) {
+        free(text);
+        text = NULL;
+    }
+    fclose(file);
+    return text;
+}
+
+static char *read_output(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", out_dir, name);
+    return read_file(path);
+}
+
+/* Renders the fixtures once into a fresh directory for all the tests. */
+static int render(void **state)
+{
+    (void)state;
+    struct stat info;
+    if (stat(FIXTURES "/summary.json", &info) != 0) {
+        fprintf(stderr, "test_report: %s missing; run the tests from the repository root "
+                "(make test)\n", FIXTURES);
+        return -1;
+    }
+    snprintf(out_dir, sizeof out_dir, "/tmp/asynclab-report-XXXXXX");
+    if (mkdtemp(out_dir) == NULL)
+        return -1;
+    const char *argv[] = { test_bin("report"), FIXTURES, "--out", out_dir, NULL };
+    struct test_process_result result;
+    if (test_run(argv, RUN_TIMEOUT_S, &result) != 0)
+        return -1;
+    int status = result.exit_status;
+    if (status != 0)
+        fprintf(stderr, "report exited %d: %s\n", status, result.err);
+    test_process_result_free(&result);
+    report = read_output("REPORT.md");
+    return status == 0 && report != NULL ? 0 : -1;
+}
+
+static int clean_up(void **state)
+{
+    (void)state;
+    free(report);
+    return nftw(out_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+    if (haystack == NULL || strstr(haystack, needle) == NULL)
+        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack ? haystack : "(nothing)");
+}
+
+static void assert_lacks(const char *haystack, const char *needle)
+{
+    if (haystack != NULL && strstr(haystack, needle) != NULL)
+        fail_msg("did not expect \"%s\" in:\n%s", needle, haystack);
+}
+
+/* The part of the report from "## name" to the next "## ". */
+static char *section(const char *name)
+{
+    char heading[128];
+    snprintf(heading, sizeof heading, "\n## %s\n", name);
+    const char *start = strstr(report, heading);
+    assert_non_null(start);
+    const char *end = strstr(start + strlen(heading), "\n## ");
+    size_t length = end ? (size_t)(end - start) : strlen(start);
+    char *text = strndup(start, length);
+    assert_non_null(text);
+    return text;
+}
+
+static void the_header_describes_machine_and_run(void **state)
+{
+    (void)state;
+    assert_contains(report, "build/bin/bench --scale quick --runs 3 --out results");
+    assert_contains(report, "| scale | 0.1 = quick");
+    assert_contains(report, "| runs | 3 timed runs per variant after 1 warm-up run |");
+    assert_contains(report, "| CPU | Fixture CPU @ 1.00GHz, 2 cores online |");
+    assert_contains(report, "libcurl 7.88.1, libmicrohttpd 0.9.75, SQLite 3.40.1");
+    assert_contains(report, "hyperfine 1.15.0");
+}
+
+static void a_table_row_has_median_speedup_prediction_efficiency_and_lesson(void **state)
+{
+    (void)state;
+    char *text = section("slow_api");
+    /* sync 1.702 s, async 1.010 s: 1.702 / 1.010 = 1.69; 1.0 / 1.010 = 99 %;
+     * the lesson's 10 s at scale 0.1 is 1 s. */
+    assert_contains(text, "| sync | 1.702 s | 0.010 s | 1.00× | 1.700 s | 100 % | 3 | "
+                          "17 s → 1.700 s |");
+    assert_contains(text, "| async | 1.010 s | 5.0 ms | 1.69× | 1.000 s | 99 % | 3 | "
+                          "10 s → 1.000 s |");
+    /* The pitfall: the model assumes a concurrent server, so efficiency drops. */
+    assert_contains(text, "| async@blocking | 1.705 s | 5.0 ms | 1.00× | 1.000 s | 59 % | 3 | "
+                          "none |");
+    assert_contains(text, "against a slowserver in `--mode blocking`");
+    /* The command is shown without this machine's directories. */
+    assert_contains(text, "`slow_api_sync --scale 0.1 --quiet");
+    free(text);
+}
+
+static void hyperfine_2_without_median_and_a_single_run_with_null_stddev(void **state)
+{
+    (void)state;
+    char *text = section("newer_hyperfine");
+    /* times 0.5, 0.3, 0.4: median 0.4 and sample stddev 0.1, computed here. */
+    assert_contains(text, "| sync | 0.400 s | 0.100 s | 1.00× |");
+    /* One run: no spread, said so rather than printed as 0. */
+    assert_contains(text, "| async | 0.200 s | – (1 run) | 2.00× | – | – | 1 | none |");
+    free(text);
+}
+
+static void failures_by_design_and_real_failures_are_told_apart(void **state)
+{
+    (void)state;
+    char *timeouts = section("timeouts");
+    assert_contains(timeouts, "fail **by design**");
+    assert_contains(timeouts, "| 3 (3 exited 3, by design) |");
+    assert_lacks(timeouts, "FAILED");
+    free(timeouts);
+
+    char *flaky = section("flaky");
+    assert_contains(flaky, "| 3 (1 exited 2: FAILED) |");
+    free(flaky);
+}
+
+static void an_unmeasured_scenario_says_why_and_keeps_its_lesson_numbers(void **state)
+{
+    (void)state;
+    char *text = section("database");
+    assert_contains(text, "**Not measured:** database_sync exited 2 (setup problem)");
+    assert_contains(text, "build it with: make db");
+    assert_contains(text, "| sync | – | – | – | 2.290 s | – | – | 22.9 s → 2.290 s |");
+    assert_contains(text, "PostgreSQL");
+    assert_lacks(text, "![");   /* no charts without measurements */
+    free(text);
+}
+
+static void a_truncated_hyperfine_file_is_reported_not_fatal(void **state)
+{
+    (void)state;
+    char *text = section("corrupt");
+    assert_contains(text, "**No measurements:** cannot read");
+    assert_contains(text, "corrupt.json");
+    free(text);
+}
+
+static void the_sweep_table_stops_sync_at_the_cap(void **state)
+{
+    (void)state;
+    char *text = section("Scaling sweep: slow_api, K requests of 0.1 s each");
+    assert_contains(text, "| 10 | 1.020 s | 1.000 s | 0.106 s | 0.100 s | 94 % | 9.6× |");
+    assert_contains(text, "| 100 | not run (over the cap) | – | 0.120 s | 0.100 s | 83 % | – |");
+    assert_contains(text, "](charts/sweep.svg)");
+    free(text);
+}
+
+static void charts_are_svg_files_embedded_by_relative_path(void **state)
+{
+    (void)state;
+    const char *charts[] = { "charts/slow_api.svg", "charts/timeline-slow_api-sync.svg",
+                             "charts/timeline-slow_api-async.svg", "charts/newer_hyperfine.svg",
+                             "charts/timeouts.svg", "charts/timeline-timeouts-sync.svg",
+                             "charts/flaky.svg", "charts/sweep.svg" };
+    for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
+        char link[128];
+        snprintf(link, sizeof link, "](%s)", charts[i]);
+        assert_contains(report, link);
+        char *svg = read_output(charts[i]);
+        assert_contains(svg, "<svg");
+        assert_contains(svg, "</svg>");
+        free(svg);
+    }
+    /* No trace, no timeline: said in words, and no file. */
+    assert_contains(report, "- async@blocking: no trace to draw");
+    char *missing = read_output("charts/timeline-slow_api-async-on-blocking.svg");
+    assert_null(missing);
+}
+
+static void timelines_show_failed_tasks_in_red_and_only_those(void **state)
+{
+    (void)state;
+    char *timeouts = read_output("charts/timeline-timeouts-sync.svg");
+    char *slow_api = read_output("charts/timeline-slow_api-sync.svg");
+    assert_contains(timeouts, FAILED_RED);
+    assert_lacks(slow_api, FAILED_RED);
+    /* Rows are named by the trace's thread_name events. */
+    assert_contains(slow_api, ">R3</text>");
+    free(timeouts);
+    free(slow_api);
+}
+
+static void bad_input_is_one_line_and_a_status(void **state)
+{
+    (void)state;
+    struct test_process_result result;
+    const char *missing[] = { test_bin("report"), "/nonexistent/results", NULL };
+    assert_int_equal(test_run(missing, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(result.exit_status, 2);
+    assert_contains(result.err, "run make bench first");
+    assert_true(strchr(result.err, '\n') == result.err + strlen(result.err) - 1);
+    test_process_result_free(&result);
+
+    /* A hyperfine file is not a summary. */
+    char dir[sizeof out_dir + 32];
+    snprintf(dir, sizeof dir, "%s/not-a-summary", out_dir);
+    mkdir(dir, 0755);
+    char path[sizeof dir + 32];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs("{\"results\": []}\n", file);
+    fclose(file);
+    const char *wrong[] = { test_bin("report"), dir, NULL };
+    assert_int_equal(test_run(wrong, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(result.exit_status, 2);
+    assert_contains(result.err, "not a summary written by bench");
+    test_process_result_free(&result);
+
+    const char *usage[] = { test_bin("report"), "a", "b", NULL };
+    assert_int_equal(test_run(usage, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(result.exit_status, 1);
+    test_process_result_free(&result);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_header_describes_machine_and_run),
+        cmocka_unit_test(a_table_row_has_median_speedup_prediction_efficiency_and_lesson),
+        cmocka_unit_test(hyperfine_2_without_median_and_a_single_run_with_null_stddev),
+        cmocka_unit_test(failures_by_design_and_real_failures_are_told_apart),
+        cmocka_unit_test(an_unmeasured_scenario_says_why_and_keeps_its_lesson_numbers),
+        cmocka_unit_test(a_truncated_hyperfine_file_is_reported_not_fatal),
+        cmocka_unit_test(the_sweep_table_stops_sync_at_the_cap),
+        cmocka_unit_test(charts_are_svg_files_embedded_by_relative_path),
+        cmocka_unit_test(timelines_show_failed_tasks_in_red_and_only_those),
+        cmocka_unit_test(bad_input_is_one_line_and_a_status),
+    };
+    return cmocka_run_group_tests_name("report", tests, render, clean_up);
+}
