@@ -490,18 +490,20 @@ static json_t *sweep_side(const struct options *options, const char *side, const
             command_add(&asking, words[w]);
         double predicted = ask_prediction(&asking, note, sizeof note);
         command_free(&asking);
-        if (strcmp(side, "sync") == 0 && !(predicted <= options->sweep_cap))
-            break;
+        /* Every K's prediction is kept (the chart draws the model over all
+         * of them); only those under the cap are run. */
         json_array_append_new(ks, json_integer((json_int_t)options->sweep_ks[i]));
         json_array_append_new(predictions,
                               isfinite(predicted) ? json_real(predicted) : json_null());
+        if (strcmp(side, "sync") == 0 && !(predicted <= options->sweep_cap))
+            continue;
         used += (size_t)snprintf(k_list + used, sizeof k_list - used, "%s%s", used ? "," : "", k);
     }
 
     char json_file[64], json_path[PATH_MAX], why[1024] = "";
     snprintf(json_file, sizeof json_file, "sweep-%s.json", side);
     snprintf(json_path, sizeof json_path, "%s/%s", options->out_dir, json_file);
-    if (json_array_size(ks) == 0) {
+    if (used == 0) {
         snprintf(why, sizeof why, "no K fits under the %g s cap", options->sweep_cap);
     } else {
         printf("\n== sweep: %s_%s for K = %s requests of %g s each, %ld run%s per K\n",

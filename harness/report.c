@@ -63,6 +63,12 @@ static double number_or_nan(const json_t *object, const char *key)
     return json_is_number(value) ? json_number_value(value) : NAN;
 }
 
+static double item_or_nan(const json_t *array, size_t index)
+{
+    const json_t *value = json_array_get(array, index);
+    return json_is_number(value) ? json_number_value(value) : NAN;
+}
+
 static const char *text_or(const json_t *object, const char *key, const char *fallback)
 {
     const char *text = json_string_value(json_object_get(object, key));
@@ -448,19 +454,24 @@ static size_t read_sweep_side(const struct paths *paths, const json_t *side,
     }
     if (hyperfine_load(json_path, &measured, why, why_size) != 0)
         return 0;
+    /* One point per K bench asked about; the Ks it did not run (sync over
+     * the cap) keep their prediction and have no measurement. */
     const json_t *ks = json_object_get(side, "ks");
     const json_t *predicted = json_object_get(side, "predicted_s");
     size_t count = 0;
-    for (size_t i = 0; i < measured.count && count < capacity; i++) {
-        const struct hyperfine_result *m = &measured.results[i];
-        double k = atof(m->parameter);
-        double model = NAN;
-        for (size_t j = 0; j < json_array_size(ks); j++)
-            if (json_number_value(json_array_get(ks, j)) == k
-                && json_is_number(json_array_get(predicted, j)))
-                model = json_number_value(json_array_get(predicted, j));
-        if (k > 0)
-            points[count++] = (struct chart_point){ k, m->median, m->min, m->max, model };
+    for (size_t i = 0; i < json_array_size(ks) && count < capacity; i++) {
+        double k = json_number_value(json_array_get(ks, i));
+        struct chart_point *point = &points[count++];
+        *point = (struct chart_point){ k, NAN, NAN, NAN,
+                                       item_or_nan(predicted, i) };
+        for (size_t j = 0; j < measured.count; j++) {
+            const struct hyperfine_result *m = &measured.results[j];
+            if (atof(m->parameter) == k) {
+                point->median = m->median;
+                point->min = m->min;
+                point->max = m->max;
+            }
+        }
     }
     hyperfine_free(&measured);
     return count;
@@ -509,10 +520,13 @@ static void write_sweep(const struct paths *paths, const json_t *sweep, FILE *md
         char t1[32], t2[32], t3[32], t4[32], efficiency[32] = "–", speedup[32] = "–";
         if (a && isfinite(a->predicted) && a->median > 0)
             snprintf(efficiency, sizeof efficiency, "%.0f %%", 100 * a->predicted / a->median);
-        if (a && s && a->median > 0)
+        bool sync_ran = s != NULL && isfinite(s->median);
+        bool over_cap = s != NULL && !sync_ran && s->predicted > cap;
+        if (a && sync_ran && a->median > 0)
             snprintf(speedup, sizeof speedup, "%.1f×", s->median / a->median);
         fprintf(md, "| %.0f | %s | %s | %s | %s | %s | %s |\n", k,
-                s ? seconds(s->median, t1, sizeof t1) : "not run (over the cap)",
+                sync_ran ? seconds(s->median, t1, sizeof t1)
+                : over_cap ? "not run (over the cap)" : "–",
                 s ? seconds(s->predicted, t2, sizeof t2) : "–",
                 a ? seconds(a->median, t3, sizeof t3) : "–",
                 a ? seconds(a->predicted, t4, sizeof t4) : "–", efficiency, speedup);

@@ -226,11 +226,11 @@ int chart_sweep(const char *svg_path, const char *title, const char *x_label,
     FILE *script = open_script(script_path, sizeof script_path);
     if (script == NULL)
         return -1;
-    put_preamble(script, svg_path, 760, 480, title);
+    put_preamble(script, svg_path, 760, 520, title);
     fputs("set logscale xy\nset xlabel ", script);
     put_quoted(script, x_label);
     fputs("\nset ylabel 'elapsed seconds'\nset grid xtics ytics mxtics mytics "
-          "lc rgb '#e4e4e4'\nset key top left box opaque\n"
+          "lc rgb '#e4e4e4'\nset key below maxrows 2\n"
           "set format x '%g'\nset format y '%g'\n", script);
     /* Room around the points on both log axes, so no line lies on a border. */
     double k_low = INFINITY, k_high = 0, y_low = INFINITY, y_high = 0;
