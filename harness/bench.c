@@ -284,7 +284,9 @@ static void diagnose(const struct command *commands, const char *const *names, s
         free(err);
         if (status == 0 || (fails_by_design && status == EXIT_TASKS_FAILED))
             continue;
-        snprintf(why, why_size, "%s exited %d%s%s%s", names[i], status,
+        const char *slash = strrchr(commands[i].words[0], '/');
+        snprintf(why, why_size, "%s (%s) exited %d%s%s%s",
+                 slash ? slash + 1 : commands[i].words[0], names[i], status,
                  status == EXIT_SETUP ? " (setup problem)"
                  : status == EXIT_TASKS_FAILED ? " (tasks failed; if that is the lesson, mark the "
                                                  "scenario fails_by_design in harness/scenarios.h)"
@@ -677,8 +679,9 @@ int main(int argc, char **argv)
     json_decref(summary);
     if (!written)
         return EXIT_SETUP;
-    printf("\nSuite wall time: %.1f s (scale %s, %ld runs); results in %s/\n", wall_time,
-           options.scale_text, options.runs, options.out_dir);
+    printf("\nSuite wall time: %.1f s (scale %s, %ld run%s per variant); results in %s/\n",
+           wall_time, options.scale_text, options.runs, options.runs == 1 ? "" : "s",
+           options.out_dir);
     fflush(stdout);
     int report_status = run_report(options.out_dir);
     if (report_status != 0)

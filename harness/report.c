@@ -75,12 +75,15 @@ static const char *text_or(const json_t *object, const char *key, const char *fa
     return text ? text : fallback;
 }
 
-/* A time for a table: "1.702 s", "4.9 ms" below 10 ms, a dash when unknown. */
+/* A time for a table: "1.702 s", "4.9 ms" below 10 ms, "40 µs" below 1 ms,
+ * a dash when unknown. */
 static const char *seconds(double value, char *text, size_t size)
 {
     if (!isfinite(value))
         return "–";
-    if (value < 0.00995)
+    if (value < 0.00095)
+        snprintf(text, size, "%.0f µs", value * 1e6);
+    else if (value < 0.00995)
         snprintf(text, size, "%.1f ms", value * 1000);
     else
         snprintf(text, size, "%.3f s", value);
