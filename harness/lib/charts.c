@@ -166,9 +166,11 @@ int chart_timeline(const char *svg_path, const char *title, const struct chart_s
     bool label_rows = row_count <= 40;
     int height = label_rows ? 140 + 26 * (int)row_count : 640;
     put_preamble(script, svg_path, 800, height, title);
-    fputs("set xlabel 'seconds since the program started'\n"
-          "set grid xtics lc rgb '#dddddd'\nset style fill solid 0.85 border rgb '#333333'\n",
+    fputs("set xlabel 'seconds since the program started'\nset grid xtics lc rgb '#dddddd'\n",
           script);
+    /* Borders on hundreds of thin bars would hide their colour. */
+    fputs(label_rows ? "set style fill solid 0.85 border rgb '#333333'\n"
+                     : "set style fill solid 1.0 noborder\n", script);
     fprintf(script, "set xrange [0:%f]\n", x_max > 0 ? x_max * 1.02 : 1.0);
     fprintf(script, "set yrange [%f:-0.6]\n", (double)row_count - 0.4);
     if (label_rows) {
@@ -194,7 +196,7 @@ int chart_timeline(const char *svg_path, const char *title, const struct chart_s
     }
     fputs("EOD\n"
           "plot $spans using 1:2:3:4:5 with boxxyerror lc rgb variable notitle", script);
-    if (label_rows)
+    if (row_count <= 12)  /* room to say what each task was */
         fputs(", \\\n  '' using 7:2:6 with labels left offset 0.4,0 font ',10' notitle", script);
     fputc('\n', script);
     return run_gnuplot(script, script_path, svg_path);
