@@ -9,6 +9,13 @@
  * A variant written "async@blocking" runs build/bin/<name>_async against a
  * slowserver started with --mode blocking (the server-side pitfall); a plain
  * variant runs against the usual async-mode server.
+ *
+ * Two optional fields may follow the variants (docs/harness.md):
+ *     .fails_by_design = true       the programs exit 3 on purpose, so the
+ *                                   benchmark ignores exit 3 (only exit 3)
+ *     .lesson_seconds = { 17, 10 }  what the Python lesson printed for each
+ *                                   variant at scale 1, shown in the report
+ *     .lesson_note = "PostgreSQL"   where those numbers come from
  */
 #ifndef ASYNCLAB_HARNESS_SCENARIOS_H
 #define ASYNCLAB_HARNESS_SCENARIOS_H
