@@ -90,10 +90,6 @@ INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(INTEGRATI
 # ---------------------------------------------------------------- targets
 .PHONY: all help deps build test test-build test-run test-sanitize \
         run-server run-scenario clean
-.PHONY: bench report
-# The per-scenario rules above come first in this file; without this, a
-# bare `make` would build only the first scenario's first program.
-.DEFAULT_GOAL := all
 
 all: $(ALL_BINS)
 build: all
@@ -105,9 +101,9 @@ help:
 	@echo "make test-sanitize   the tests again under ASan + UBSan"
 	@echo "make run-server      slowserver in the foreground on PORT=$(PORT)"
 	@echo "make run-scenario SCENARIO=slow_api [SCALE=0.1]   sync then async, compared"
+	@echo "make clean           remove build/"
 	@echo "make bench [SCALE=quick|F] [RUNS=N]   every scenario through hyperfine, rewrites results/"
 	@echo "make report          re-render results/REPORT.md and charts from results/*.json"
-	@echo "make clean           remove build/"
 
 deps:
 	@scripts/deps.sh
@@ -157,8 +153,13 @@ run-scenario: deps
 	@$(MAKE) --no-print-directory all
 	$(BIN)/run_scenario --scenario $(SCENARIO) --scale $(SCALE)
 
-# The database scenario's programs need their database built first; the
-# Makefile defines `db` once that scenario exists.
+clean:
+	rm -rf build
+
+# ---------------------------------------------------------------- benchmarks
+# docs/harness.md.  The database scenario's programs need their database
+# built first; `db` exists once that scenario does.
+.PHONY: bench report
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@if grep -q '^db:' $(firstword $(MAKEFILE_LIST)); then $(MAKE) --no-print-directory db; fi
@@ -168,7 +169,8 @@ report: deps
 	@$(MAKE) --no-print-directory $(BIN)/report
 	$(BIN)/report results
 
-clean:
-	rm -rf build
+# The per-scenario rules come first in this file; without this, a bare
+# `make` would build only the first scenario's first program.
+.DEFAULT_GOAL := all
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
