@@ -231,6 +231,27 @@ static void command_line(const struct command *command, char *line, size_t size)
     }
 }
 
+/* "Predicted time: 1.700 s (sync: the sum of the delays)": the number (NAN
+ * when the program says "?", as one whose work is only known by doing it)
+ * and the explanation, which may itself contain parentheses. */
+static double parse_prediction(const char *out, char *note, size_t note_size)
+{
+    const char *line = strstr(out, "Predicted time: ");
+    if (line == NULL)
+        return NAN;
+    line += strlen("Predicted time: ");
+    const char *end = line + strcspn(line, "\n");
+    const char *open = memchr(line, '(', (size_t)(end - line));
+    const char *close = end;
+    while (close > line && close[-1] != ')')
+        close--;
+    if (open != NULL && close > open + 1)
+        snprintf(note, note_size, "%.*s", (int)(close - 1 - (open + 1)), open + 1);
+    char *number_end;
+    double predicted = strtod(line, &number_end);
+    return number_end != line && isfinite(predicted) ? predicted : NAN;
+}
+
 /* What the program says the lesson's model predicts: its own command line
  * plus --predict, which answers at once without any network. */
 static double ask_prediction(const struct command *command, char *note, size_t note_size)
@@ -242,12 +263,8 @@ static double ask_prediction(const struct command *command, char *note, size_t n
     char *out = NULL;
     double predicted = NAN;
     note[0] = '\0';
-    if (launch_capture(PROGRAM, asking.words, &out, NULL) == 0) {
-        char explanation[256] = "";
-        if (sscanf(out, "Predicted time: %lf s (%255[^)])", &predicted, explanation) < 1)
-            predicted = NAN;
-        snprintf(note, note_size, "%s", explanation);
-    }
+    if (launch_capture(PROGRAM, asking.words, &out, NULL) == 0)
+        predicted = parse_prediction(out, note, note_size);
     free(out);
     command_free(&asking);
     return predicted;

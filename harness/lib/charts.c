@@ -153,6 +153,40 @@ int chart_bars(const char *svg_path, const char *title, const struct chart_bar *
     return run_gnuplot(script, script_path, svg_path);
 }
 
+/* Where a task's text goes in a timeline. */
+enum placement {
+    TEXT_NONE,
+    TEXT_AFTER_START,   /* from the bar's start rightwards: it is alone on its row */
+    TEXT_BEFORE_END,    /* ending at the bar's end, for bars near the right edge */
+    TEXT_INSIDE,        /* the first word, centred, when several tasks share a row */
+};
+
+/* About how wide a character of the 10-point label font is, in data units
+ * of an 800-pixel-wide chart whose plot area is about 700 pixels. */
+static double character_width(double x_range)
+{
+    return x_range * 6.5 / 700.0;
+}
+
+static enum placement label_placement(const struct chart_span *span, int tasks_on_row,
+                                      size_t row_count, double x_range, char *text,
+                                      size_t size)
+{
+    text[0] = '\0';
+    if (row_count > 12 || span->text == NULL)
+        return TEXT_NONE;
+    if (tasks_on_row == 1) {
+        snprintf(text, size, "%s", span->text);
+        double text_width = character_width(x_range) * (double)(strlen(text) + 1);
+        return span->start + text_width > x_range && span->end - text_width >= 0
+                   ? TEXT_BEFORE_END : TEXT_AFTER_START;
+    }
+    /* Shared row: the first word ("I3"), and only if it fits in the bar. */
+    snprintf(text, size, "%.*s", (int)strcspn(span->text, " "), span->text);
+    double text_width = character_width(x_range) * (double)(strlen(text) + 1);
+    return span->end - span->start > text_width ? TEXT_INSIDE : TEXT_NONE;
+}
+
 int chart_timeline(const char *svg_path, const char *title, const struct chart_span *spans,
                    size_t span_count, const char *const *row_labels, size_t row_count,
                    double x_max)
@@ -171,7 +205,7 @@ int chart_timeline(const char *svg_path, const char *title, const struct chart_s
     /* Borders on hundreds of thin bars would hide their colour. */
     fputs(label_rows ? "set style fill solid 0.85 border rgb '#333333'\n"
                      : "set style fill solid 1.0 noborder\n", script);
-    fprintf(script, "set xrange [0:%f]\n", x_max > 0 ? x_max * 1.02 : 1.0);
+    fprintf(script, "set xrange [0:%f]\n", x_max > 0 ? x_max * 1.02 : 1.0);  /* = right, below */
     fprintf(script, "set yrange [%f:-0.6]\n", (double)row_count - 0.4);
     if (label_rows) {
         fputs("set ytics (", script);
@@ -184,20 +218,34 @@ int chart_timeline(const char *svg_path, const char *title, const struct chart_s
         fprintf(script, "set ylabel '%zu tasks, one per row'\nunset ytics\n", row_count);
     }
     double half_height = label_rows ? 0.32 : 0.45;
-    /* centre x, row, half width, half height, colour, text, start */
+    double right = x_max > 0 ? x_max * 1.02 : 1.0;
+    int *per_row = calloc(row_count + 1, sizeof *per_row);
+    for (size_t i = 0; per_row != NULL && i < span_count; i++)
+        if (spans[i].row >= 0 && (size_t)spans[i].row < row_count)
+            per_row[spans[i].row]++;
+    /* centre x, row, half width, half height, colour, text, text x, placement */
     fputs("$spans << EOD\n", script);
     for (size_t i = 0; i < span_count; i++) {
         const struct chart_span *span = &spans[i];
+        char text[128];
+        enum placement placement = label_placement(span, per_row ? per_row[span->row] : 2,
+                                                   row_count, right, text, sizeof text);
         fprintf(script, "%.6f %d %.6f %.3f", (span->start + span->end) / 2, span->row,
                 (span->end - span->start) / 2, half_height);
         put_colour(script, span->failed ? FAILED_COLOUR : TASK_COLOUR);
-        put_text(script, span->text);
-        fprintf(script, " %.6f\n", span->start);
+        put_text(script, text);
+        fprintf(script, " %.6f %d\n", placement == TEXT_BEFORE_END ? span->end
+                                       : placement == TEXT_INSIDE ? (span->start + span->end) / 2
+                                       : span->start, (int)placement);
     }
+    free(per_row);
     fputs("EOD\n"
           "plot $spans using 1:2:3:4:5 with boxxyerror lc rgb variable notitle", script);
-    if (row_count <= 12)  /* room to say what each task was */
-        fputs(", \\\n  '' using 7:2:6 with labels left offset 0.4,0 font ',10' notitle", script);
+    /* One labels plot per placement: gnuplot aligns a whole plot at once. */
+    const char *alignments[] = { NULL, "left offset 0.4,0", "right offset -0.4,0", "center" };
+    for (int placement = TEXT_AFTER_START; placement <= TEXT_INSIDE; placement++)
+        fprintf(script, ", \\\n  '' using ($8 == %d ? $7 : NaN):2:6 with labels %s "
+                "font ',10' notitle", placement, alignments[placement]);
     fputc('\n', script);
     return run_gnuplot(script, script_path, svg_path);
 }
