@@ -260,6 +260,13 @@ static const char *program_and_flags(const char *command)
     return slash;
 }
 
+/* Runs that failed other than as the lesson means them to. */
+static bool really_failed(const struct hyperfine_result *measured, bool by_design)
+{
+    return measured != NULL && measured->failed_runs > 0
+           && !(by_design && measured->first_failure == EXIT_TASKS_FAILED);
+}
+
 /* The "runs" cell: how many, and how many failed (exit status) if any. */
 static void runs_cell(const struct hyperfine_result *measured, bool by_design, char *text,
                       size_t size)
@@ -272,26 +279,21 @@ static void runs_cell(const struct hyperfine_result *measured, bool by_design, c
     } else {
         snprintf(text, size, "%zu (%zu exited %d%s)", measured->runs, measured->failed_runs,
                  measured->first_failure,
-                 by_design && measured->first_failure == EXIT_TASKS_FAILED ? ", by design"
-                                                                            : ": FAILED");
+                 really_failed(measured, by_design) ? ": FAILED" : ", by design");
     }
 }
 
-static void write_table(FILE *md, const struct variant_row *rows, size_t count, double scale,
-                        bool by_design)
+static void write_table(FILE *md, const struct variant_row *rows, size_t count, bool by_design)
 {
     const struct hyperfine_result *baseline = rows[0].measured;
-    char scaled_header[64] = "";
-    if (scale != 1.0 && isfinite(scale))
-        snprintf(scaled_header, sizeof scaled_header, " (× %g)", scale);
     fprintf(md, "| variant | median | stddev | speedup over %s | predicted | efficiency | "
-            "runs | Python lesson%s |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
-            rows[0].name, scaled_header);
+            "runs | Python lesson | lesson's speedup |\n"
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n", rows[0].name);
     for (size_t i = 0; i < count; i++) {
         const struct variant_row *row = &rows[i];
         const struct hyperfine_result *m = row->measured;
         char median[32], stddev[32], predicted[32], speedup[32] = "–", efficiency[32] = "–";
-        char runs[96] = "–", lesson[64] = "none";
+        char runs[96] = "–", lesson[64] = "none", lesson_speedup[32] = "–";
         double median_s = m ? m->median : NAN;
         if (m != NULL && baseline != NULL && isfinite(baseline->median) && median_s > 0)
             snprintf(speedup, sizeof speedup, "%.2f×", baseline->median / median_s);
@@ -299,22 +301,20 @@ static void write_table(FILE *md, const struct variant_row *rows, size_t count, 
             snprintf(efficiency, sizeof efficiency, "%.0f %%", 100 * row->predicted / median_s);
         if (m != NULL)
             runs_cell(m, by_design, runs, sizeof runs);
-        if (isfinite(row->lesson)) {
-            char scaled[32];
-            if (scale != 1.0 && isfinite(scale))
-                snprintf(lesson, sizeof lesson, "%g s → %s", row->lesson,
-                         seconds(row->lesson * scale, scaled, sizeof scaled));
-            else
-                snprintf(lesson, sizeof lesson, "%g s", row->lesson);
-        }
+        /* The lesson's seconds are another machine's (and, for some
+         * lessons, another database's): its ratios are what compare. */
+        if (isfinite(row->lesson))
+            snprintf(lesson, sizeof lesson, "%g s", row->lesson);
+        if (isfinite(row->lesson) && isfinite(rows[0].lesson) && row->lesson > 0)
+            snprintf(lesson_speedup, sizeof lesson_speedup, "%.2f×", rows[0].lesson / row->lesson);
         fputs("| ", md);
         put_cell_text(md, row->name);
-        fprintf(md, " | %s | %s | %s | %s | %s | %s | %s |\n",
+        fprintf(md, " | %s | %s | %s | %s | %s | %s | %s | %s |\n",
                 seconds(median_s, median, sizeof median),
                 m && isfinite(m->stddev) ? seconds(m->stddev, stddev, sizeof stddev)
                 : m && m->runs == 1 ? "– (1 run)" : "–",
                 speedup, seconds(row->predicted, predicted, sizeof predicted), efficiency, runs,
-                lesson);
+                lesson, lesson_speedup);
     }
 }
 
@@ -334,14 +334,14 @@ static void write_commands(FILE *md, const struct variant_row *rows, size_t coun
 
 static void draw_bars(const struct paths *paths, const char *scenario,
                       const struct variant_row *rows, size_t count, const char *scale_text,
-                      FILE *md)
+                      bool by_design, FILE *md)
 {
     struct chart_bar bars[MAX_VARIANTS];
     size_t runs = 0;
     for (size_t i = 0; i < count; i++) {
         const struct hyperfine_result *m = rows[i].measured;
         bars[i] = (struct chart_bar){ rows[i].name, m ? m->median : NAN, m ? m->stddev : NAN,
-                                      rows[i].predicted, m && m->failed_runs > 0 };
+                                      rows[i].predicted, really_failed(m, by_design) };
         if (m != NULL && m->runs > runs)
             runs = m->runs;
     }
@@ -391,7 +391,7 @@ static void draw_timelines(const struct paths *paths, const char *scenario,
     }
 }
 
-static void write_scenario(const struct paths *paths, const json_t *entry, double scale,
+static void write_scenario(const struct paths *paths, const json_t *entry,
                            const char *scale_text, FILE *md)
 {
     const char *name = text_or(entry, "name", "?");
@@ -428,13 +428,13 @@ static void write_scenario(const struct paths *paths, const json_t *entry, doubl
         return;
     }
     /* Even unmeasured, the table shows what the run would be compared with. */
-    write_table(md, rows, count, scale, by_design);
+    write_table(md, rows, count, by_design);
     const char *note = text_or(entry, "lesson_note", NULL);
     if (note != NULL)
         fprintf(md, "\nPython lesson numbers: %s.\n", note);
     write_commands(md, rows, count);
     if (have_measurements) {
-        draw_bars(paths, name, rows, count, scale_text, md);
+        draw_bars(paths, name, rows, count, scale_text, by_design, md);
         draw_timelines(paths, name, rows, count, scale_text, md);
     }
     hyperfine_free(&measured);
@@ -580,8 +580,9 @@ static void write_header(const json_t *summary, FILE *md, const char *scale_text
           "variant's median divided by this one's. *predicted*: what the lesson's model says "
           "(`--predict`: the sum of the delays for sync, the longest for async, ...). "
           "*efficiency*: predicted / measured, 100 % is the model's ideal. *Python lesson*: "
-          "what the original Python lesson printed at scale 1, and that number times this "
-          "run's scale.\n", md);
+          "what the original Python lesson printed (at scale 1, on its own machine), and "
+          "*lesson's speedup* the same ratio as ours computed from those numbers: compare "
+          "the speedups, not the seconds.\n", md);
 }
 
 /* ------------------------------------------------------------ main */
@@ -679,7 +680,7 @@ int main(int argc, char **argv)
     size_t index;
     const json_t *entry;
     json_array_foreach(json_object_get(summary, "scenarios"), index, entry)
-        write_scenario(&paths, entry, scale, scale_text, md);
+        write_scenario(&paths, entry, scale_text, md);
     const json_t *sweep = json_object_get(summary, "sweep");
     if (json_is_object(sweep))
         write_sweep(&paths, sweep, md);

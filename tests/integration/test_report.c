@@ -135,14 +135,14 @@ static void a_table_row_has_median_speedup_prediction_efficiency_and_lesson(void
     (void)state;
     char *text = section("slow_api");
     /* sync 1.702 s, async 1.010 s: 1.702 / 1.010 = 1.69; 1.0 / 1.010 = 99 %;
-     * the lesson's 10 s at scale 0.1 is 1 s. */
+     * the lesson's 17 s and 10 s: 1.70. */
     assert_contains(text, "| sync | 1.702 s | 0.010 s | 1.00× | 1.700 s | 100 % | 3 | "
-                          "17 s → 1.700 s |");
+                          "17 s | 1.00× |");
     assert_contains(text, "| async | 1.010 s | 5.0 ms | 1.69× | 1.000 s | 99 % | 3 | "
-                          "10 s → 1.000 s |");
+                          "10 s | 1.70× |");
     /* The pitfall: the model assumes a concurrent server, so efficiency drops. */
     assert_contains(text, "| async@blocking | 1.705 s | 5.0 ms | 1.00× | 1.000 s | 59 % | 3 | "
-                          "none |");
+                          "none | – |");
     assert_contains(text, "against a slowserver in `--mode blocking`");
     /* The command is shown without this machine's directories. */
     assert_contains(text, "`slow_api_sync --scale 0.1 --quiet");
@@ -156,7 +156,7 @@ static void hyperfine_2_without_median_and_a_single_run_with_null_stddev(void **
     /* times 0.5, 0.3, 0.4: median 0.4 and sample stddev 0.1, computed here. */
     assert_contains(text, "| sync | 0.400 s | 0.100 s | 1.00× |");
     /* One run: no spread, said so rather than printed as 0. */
-    assert_contains(text, "| async | 0.200 s | – (1 run) | 2.00× | – | – | 1 | none |");
+    assert_contains(text, "| async | 0.200 s | – (1 run) | 2.00× | – | – | 1 | none | – |");
     free(text);
 }
 
@@ -180,7 +180,8 @@ static void an_unmeasured_scenario_says_why_and_keeps_its_lesson_numbers(void **
     char *text = section("database");
     assert_contains(text, "**Not measured:** database_sync exited 2 (setup problem)");
     assert_contains(text, "build it with: make db");
-    assert_contains(text, "| sync | – | – | – | 2.290 s | – | – | 22.9 s → 2.290 s |");
+    assert_contains(text, "| sync | – | – | – | 2.290 s | – | – | 22.9 s | 1.00× |");
+    assert_contains(text, "| async | – | – | – | 1.840 s | – | – | 18.4 s | 1.24× |");
     assert_contains(text, "PostgreSQL");
     assert_lacks(text, "![");   /* no charts without measurements */
     free(text);
@@ -227,6 +228,21 @@ static void charts_are_svg_files_embedded_by_relative_path(void **state)
     assert_contains(report, "- async@blocking: no trace to draw");
     char *missing = read_output("charts/timeline-slow_api-async-on-blocking.svg");
     assert_null(missing);
+}
+
+static void only_real_failures_turn_a_bar_red(void **state)
+{
+    (void)state;
+    /* A filled shape in the failed colour (the dashed prediction line is
+     * the same red, but a stroke, not a fill). */
+    const char *red_fill = "fill = '" FAILED_RED;
+    char *flaky = read_output("charts/flaky.svg");
+    char *timeouts = read_output("charts/timeouts.svg");
+    assert_contains(flaky, red_fill);
+    /* The timeout lesson's exit 3 is its point, not a failure. */
+    assert_lacks(timeouts, red_fill);
+    free(flaky);
+    free(timeouts);
 }
 
 static void timelines_show_failed_tasks_in_red_and_only_those(void **state)
@@ -286,6 +302,7 @@ int main(void)
         cmocka_unit_test(a_truncated_hyperfine_file_is_reported_not_fatal),
         cmocka_unit_test(the_sweep_table_stops_sync_at_the_cap),
         cmocka_unit_test(charts_are_svg_files_embedded_by_relative_path),
+        cmocka_unit_test(only_real_failures_turn_a_bar_red),
         cmocka_unit_test(timelines_show_failed_tasks_in_red_and_only_those),
         cmocka_unit_test(bad_input_is_one_line_and_a_status),
     };
