@@ -585,6 +585,50 @@ static void write_header(const json_t *summary, FILE *md, const char *scale_text
           "the speedups, not the seconds.\n", md);
 }
 
+/* ------------------------------------------------------------ overview */
+
+/* One line per scenario: the baseline, the fastest variant and its speedup,
+ * so a reader sees the whole suite before the details. */
+static void write_overview_line(const struct paths *paths, const json_t *entry, FILE *md)
+{
+    const char *name = text_or(entry, "name", "?");
+    fprintf(md, "| [%s](#%s) | ", name, name);
+    char json_path[PATH_MAX], why[1024];
+    path_in(json_path, sizeof json_path, paths->in, text_or(entry, "hyperfine_json", ""));
+    struct hyperfine_file measured;
+    if (!json_is_true(json_object_get(entry, "measured"))
+        || hyperfine_load(json_path, &measured, why, sizeof why) != 0 || measured.count == 0) {
+        fputs("– | – | – | not measured (see below) |\n", md);
+        return;
+    }
+    const struct hyperfine_result *baseline = &measured.results[0], *fastest = baseline;
+    bool by_design = json_is_true(json_object_get(entry, "fails_by_design"));
+    size_t failing = 0;
+    for (size_t i = 0; i < measured.count; i++) {
+        const struct hyperfine_result *r = &measured.results[i];
+        if (isfinite(r->median) && !(r->median >= fastest->median))
+            fastest = r;
+        failing += really_failed(r, by_design) ? 1 : 0;
+    }
+    char median[32], speedup[32] = "–";
+    if (fastest->median > 0 && isfinite(baseline->median))
+        snprintf(speedup, sizeof speedup, "%.2f×", baseline->median / fastest->median);
+    fprintf(md, "%s %s | %s | %s | %s |\n", baseline->name,
+            seconds(baseline->median, median, sizeof median), fastest->name, speedup,
+            failing ? "some runs FAILED" : by_design ? "measured (exit 3 by design)" : "measured");
+    hyperfine_free(&measured);
+}
+
+static void write_overview(const struct paths *paths, const json_t *summary, FILE *md)
+{
+    fputs("\n## At a glance\n\n| scenario | baseline | fastest | its speedup | status |\n"
+          "|---|---:|---|---:|---|\n", md);
+    size_t index;
+    const json_t *entry;
+    json_array_foreach(json_object_get(summary, "scenarios"), index, entry)
+        write_overview_line(paths, entry, md);
+}
+
 /* ------------------------------------------------------------ main */
 
 static void usage(FILE *stream)
@@ -677,6 +721,7 @@ int main(int argc, char **argv)
     if (isfinite(scale))
         snprintf(scale_text, sizeof scale_text, "%g", scale);
     write_header(summary, md, scale_text);
+    write_overview(&paths, summary, md);
     size_t index;
     const json_t *entry;
     json_array_foreach(json_object_get(summary, "scenarios"), index, entry)

@@ -130,6 +130,18 @@ static void the_header_describes_machine_and_run(void **state)
     assert_contains(report, "hyperfine 1.15.0");
 }
 
+static void the_overview_has_one_line_per_scenario(void **state)
+{
+    (void)state;
+    char *text = section("At a glance");
+    assert_contains(text, "| [slow_api](#slow_api) | sync 1.702 s | async | 1.69× | measured |");
+    assert_contains(text, "| [timeouts](#timeouts) | sync 0.310 s | async | 2.82× | "
+                          "measured (exit 3 by design) |");
+    assert_contains(text, "| [flaky](#flaky) | sync 0.200 s | async | 1.82× | some runs FAILED |");
+    assert_contains(text, "| [database](#database) | – | – | – | not measured (see below) |");
+    free(text);
+}
+
 static void a_table_row_has_median_speedup_prediction_efficiency_and_lesson(void **state)
 {
     (void)state;
@@ -295,6 +307,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_header_describes_machine_and_run),
+        cmocka_unit_test(the_overview_has_one_line_per_scenario),
         cmocka_unit_test(a_table_row_has_median_speedup_prediction_efficiency_and_lesson),
         cmocka_unit_test(hyperfine_2_without_median_and_a_single_run_with_null_stddev),
         cmocka_unit_test(failures_by_design_and_real_failures_are_told_apart),
