@@ -381,7 +381,10 @@ static json_t *describe_variant(const struct scenario *scenario, size_t index,
     }
     double predicted = ask_prediction(&plain, note, sizeof note);
     command_free(&plain);
-    double lesson = scenario->lesson_seconds[index];
+    double lesson = 0;
+    for (size_t i = 0; i < SCENARIO_MAX_VARIANTS && scenario->lesson[i].variant; i++)
+        if (strcmp(scenario->lesson[i].variant, scenario->variants[index]) == 0)
+            lesson = scenario->lesson[i].seconds;
     return json_pack("{s:s, s:s*, s:s, s:o, s:s, s:s, s:o}",
                      "name", scenario->variants[index], "server_mode", server_mode,
                      "command", line,

@@ -13,8 +13,9 @@
  * Two optional fields may follow the variants (docs/harness.md):
  *     .fails_by_design = true       the programs exit 3 on purpose, so the
  *                                   benchmark ignores exit 3 (only exit 3)
- *     .lesson_seconds = { 17, 10 }  what the Python lesson printed for each
- *                                   variant at scale 1, shown in the report
+ *     .lesson = { { "sync", 17 }, { "async", 10 } }
+ *                                   what the Python lesson printed for some
+ *                                   variants at scale 1, shown in the report
  *     .lesson_note = "PostgreSQL"   where those numbers come from
  */
 #ifndef ASYNCLAB_HARNESS_SCENARIOS_H
@@ -25,6 +26,12 @@
 
 #define SCENARIO_MAX_VARIANTS 8
 
+/* A time the Python lesson printed for one of the variants. */
+struct lesson_time {
+    const char *variant;
+    double seconds;
+};
+
 struct scenario {
     const char *name;                              /* folder under scenarios/ */
     bool uses_server;                              /* false: no slowserver, no --url */
@@ -34,9 +41,9 @@ struct scenario {
      * false, 0 and NULL. */
     bool fails_by_design;   /* exits 3 on purpose (the timeout lesson): the
                                benchmark passes --ignore-failure to hyperfine */
-    double lesson_seconds[SCENARIO_MAX_VARIANTS];  /* what the Python lesson printed
-                                                      for each variant (scale 1); 0 = none */
-    const char *lesson_note;                       /* where those numbers come from */
+    struct lesson_time lesson[SCENARIO_MAX_VARIANTS];  /* what the Python lesson printed
+                                                          (scale 1), by variant */
+    const char *lesson_note;                           /* where those numbers come from */
 };
 
 /* Lines that stop after the variants leave the optional fields to their
@@ -45,7 +52,8 @@ struct scenario {
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 static const struct scenario SCENARIOS[] = {
-    { "slow_api", true, { "sync", "async", NULL }, .lesson_seconds = { 17, 10 } },
+    { "slow_api", true, { "sync", "async", NULL },
+      .lesson = { { "sync", 17 }, { "async", 10 } } },
 };
 
 #pragma GCC diagnostic pop

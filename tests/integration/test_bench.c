@@ -101,6 +101,16 @@ static const struct scenario *slow_api(void)
     return NULL;
 }
 
+/* The Python lesson's time for a variant as the list gives it (0: none,
+ * which bench writes as null and jansson reads back as 0). */
+static double lesson_seconds(const struct scenario *scenario, const char *variant)
+{
+    for (size_t i = 0; i < SCENARIO_MAX_VARIANTS && scenario->lesson[i].variant; i++)
+        if (strcmp(scenario->lesson[i].variant, variant) == 0)
+            return scenario->lesson[i].seconds;
+    return 0;
+}
+
 /* The port of the first "Started slowserver --mode M at URL" line. */
 static int started_server_port(const char *out)
 {
@@ -151,6 +161,8 @@ static void every_variant_was_measured_and_predicted(void **state)
         assert_string_equal(json_string_value(json_object_get(result, "command")),
                             scenario->variants[count]);
         assert_true(json_number_value(json_object_get(variant, "predicted_s")) > 0);
+        assert_true(json_number_value(json_object_get(variant, "lesson_s"))
+                    == lesson_seconds(scenario, scenario->variants[count]));
         assert_int_equal(json_array_size(json_object_get(result, "times")), 2);
         size_t index;
         json_t *code;
