@@ -26,6 +26,8 @@ struct scenario {
 
 static const struct scenario SCENARIOS[] = {
     { "slow_api", true, { "sync", "async", NULL } },
+    { "blocking_pitfall", true,
+      { "sync", "async_blocking", "async", "async_offload", "async@blocking", NULL } },
 };
 
 #define SCENARIO_COUNT (sizeof SCENARIOS / sizeof SCENARIOS[0])
