@@ -50,9 +50,9 @@ struct task {
     CURLcode result;       /* written by the worker, read by the loop after the join */
 };
 
-/* Tells the loop a task is done: its index, through the pipe.  Four or
- * eight bytes are written in one piece (less than PIPE_BUF), so workers
- * finishing together never mix their messages. */
+/* Tells the loop a task is done: its index, through the pipe.  A write this
+ * small (far below PIPE_BUF) goes in whole, so workers finishing together
+ * never mix their messages. */
 static void report_done(struct task *task)
 {
     while (write(task->done_fd, &task->index, sizeof task->index) < 0 && errno == EINTR)
