@@ -40,7 +40,7 @@ static enum cli_result parse_command_line(struct blocking_pitfall *run, int argc
                                               &run->delay_count, 0.0, MAX_DELAY_S };
     const struct cli_option options[] = {
         { "delays", "LIST", "server delays in seconds, comma-separated (default 10,2,5)",
-          "a comma-separated list of seconds between 0 and 3600", cli_apply_double_list,
+          "at most 64 comma-separated seconds, each between 0 and 3600", cli_apply_double_list,
           &delays_target },
     };
     char example[160];
