@@ -284,7 +284,7 @@ static const char *server_url(const struct options *options, const char *mode)
             server->url[0] = '\0';
             return NULL;
         }
-        printf("Started slowserver at %s (--mode %s, stopped again at the end)\n", server->url, mode);
+        printf("Started slowserver --mode %s at %s (stopped again at the end)\n", mode, server->url);
         return server->url;
     }
     fprintf(stderr, "%s: no slowserver mode '%s'\n", PROGRAM, mode);

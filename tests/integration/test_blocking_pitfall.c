@@ -330,7 +330,7 @@ static void run_scenario_compares_all_five_legs(void **state)
     if (result.exit_status != 0)
         fail_msg("run_scenario exited %d:\n%s%s", result.exit_status, result.out, result.err);
     /* The server-side leg got a server of its own, in --mode blocking. */
-    assert_contains(result.out, "(--mode blocking, stopped again at the end)");
+    assert_contains(result.out, "Started slowserver --mode blocking at http://127.0.0.1:");
     /* One comparison, with a row per leg, after every program's own output. */
     const char *table = strstr(result.out, "side by side");
     assert_non_null(table);
