@@ -85,7 +85,7 @@ INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(INTEGRATI
 
 # ---------------------------------------------------------------- targets
 .PHONY: all help deps build test test-build test-run test-sanitize \
-        run-server run-scenario clean
+        run-server run-scenario memcheck clean
 
 all: $(ALL_BINS)
 build: all
@@ -95,6 +95,7 @@ help:
 	@echo "make deps            install the Debian packages that are missing"
 	@echo "make test            unit + integration tests (what CI runs)"
 	@echo "make test-sanitize   the tests again under ASan + UBSan"
+	@echo "make memcheck        the server and clients once under valgrind"
 	@echo "make run-server      slowserver in the foreground on PORT=$(PORT)"
 	@echo "make run-scenario SCENARIO=slow_api [SCALE=0.1]   sync then async, compared"
 	@echo "make clean           remove build/"
@@ -121,6 +122,9 @@ $(UNIT_TESTS) $(INTEGRATION_TESTS): $(BIN)/tests/%: $(TEST_SUPPORT_OBJ) \
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(shell pkg-config --libs cmocka)
 
+# Integration tests run the programs, so building one builds them too.
+$(INTEGRATION_TESTS): | $(ALL_BINS)
+
 # Each test program's own object (tests/unit or tests/integration).
 $(foreach t,$(UNIT_TEST_SRC) $(INTEGRATION_TEST_SRC), \
   $(eval $(BIN)/tests/$(basename $(notdir $(t))): $(OBJ)/$(t:.c=.o)))
@@ -136,6 +140,10 @@ test: deps
 
 test-sanitize: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 test-run
+
+memcheck: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/memcheck.sh $(BIN)
 
 run-server: deps
 	@$(MAKE) --no-print-directory $(SERVER_BIN)
