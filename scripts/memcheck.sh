@@ -1,6 +1,7 @@
 #!/bin/sh
-# Run slowserver and every slow-API program under valgrind's memcheck once,
-# at a tiny scale, and fail on any memory error or leak.  `make memcheck`.
+# Run slowserver and every slow-API and blocking-pitfall program under
+# valgrind's memcheck once, at a tiny scale, and fail on any memory error
+# or leak.  `make memcheck`.
 # (The sanitizer build catches most of this faster; valgrind also sees the
 # libraries' own allocations that sanitizers do not track.)
 set -u
@@ -21,7 +22,7 @@ if [ -z "$url" ]; then
     echo "memcheck: slowserver did not start"; kill "$server_pid" 2>/dev/null; exit 1
 fi
 
-for program in "$bin"/slow_api_*; do
+for program in "$bin"/slow_api_* "$bin"/blocking_pitfall_*; do
     name=$(basename "$program")
     if $valgrind --log-file="$log_dir/$name.log" "$program" --url "$url" --scale 0.02 --quiet > /dev/null; then
         echo "memcheck: $name clean"
