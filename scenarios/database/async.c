@@ -29,7 +29,12 @@
 #include "database.h"
 #include "output.h"
 
-static const char PROGRAM[] = "database_async";
+static const struct database_program PROGRAM = {
+    "database_async",
+    "Runs three heavy SQLite queries at once, each on a worker thread with its own\n"
+    "connection, and collects the results in an event loop (the aiosqlite way).",
+    true,
+};
 
 /* One query's worker thread, and where it reports back. */
 struct worker {
@@ -79,13 +84,13 @@ static void finish_query(struct database *run, struct worker *worker)
 int main(int argc, char **argv)
 {
     struct database run;
-    int early_exit = database_setup(&run, PROGRAM, true, argc, argv);
+    int early_exit = database_setup(&run, &PROGRAM, argc, argv);
     if (early_exit >= 0)
         return early_exit;
 
     int completions[2];  /* [0] the loop reads, [1] the workers write */
     if (pipe2(completions, O_CLOEXEC) != 0) {
-        output_error(PROGRAM, "cannot create a pipe");
+        output_error(PROGRAM.name, "cannot create a pipe");
         return EXIT_SETUP;
     }
 
@@ -113,5 +118,5 @@ int main(int argc, char **argv)
 
     close(completions[0]);
     close(completions[1]);
-    return database_finish(&run, true);
+    return database_finish(&run);
 }

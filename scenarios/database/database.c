@@ -105,25 +105,25 @@ static bool apply_path(const char *value, void *target)
     return true;
 }
 
-static enum cli_result parse_command_line(struct database *run, const char *program,
-                                          bool is_async, int argc, char **argv)
+static enum cli_result parse_command_line(struct database *run,
+                                          const struct database_program *program,
+                                          int argc, char **argv)
 {
     const struct cli_option options[] = {
         { "db", "PATH", "the SQLite file to query (default build/asynclab.db, or $ASYNCLAB_DB)",
           "the path of a file", apply_path, run },
     };
+    char example[128];
+    snprintf(example, sizeof example, "build/bin/%s --trace %s.json", program->name,
+             program->concurrent ? "async" : "sync");
+    char purpose[1024];
+    snprintf(purpose, sizeof purpose, "%s\n--url and --scale are accepted and ignored: there is "
+             "no server, and the\ndatabase's size sets the work (database_makedb --cities N "
+             "sizes it).", program->purpose);
     const struct cli_program description = {
-        .name = program,
-        .purpose = is_async
-            ? "Runs three heavy SQLite queries at once, each on a worker thread with its own\n"
-              "connection, and collects the results in an event loop (the aiosqlite way).\n"
-              "--url and --scale are accepted and ignored: there is no server, and the\n"
-              "database's size sets the work (database_makedb --cities N)."
-            : "Runs three heavy SQLite queries one after another, a connection each.\n"
-              "--url and --scale are accepted and ignored: there is no server, and the\n"
-              "database's size sets the work (database_makedb --cities N).",
-        .example = is_async ? "build/bin/database_async --trace async.json"
-                            : "build/bin/database_sync --trace sync.json",
+        .name = program->name,
+        .purpose = purpose,
+        .example = example,
         .options = options,
         .option_count = sizeof options / sizeof options[0],
     };
@@ -132,10 +132,11 @@ static enum cli_result parse_command_line(struct database *run, const char *prog
 
 /* ------------------------------------------------------------ setup */
 
-static void set_queries(struct database *run)
+void database_queries_init(struct database_query queries[DATABASE_QUERY_COUNT])
 {
     for (int i = 0; i < DATABASE_QUERY_COUNT; i++) {
-        struct database_query *query = &run->queries[i];
+        struct database_query *query = &queries[i];
+        memset(query, 0, sizeof *query);
         query->number = i + 1;
         snprintf(query->label, sizeof query->label, "Q%d", query->number);
         query->sql = QUERIES[i];
@@ -161,9 +162,9 @@ static int usable_cores(void)
  * model and prints "?" where the number would be (the harness shows "?").
  * After a run, the sync program prints the model's number for async.
  */
-static void print_prediction(bool is_async)
+static void print_prediction(bool concurrent)
 {
-    if (is_async)
+    if (concurrent)
         output_summary("Predicted time: ? s (async: max(longest query, sum of the queries / "
                        "%d core%s); query times are SQLite's CPU work, known only by running them)",
                        usable_cores(), usable_cores() == 1 ? "" : "s");
@@ -202,26 +203,28 @@ static bool check_database(struct database *run)
     return usable;
 }
 
-int database_setup(struct database *run, const char *program, bool is_async,
+int database_setup(struct database *run, const struct database_program *program,
                    int argc, char **argv)
 {
     memset(run, 0, sizeof *run);
+    run->concurrent = program->concurrent;
     set_default_path(run);
-    switch (parse_command_line(run, program, is_async, argc, argv)) {
+    switch (parse_command_line(run, program, argc, argv)) {
     case CLI_EXIT_OK: return EXIT_ALL_DONE;
     case CLI_EXIT_USAGE: return EXIT_USAGE;
     case CLI_RUN: break;
     }
     output_init(run->common.quiet);
-    set_queries(run);
+    database_queries_init(run->queries);
     if (run->common.predict) {
-        print_prediction(is_async);
+        print_prediction(program->concurrent);
         return EXIT_ALL_DONE;
     }
     if (run->common.scale != 1.0)
-        output_error(program, "note: --scale does nothing here; the database's size sets the "
+        output_error(program->name, "note: --scale does nothing here; the database's size sets the "
                      "work (database_makedb --cities N builds a smaller one)");
-    if ((run->common.trace_path != NULL && !trace_path_writable(run->common.trace_path, program))
+    if ((run->common.trace_path != NULL
+         && !trace_path_writable(run->common.trace_path, program->name))
         || !check_database(run))
         return EXIT_SETUP;
     if (run->common.trace_path != NULL) {
@@ -320,11 +323,11 @@ static void print_async_bound(const struct database *run)
                 longest, sum, cores);
 }
 
-int database_finish(struct database *run, bool is_async)
+int database_finish(struct database *run)
 {
     double elapsed = clock_now() - run->started;
     output_separator();
-    if (!is_async && run->failures == 0)
+    if (!run->concurrent && run->failures == 0)
         print_async_bound(run);
     if (run->failures > 0)
         output_summary("Failed: %ld of %d queries", run->failures, DATABASE_QUERY_COUNT);

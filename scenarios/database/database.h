@@ -42,6 +42,14 @@ struct database {
     struct trace *trace;
     long failures;
     bool damaged;          /* some query found the file corrupt */
+    bool concurrent;       /* the program's own description says so */
+};
+
+/* What a program of the lesson says about itself. */
+struct database_program {
+    const char *name;      /* "database_async" */
+    const char *purpose;   /* for --help */
+    bool concurrent;       /* queries overlap: predicts the overlap, prints no model line */
 };
 
 /*
@@ -50,8 +58,12 @@ struct database {
  * the queries; otherwise the exit status to return at once (after --help,
  * --predict, a usage error, or a missing or unusable database).
  */
-int database_setup(struct database *run, const char *program, bool is_async,
+int database_setup(struct database *run, const struct database_program *program,
                    int argc, char **argv);
+
+/* Fills in the lesson's three queries, not yet run (database_setup does
+ * this; the unit tests call it alone). */
+void database_queries_init(struct database_query queries[DATABASE_QUERY_COUNT]);
 
 /* Call just before a query is handed to SQLite: prints "Q1: Querying '...'". */
 void database_query_started(struct database *run, struct database_query *query);
@@ -72,6 +84,6 @@ void database_query_finished(struct database *run, struct database_query *query)
 /* Prints the summary, writes the trace, frees everything; returns the exit
  * status (0; EXIT_TASKS_FAILED if a query failed; EXIT_SETUP if the file
  * turned out to be corrupt). */
-int database_finish(struct database *run, bool is_async);
+int database_finish(struct database *run);
 
 #endif

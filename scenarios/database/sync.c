@@ -13,7 +13,11 @@
  */
 #include "database.h"
 
-static const char PROGRAM[] = "database_sync";
+static const struct database_program PROGRAM = {
+    "database_sync",
+    "Runs three heavy SQLite queries one after another, a connection each.",
+    false,
+};
 
 /* Runs one query and waits, doing nothing else, until it has every row. */
 static void run_query(struct database *run, struct database_query *query)
@@ -28,12 +32,12 @@ static void run_query(struct database *run, struct database_query *query)
 int main(int argc, char **argv)
 {
     struct database run;
-    int early_exit = database_setup(&run, PROGRAM, false, argc, argv);
+    int early_exit = database_setup(&run, &PROGRAM, argc, argv);
     if (early_exit >= 0)
         return early_exit;
 
     for (int i = 0; i < DATABASE_QUERY_COUNT; i++)
         run_query(&run, &run.queries[i]);
 
-    return database_finish(&run, false);
+    return database_finish(&run);
 }
