@@ -37,7 +37,7 @@ static const char *const QUERIES[DATABASE_QUERY_COUNT] = {
 
 /* ------------------------------------------------------------ where things are */
 
-/* The directory this program was started from: build/bin. */
+/* The directory that holds this program's file: build/bin. */
 static bool program_directory(char *directory, size_t size)
 {
     ssize_t length = readlink("/proc/self/exe", directory, size - 1);

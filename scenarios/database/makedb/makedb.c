@@ -159,14 +159,11 @@ static void random_city_name(uint64_t *state, char *name, size_t size)
 
 /* ------------------------------------------------------------ SQLite */
 
+/* Runs statements that return no rows; on failure sqlite3_errmsg(db) says
+ * why (the caller prints it, once). */
 static bool exec_sql(sqlite3 *db, const char *sql)
 {
-    char *message = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &message) == SQLITE_OK)
-        return true;
-    fprintf(stderr, "%s: SQLite: %s\n", PROGRAM, message ? message : sqlite3_errmsg(db));
-    sqlite3_free(message);
-    return false;
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
 }
 
 static bool create_schema(sqlite3 *db)
@@ -219,13 +216,14 @@ static bool insert_cities(sqlite3 *db, const struct options *options)
     return ok;
 }
 
-/* Builds the whole database in `path`, which must not exist yet. */
+/* Builds the whole database in `path` (a temporary name for options->out),
+ * which must not exist yet. */
 static bool build_database(const char *path, const struct options *options)
 {
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)
         != SQLITE_OK) {
-        fprintf(stderr, "%s: cannot create %s: %s\n", PROGRAM, path,
+        fprintf(stderr, "%s: cannot create a file beside %s: %s\n", PROGRAM, options->out,
                 db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
         return false;
@@ -236,7 +234,8 @@ static bool build_database(const char *path, const struct options *options)
               && exec_sql(db, "BEGIN") && create_schema(db) && insert_states(db)
               && insert_cities(db, options) && exec_sql(db, "COMMIT");
     if (!ok)
-        fprintf(stderr, "%s: building %s failed: %s\n", PROGRAM, path, sqlite3_errmsg(db));
+        fprintf(stderr, "%s: building %s failed: %s\n", PROGRAM, options->out,
+                sqlite3_errmsg(db));
     if (sqlite3_close(db) != SQLITE_OK)
         ok = false;
     return ok;
