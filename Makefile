@@ -99,7 +99,7 @@ INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(INTEGRATI
 
 # ---------------------------------------------------------------- targets
 .PHONY: all help deps build test test-build test-run test-sanitize \
-        run-server run-scenario db clean
+        run-server run-scenario memcheck db clean
 
 all: $(ALL_BINS)
 build: all
@@ -109,6 +109,7 @@ help:
 	@echo "make deps            install the Debian packages that are missing"
 	@echo "make test            unit + integration tests (what CI runs)"
 	@echo "make test-sanitize   the tests again under ASan + UBSan"
+	@echo "make memcheck        the server and clients once under valgrind"
 	@echo "make run-server      slowserver in the foreground on PORT=$(PORT)"
 	@echo "make run-scenario SCENARIO=slow_api [SCALE=0.1]   sync then async, compared"
 	@echo "make db [CITIES=N]   build the database lesson's SQLite file if it is missing"
@@ -154,6 +155,10 @@ test: deps
 
 test-sanitize: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 test-run
+
+memcheck: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/memcheck.sh $(BIN)
 
 run-server: deps
 	@$(MAKE) --no-print-directory $(SERVER_BIN)
