@@ -28,6 +28,7 @@ static const struct scenario SCENARIOS[] = {
     { "slow_api", true, { "sync", "async", NULL } },
     { "blocking_pitfall", true,
       { "sync", "async_blocking", "async", "async_offload", "async@blocking", NULL } },
+    { "database", false, { "sync", "async", NULL } },
 };
 
 #define SCENARIO_COUNT (sizeof SCENARIOS / sizeof SCENARIOS[0])

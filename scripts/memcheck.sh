@@ -1,7 +1,7 @@
 #!/bin/sh
-# Run slowserver and every slow-API and blocking-pitfall program under
-# valgrind's memcheck once, at a tiny scale, and fail on any memory error
-# or leak.  `make memcheck`.
+# Run slowserver, every slow-API and blocking-pitfall program and the
+# database programs under valgrind's memcheck once, at a tiny scale, and fail
+# on any memory error or leak.  `make memcheck`.
 # (The sanitizer build catches most of this faster; valgrind also sees the
 # libraries' own allocations that sanitizers do not track.)
 set -u
@@ -25,6 +25,20 @@ fi
 for program in "$bin"/slow_api_* "$bin"/blocking_pitfall_*; do
     name=$(basename "$program")
     if $valgrind --log-file="$log_dir/$name.log" "$program" --url "$url" --scale 0.02 --quiet > /dev/null; then
+        echo "memcheck: $name clean"
+    else
+        echo "memcheck: $name FAILED"; cat "$log_dir/$name.log"; failed=1
+    fi
+done
+
+# The database lesson needs no server: its generator and both programs, on a
+# small database made for the purpose.
+db="$log_dir/small.db"
+for step in "database_makedb --out $db --cities 2000 --quiet" \
+            "database_sync --db $db --quiet" "database_async --db $db --quiet"; do
+    name=${step%% *}
+    # shellcheck disable=SC2086  # $step is a command line on purpose
+    if $valgrind --log-file="$log_dir/$name.log" "$bin"/$step > /dev/null; then
         echo "memcheck: $name clean"
     else
         echo "memcheck: $name FAILED"; cat "$log_dir/$name.log"; failed=1
