@@ -54,6 +54,13 @@ struct scenario {
 static const struct scenario SCENARIOS[] = {
     { "slow_api", true, { "sync", "async", NULL },
       .lesson = { { "sync", 17 }, { "async", 10 } } },
+    { "blocking_pitfall", true,
+      { "sync", "async_blocking", "async", "async_offload", "async@blocking", NULL },
+      .lesson = { { "async_blocking", 17 } },
+      .lesson_note = "async_blocking is the lesson's async_w_sync.py" },
+    { "database", false, { "sync", "async", NULL },
+      .lesson = { { "sync", 22.9 }, { "async", 18.4 } },
+      .lesson_note = "measured on PostgreSQL by the Python lesson; here it is SQLite" },
 };
 
 #pragma GCC diagnostic pop
