@@ -1,7 +1,7 @@
 #!/bin/sh
-# Run slowserver, every slow-API and blocking-pitfall program and the
-# database programs under valgrind's memcheck once, at a tiny scale, and fail
-# on any memory error or leak.  `make memcheck`.
+# Run slowserver, every slow-API and blocking-pitfall program, the database
+# programs and the harness under valgrind's memcheck once, at a tiny scale,
+# and fail on any memory error or leak.  `make memcheck`.
 # (The sanitizer build catches most of this faster; valgrind also sees the
 # libraries' own allocations that sanitizers do not track.)
 set -u
@@ -36,6 +36,21 @@ done
 db="$log_dir/small.db"
 for step in "database_makedb --out $db --cities 2000 --quiet" \
             "database_sync --db $db --quiet" "database_async --db $db --quiet"; do
+    name=${step%% *}
+    # shellcheck disable=SC2086  # $step is a command line on purpose
+    if $valgrind --log-file="$log_dir/$name.log" "$bin"/$step > /dev/null; then
+        echo "memcheck: $name clean"
+    else
+        echo "memcheck: $name FAILED"; cat "$log_dir/$name.log"; failed=1
+    fi
+done
+
+# The harness: bench on one scenario at a tiny scale (it starts its own
+# server; the programs it times are checked above), report on the test
+# fixtures, and run_scenario against the server above.
+for step in "bench --scenario slow_api --scale 0.01 --runs 1 --warmup 0 --sweep-ks 1,2 --out $log_dir/bench" \
+            "report tests/fixtures/report --out $log_dir/report" \
+            "run_scenario --scenario slow_api --scale 0.01 --url $url"; do
     name=${step%% *}
     # shellcheck disable=SC2086  # $step is a command line on purpose
     if $valgrind --log-file="$log_dir/$name.log" "$bin"/$step > /dev/null; then
