@@ -130,7 +130,7 @@ static enum cli_result parse_command_line(struct timeouts_batch *batch, const ch
         .purpose = is_async
             ? "Runs a mixed batch all at once, each request with a timeout, the batch with a deadline."
             : "Runs a mixed batch one request after another, each with a timeout.",
-        .example = is_async ? "build/bin/timeouts_async --scale 0.5 --deadline 1.5"
+        .example = is_async ? "build/bin/timeouts_async --scale 0.5 --deadline 1"
                             : "build/bin/timeouts_sync --scale 0.5 --retries 2",
         .options = options,
         .option_count = sizeof options / sizeof options[0],
