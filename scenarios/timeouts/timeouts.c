@@ -320,7 +320,6 @@ static const char *outcome_name(enum timeouts_outcome outcome)
 
 void timeouts_attempt_started(struct timeouts_batch *batch, struct timeouts_task *task)
 {
-    (void)batch;
     double now = clock_now();
     task->attempts++;
     task->attempt_started = now;
@@ -335,7 +334,7 @@ void timeouts_attempt_started(struct timeouts_batch *batch, struct timeouts_task
     }
 }
 
-/* " (3 attempts)" after a task that needed more than one, else "". */
+/* ", 3 attempts" after a task that needed more than one, else "". */
 static const char *attempts_note(const struct timeouts_task *task, char *buffer, size_t size)
 {
     if (task->attempts <= 1)
