@@ -33,17 +33,17 @@ done
 
 # The timeouts batch fails partly by design (exit 3); valgrind's own exit
 # status (99) is what marks a memory error.  Once as it is, and once through
-# the cancellation path (--fail-fast with /hang and no timeout).
+# the cancellation paths (--fail-fast, and a deadline that cuts /hang short).
 for program in "$bin"/timeouts_*; do
     name=$(basename "$program")
-    for flags in "" "--fail-fast --timeout 0"; do
+    for flags in "" "--fail-fast --timeout 0 --deadline 10"; do
         # shellcheck disable=SC2086  # $flags is a list of flags on purpose
         $valgrind --log-file="$log_dir/$name.log" "$program" --url "$url" --scale 0.02 --quiet \
             $flags > /dev/null
         if [ $? -eq 3 ]; then
-            echo "memcheck: $name $flags clean"
+            echo "memcheck: $name${flags:+ $flags} clean"
         else
-            echo "memcheck: $name $flags FAILED"; cat "$log_dir/$name.log"; failed=1
+            echo "memcheck: $name${flags:+ $flags} FAILED"; cat "$log_dir/$name.log"; failed=1
         fi
     done
 done

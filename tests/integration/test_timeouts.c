@@ -85,17 +85,11 @@ static double now_seconds(void)
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
-/* Polls /stats until path's field equals `expected`, for at most wait_s.
- * A bounded wait for something that must happen, not a timing test. */
+/* Polls /stats until path's field equals `expected`, for at most wait_s:
+ * a bounded wait for something that must happen, not a timing test. */
 static bool stat_becomes(const char *path, const char *field, long expected, double wait_s)
 {
-    double give_up = now_seconds() + wait_s;
-    do {
-        if (test_server_stat(&server, path, field) == expected)
-            return true;
-        sleep_briefly();
-    } while (now_seconds() < give_up);
-    return false;
+    return test_server_wait_stat(&server, path, field, expected, wait_s) == expected;
 }
 
 static void assert_contains(const char *haystack, const char *needle)
@@ -310,6 +304,7 @@ static void a_503_is_retried_the_configured_number_of_times(void **state)
         assert_contains(result.out, ", 3 attempts");
         /* T5 once, T6 three times. */
         assert_int_equal(test_server_stat(&server, "/status", "requests"), 4);
+        assert_int_equal(test_server_stat(&server, "responses", "503"), 3);
         test_process_result_free(&result);
 
         assert_int_equal(test_server_reset_stats(&server), 0);
