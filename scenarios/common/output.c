@@ -48,6 +48,9 @@ void output_task(const char *label, enum output_tone tone, const char *format, .
 {
     if (quiet_mode)
         return;
+    /* One line is several stdio calls; the lock keeps a line whole when a
+     * program prints from more than one thread. */
+    flockfile(stdout);
     printf("%s%s%s: ", tone_colour(tone), label, colour_reset());
     va_list args;
     va_start(args, format);
@@ -57,6 +60,7 @@ void output_task(const char *label, enum output_tone tone, const char *format, .
     /* Flushed at once so a student watching the terminal (or a pipe) sees
      * the order in which things really happened. */
     fflush(stdout);
+    funlockfile(stdout);
 }
 
 void output_summary(const char *format, ...)

@@ -19,7 +19,11 @@
 #include "output.h"
 #include "slow_api.h"
 
-static const char PROGRAM[] = "slow_api_async";
+static const struct slow_api_program PROGRAM = {
+    "slow_api_async",
+    "Calls a slow API several times with the libcurl multi interface: all at once, one thread.",
+    true,
+};
 
 /* A slot is one transfer that can be in flight: its easy handle and reply.
  * --concurrency N makes N slots; a slot is reused for the next request as
@@ -78,7 +82,7 @@ static void free_slots(struct slot *slots, long count)
 int main(int argc, char **argv)
 {
     struct slow_api run;
-    int early_exit = slow_api_setup(&run, PROGRAM, true, argc, argv);
+    int early_exit = slow_api_setup(&run, &PROGRAM, argc, argv);
     if (early_exit >= 0)
         return early_exit;
 
@@ -87,7 +91,7 @@ int main(int argc, char **argv)
     CURLM *multi = curl_multi_init();
     struct slot *slots = make_slots(run.concurrency);
     if (multi == NULL || slots == NULL || slots[run.concurrency - 1].easy == NULL) {
-        output_error(PROGRAM, "out of memory");
+        output_error(PROGRAM.name, "out of memory");
         free_slots(slots, run.concurrency);
         curl_multi_cleanup(multi);
         slow_api_finish(&run);

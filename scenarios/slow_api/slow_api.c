@@ -30,8 +30,9 @@ static void set_defaults(struct slow_api *run, const char *program)
     run->common.program = program;
 }
 
-static enum cli_result parse_command_line(struct slow_api *run, const char *program,
-                                          bool is_async, int argc, char **argv)
+static enum cli_result parse_command_line(struct slow_api *run,
+                                          const struct slow_api_program *program,
+                                          int argc, char **argv)
 {
     delays_target = (struct cli_list_target){ run->delays, SLOW_API_MAX_DELAYS,
                                               &run->delay_count, 0.0, MAX_DELAY_S };
@@ -46,16 +47,16 @@ static enum cli_result parse_command_line(struct slow_api *run, const char *prog
         { "concurrency", "N", "at most N requests in flight at once (default: all of them)",
           "a whole number from 1 to 100000", cli_apply_long, &concurrency_target },
     };
+    char example[128];
+    snprintf(example, sizeof example, "build/bin/%s --scale 0.1 --trace trace.json",
+             program->name);
     const struct cli_program description = {
-        .name = program,
-        .purpose = is_async
-            ? "Calls a slow API several times with the libcurl multi interface: all at once."
-            : "Calls a slow API several times with the libcurl easy interface: one after another.",
-        .example = is_async ? "build/bin/slow_api_async --scale 0.1 --trace async.json"
-                            : "build/bin/slow_api_sync --scale 0.1 --trace sync.json",
+        .name = program->name,
+        .purpose = program->purpose,
+        .example = example,
         .options = options,
         /* --concurrency means nothing to a program that sends one at a time. */
-        .option_count = is_async ? 3 : 2,
+        .option_count = program->concurrent ? 3 : 2,
     };
     return cli_parse(&description, argc, argv, &run->common);
 }
@@ -88,7 +89,7 @@ static void free_requests(struct slow_api *run)
     run->requests = NULL;
 }
 
-static void print_prediction(const struct slow_api *run, bool is_async)
+static void print_prediction(const struct slow_api *run, bool concurrent)
 {
     double *durations = malloc((size_t)run->request_count * sizeof *durations);
     if (durations == NULL)
@@ -96,28 +97,30 @@ static void print_prediction(const struct slow_api *run, bool is_async)
     for (long i = 0; i < run->request_count; i++)
         durations[i] = run->requests[i].delay;
     double predicted = predict_makespan(durations, (size_t)run->request_count,
-                                        is_async ? run->concurrency : 1);
+                                        concurrent ? run->concurrency : 1);
     free(durations);
     output_summary("Predicted time: %.3f s (%s)", predicted,
-                   !is_async ? "sync: the sum of the delays"
+                   !concurrent ? "one at a time: the sum of the delays"
                    : run->concurrency < run->request_count
-                       ? "async: the delays packed into the concurrency limit"
-                       : "async: the longest delay");
+                       ? "overlapping: the delays packed into the concurrency limit"
+                       : "all at once: the longest delay");
 }
 
-int slow_api_setup(struct slow_api *run, const char *program, bool is_async,
+int slow_api_setup(struct slow_api *run, const struct slow_api_program *description,
                    int argc, char **argv)
 {
+    const char *program = description->name;
+    bool concurrent = description->concurrent;
     set_defaults(run, program);
-    switch (parse_command_line(run, program, is_async, argc, argv)) {
+    switch (parse_command_line(run, description, argc, argv)) {
     case CLI_EXIT_OK: return EXIT_ALL_DONE;
     case CLI_EXIT_USAGE: return EXIT_USAGE;
     case CLI_RUN: break;
     }
     if (run->request_count == 0)
         run->request_count = (long)run->delay_count;
-    if (!is_async || run->concurrency == 0 || run->concurrency > run->request_count)
-        run->concurrency = is_async ? run->request_count : 1;
+    if (!concurrent || run->concurrency == 0 || run->concurrency > run->request_count)
+        run->concurrency = concurrent ? run->request_count : 1;
     output_init(run->common.quiet);
     if (!build_requests(run)) {
         output_error(program, "out of memory");
@@ -125,7 +128,7 @@ int slow_api_setup(struct slow_api *run, const char *program, bool is_async,
         return EXIT_SETUP;
     }
     if (run->common.predict) {
-        print_prediction(run, is_async);
+        print_prediction(run, concurrent);
         free_requests(run);
         return EXIT_ALL_DONE;
     }

@@ -37,13 +37,20 @@ struct slow_api {
     long failures;
 };
 
+/* What a program of the lesson says about itself. */
+struct slow_api_program {
+    const char *name;      /* "slow_api_async" */
+    const char *purpose;   /* one line for --help */
+    bool concurrent;       /* requests overlap: offers --concurrency, predicts the overlap */
+};
+
 /*
- * Parses the command line and prepares the requests.  `is_async` adds the
- * --concurrency flag.  Returns -1 when the program should go on and send
- * the requests; otherwise the exit status to return at once (after --help,
- * --predict, a usage error or an unreachable server).
+ * Parses the command line and prepares the requests.  Returns -1 when the
+ * program should go on and send the requests; otherwise the exit status to
+ * return at once (after --help, --predict, a usage error or an unreachable
+ * server).
  */
-int slow_api_setup(struct slow_api *run, const char *program, bool is_async,
+int slow_api_setup(struct slow_api *run, const struct slow_api_program *program,
                    int argc, char **argv);
 
 /* Call just before a request is sent: prints "R1: Requesting '...'". */

@@ -15,7 +15,11 @@
 #include "output.h"
 #include "slow_api.h"
 
-static const char PROGRAM[] = "slow_api_sync";
+static const struct slow_api_program PROGRAM = {
+    "slow_api_sync",
+    "Calls a slow API several times with the libcurl easy interface: one after another.",
+    false,
+};
 
 /* Sends one request and waits, doing nothing else, until it has finished. */
 static void run_request(struct slow_api *run, CURL *easy, struct http_body *body,
@@ -33,7 +37,7 @@ static void run_request(struct slow_api *run, CURL *easy, struct http_body *body
 int main(int argc, char **argv)
 {
     struct slow_api run;
-    int early_exit = slow_api_setup(&run, PROGRAM, false, argc, argv);
+    int early_exit = slow_api_setup(&run, &PROGRAM, argc, argv);
     if (early_exit >= 0)
         return early_exit;
 
@@ -42,7 +46,7 @@ int main(int argc, char **argv)
     struct http_body body = { 0 };
     CURL *easy = http_easy_new(&body);
     if (easy == NULL) {
-        output_error(PROGRAM, "out of memory");
+        output_error(PROGRAM.name, "out of memory");
         return EXIT_SETUP;
     }
 
