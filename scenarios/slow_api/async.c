@@ -25,17 +25,8 @@ static const struct slow_api_program PROGRAM = {
     true,
 };
 
-/* A slot is one transfer that can be in flight: its easy handle and reply.
- * --concurrency N makes N slots; a slot is reused for the next request as
- * soon as its transfer finishes. */
-struct slot {
-    CURL *easy;
-    struct http_body body;
-    struct slow_api_request *request;
-};
-
 /* Hands a request to the multi handle and returns at once: nothing waits. */
-static void start_request(struct slow_api *run, CURLM *multi, struct slot *slot,
+static void start_request(struct slow_api *run, CURLM *multi, struct slow_api_slot *slot,
                           struct slow_api_request *request)
 {
     http_body_reset(&slot->body);
@@ -48,35 +39,14 @@ static void start_request(struct slow_api *run, CURLM *multi, struct slot *slot,
 }
 
 /* Reports one finished transfer and takes it off the multi handle. */
-static struct slot *finish_request(struct slow_api *run, CURLM *multi, CURLMsg *message)
+static struct slow_api_slot *finish_request(struct slow_api *run, CURLM *multi, CURLMsg *message)
 {
-    struct slot *slot = NULL;
+    struct slow_api_slot *slot = NULL;
     curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
     slow_api_request_finished(run, slot->request, message->data.result,
                               http_status(slot->easy), &slot->body);
     curl_multi_remove_handle(multi, slot->easy);
     return slot;
-}
-
-static struct slot *make_slots(long count)
-{
-    struct slot *slots = calloc((size_t)count, sizeof *slots);
-    for (long i = 0; slots != NULL && i < count; i++) {
-        slots[i].easy = http_easy_new(&slots[i].body);
-        if (slots[i].easy == NULL)
-            return slots;  /* the caller sees the NULL handle */
-    }
-    return slots;
-}
-
-static void free_slots(struct slot *slots, long count)
-{
-    for (long i = 0; slots != NULL && i < count; i++) {
-        if (slots[i].easy != NULL)
-            curl_easy_cleanup(slots[i].easy);
-        http_body_free(&slots[i].body);
-    }
-    free(slots);
 }
 
 int main(int argc, char **argv)
@@ -89,10 +59,9 @@ int main(int argc, char **argv)
     /* One multi handle for every request: it also keeps the connections
      * open between requests, so a slot's next request reuses them. */
     CURLM *multi = curl_multi_init();
-    struct slot *slots = make_slots(run.concurrency);
-    if (multi == NULL || slots == NULL || slots[run.concurrency - 1].easy == NULL) {
+    struct slow_api_slot *slots = slow_api_slots_new(run.concurrency);
+    if (multi == NULL || slots == NULL) {
         output_error(PROGRAM.name, "out of memory");
-        free_slots(slots, run.concurrency);
         curl_multi_cleanup(multi);
         slow_api_finish(&run);
         return EXIT_SETUP;
@@ -113,7 +82,7 @@ int main(int argc, char **argv)
         while ((message = curl_multi_info_read(multi, &queued)) != NULL) {
             if (message->msg != CURLMSG_DONE)
                 continue;
-            struct slot *freed = finish_request(&run, multi, message);
+            struct slow_api_slot *freed = finish_request(&run, multi, message);
             in_flight--;
             if (next < run.request_count) {
                 start_request(&run, multi, freed, &run.requests[next++]);
@@ -125,7 +94,7 @@ int main(int argc, char **argv)
             curl_multi_poll(multi, NULL, 0, 1000, NULL);
     }
 
-    free_slots(slots, run.concurrency);
+    slow_api_slots_free(slots, run.concurrency);
     curl_multi_cleanup(multi);
     return slow_api_finish(&run);
 }

@@ -213,3 +213,26 @@ int slow_api_finish(struct slow_api *run)
     http_global_cleanup();
     return status;
 }
+
+struct slow_api_slot *slow_api_slots_new(long count)
+{
+    struct slow_api_slot *slots = calloc((size_t)count, sizeof *slots);
+    for (long i = 0; slots != NULL && i < count; i++) {
+        slots[i].easy = http_easy_new(&slots[i].body);
+        if (slots[i].easy == NULL) {
+            slow_api_slots_free(slots, count);
+            return NULL;
+        }
+    }
+    return slots;
+}
+
+void slow_api_slots_free(struct slow_api_slot *slots, long count)
+{
+    for (long i = 0; slots != NULL && i < count; i++) {
+        if (slots[i].easy != NULL)
+            curl_easy_cleanup(slots[i].easy);
+        http_body_free(&slots[i].body);
+    }
+    free(slots);
+}

@@ -37,6 +37,19 @@ struct slow_api {
     long failures;
 };
 
+/* One transfer that can be in flight in the async programs: its easy
+ * handle and reply.  --concurrency N makes N slots; a slot is reused for
+ * the next request as soon as its transfer finishes. */
+struct slow_api_slot {
+    CURL *easy;
+    struct http_body body;
+    struct slow_api_request *request;
+};
+
+/* `count` slots with their easy handles, or NULL if out of memory. */
+struct slow_api_slot *slow_api_slots_new(long count);
+void slow_api_slots_free(struct slow_api_slot *slots, long count);
+
 /* What a program of the lesson says about itself. */
 struct slow_api_program {
     const char *name;      /* "slow_api_async" */

@@ -140,11 +140,13 @@ static void sync_sends_one_request_at_a_time(void **state)
     test_process_result_free(&result);
 }
 
-static void async_has_all_three_in_flight(void **state)
+/* Every overlapping program (the multi loop, the epoll loop, the thread
+ * per request) must have all three requests in flight at once. */
+static void assert_all_three_in_flight(const char *program)
 {
-    (void)state;
+    assert_int_equal(test_server_reset_stats(&server), 0);
     const char *args[] = { "--scale", SCALE, "--trace", trace_path, NULL };
-    struct test_process_result result = run_client("slow_api_async", args);
+    struct test_process_result result = run_client(program, args);
     assert_int_equal(result.exit_status, 0);
     assert_lesson_replies(result.out);
     /* The shortest request finishes first: completion order, not send order. */
@@ -160,16 +162,42 @@ static void async_has_all_three_in_flight(void **state)
     test_process_result_free(&result);
 }
 
-static void async_respects_its_concurrency_limit(void **state)
+static void async_has_all_three_in_flight(void **state)
 {
     (void)state;
+    assert_all_three_in_flight("slow_api_async");
+}
+
+static void async_epoll_has_all_three_in_flight(void **state)
+{
+    (void)state;
+    assert_all_three_in_flight("slow_api_async_epoll");
+}
+
+static void sync_threads_has_all_three_in_flight(void **state)
+{
+    (void)state;
+    assert_all_three_in_flight("slow_api_sync_threads");
+}
+
+static void assert_concurrency_limit(const char *program)
+{
+    assert_int_equal(test_server_reset_stats(&server), 0);
     const char *args[] = { "--delays", "0.1", "--requests", "8", "--concurrency", "2",
                            "--quiet", NULL };
-    struct test_process_result result = run_client("slow_api_async", args);
+    struct test_process_result result = run_client(program, args);
     assert_int_equal(result.exit_status, 0);
     assert_int_equal(test_server_stat(&server, "/delay-me", "requests"), 8);
     assert_int_equal(test_server_stat(&server, NULL, "max_in_flight"), 2);
     test_process_result_free(&result);
+}
+
+static void overlapping_programs_respect_the_concurrency_limit(void **state)
+{
+    (void)state;
+    assert_concurrency_limit("slow_api_async");
+    assert_concurrency_limit("slow_api_async_epoll");
+    assert_concurrency_limit("slow_api_sync_threads");
 }
 
 static void quiet_prints_only_the_summary(void **state)
@@ -273,7 +301,7 @@ static void run_scenario_compares_both_programs(void **state)
     struct test_process_result result;
     assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
-    assert_contains(result.out, "Started slowserver at http://127.0.0.1:");
+    assert_contains(result.out, "Started slowserver --mode async at http://127.0.0.1:");
     assert_contains(result.out, "side by side");
     /* Each program's own --predict at scale 0.02: 17 * 0.02 and 10 * 0.02. */
     assert_contains(result.out, "0.340 s");
@@ -292,8 +320,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(sync_sends_one_request_at_a_time, reset_stats),
-        cmocka_unit_test_setup(async_has_all_three_in_flight, reset_stats),
-        cmocka_unit_test_setup(async_respects_its_concurrency_limit, reset_stats),
+        cmocka_unit_test(async_has_all_three_in_flight),
+        cmocka_unit_test(async_epoll_has_all_three_in_flight),
+        cmocka_unit_test(sync_threads_has_all_three_in_flight),
+        cmocka_unit_test(overlapping_programs_respect_the_concurrency_limit),
         cmocka_unit_test_setup(quiet_prints_only_the_summary, reset_stats),
         cmocka_unit_test(predict_prints_the_lesson_model_without_a_server),
         cmocka_unit_test(an_unreachable_server_is_exit_2_with_a_hint),
