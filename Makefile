@@ -118,6 +118,9 @@ $(UNIT_TESTS) $(INTEGRATION_TESTS): $(BIN)/tests/%: $(TEST_SUPPORT_OBJ) \
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(shell pkg-config --libs cmocka)
 
+# Integration tests run the programs, so building one builds them too.
+$(INTEGRATION_TESTS): | $(ALL_BINS)
+
 # Each test program's own object (tests/unit or tests/integration).
 $(foreach t,$(UNIT_TEST_SRC) $(INTEGRATION_TEST_SRC), \
   $(eval $(BIN)/tests/$(basename $(notdir $(t))): $(OBJ)/$(t:.c=.o)))
