@@ -384,7 +384,11 @@ bool pc_fetch_finished(struct pc_run *run, struct pc_item *item, int fetcher,
     }
     memcpy(item->json, body->data, body->length + 1);
     item->json_length = body->length;
-    output_task(item->label, TONE_GOOD, "fetched    %zu bytes of JSON", item->json_length);
+    /* Show the item itself when it is short, as the lesson's items are. */
+    if (item->json_length <= 60 && strchr(item->json, '\n') == NULL)
+        output_task(item->label, TONE_GOOD, "fetched    %s", item->json);
+    else
+        output_task(item->label, TONE_GOOD, "fetched    %zu bytes of JSON", item->json_length);
     add_trace_event(run, item, "GET /items", fetcher, item->fetch_started, "ok", -1);
     return true;
 }
