@@ -115,9 +115,10 @@ static void fetch_done(struct pc_run *run, struct pipeline *pipeline, struct slo
     pipeline->fetching--;
     if (pc_fetch_finished(run, &slot->item, slot->number, result, http_status(slot->easy),
                           &slot->body)) {
-        /* Cannot fail: the place was reserved when the fetch started. */
-        pc_queue_push(&pipeline->queue, &slot->item);
-        pc_queue_changed(run, &pipeline->queue, pipeline->fetching);
+        if (pc_queue_push(&pipeline->queue, &slot->item))
+            pc_queue_changed(run, &pipeline->queue, pipeline->fetching);
+        else  /* impossible: the place was reserved when the fetch started */
+            pc_item_lost(run, &slot->item);
     }
 }
 

@@ -393,6 +393,14 @@ bool pc_fetch_finished(struct pc_run *run, struct pc_item *item, int fetcher,
     return true;
 }
 
+void pc_item_lost(struct pc_run *run, struct pc_item *item)
+{
+    output_task(item->label, TONE_BAD, "lost: fetched, but the queue was full");
+    run->failures++;
+    free(item->json);
+    item->json = NULL;
+}
+
 void pc_post_started(struct pc_item *item)
 {
     item->post_started = clock_now();

@@ -107,6 +107,11 @@ void pc_fetch_started(struct pc_item *item);
 bool pc_fetch_finished(struct pc_run *run, struct pc_item *item, int fetcher,
                        CURLcode result, long status, const struct http_body *body);
 
+/* Call if a fetched item found no place in the queue, which the
+ * reservation rule in async.c makes impossible: reports the item as lost,
+ * counts it as failed and frees its JSON. */
+void pc_item_lost(struct pc_run *run, struct pc_item *item);
+
 /* Call just before the post is sent. */
 void pc_post_started(struct pc_item *item);
 
