@@ -68,6 +68,23 @@ SCENARIO_SHARED_OBJ += $$($(1)_SHARED_OBJ)
 endef
 $(foreach s,$(SCENARIO_NAMES),$(eval $(call scenario_rules,$(s))))
 
+# The database scenario's generator is a program of its own, not one of the
+# scenario's variants: it lives in scenarios/database/makedb/, out of reach
+# of the rules above, and builds $(BUILD)/asynclab.db (`make db`), the file
+# the database programs read by default.
+DATABASE_MAKEDB := $(BIN)/database_makedb
+DATABASE_FILE   := $(BUILD)/asynclab.db
+$(DATABASE_MAKEDB): $(OBJ)/scenarios/database/makedb/makedb.o $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+ALL_BINS += $(DATABASE_MAKEDB)
+# Built only when missing (an existing file is never replaced; delete it, or
+# run the generator with --force, to rebuild).  CITIES=N sizes a new one.
+$(DATABASE_FILE): | $(DATABASE_MAKEDB)
+	$(DATABASE_MAKEDB) --out $@ $(if $(CITIES),--cities $(CITIES))
+# What `make run-scenario SCENARIO=X` needs besides the programs.
+SCENARIO_NEEDS_database := $(DATABASE_FILE)
+
 HARNESS_SRC := $(wildcard harness/*.c)
 HARNESS_BINS := $(patsubst harness/%.c,$(BIN)/%,$(HARNESS_SRC))
 ALL_BINS += $(HARNESS_BINS)
@@ -82,7 +99,7 @@ INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(INTEGRATI
 
 # ---------------------------------------------------------------- targets
 .PHONY: all help deps build test test-build test-run test-sanitize \
-        run-server run-scenario clean
+        run-server run-scenario memcheck db clean
 
 all: $(ALL_BINS)
 build: all
@@ -92,8 +109,10 @@ help:
 	@echo "make deps            install the Debian packages that are missing"
 	@echo "make test            unit + integration tests (what CI runs)"
 	@echo "make test-sanitize   the tests again under ASan + UBSan"
+	@echo "make memcheck        the server and clients once under valgrind"
 	@echo "make run-server      slowserver in the foreground on PORT=$(PORT)"
 	@echo "make run-scenario SCENARIO=slow_api [SCALE=0.1]   sync then async, compared"
+	@echo "make db [CITIES=N]   build the database lesson's SQLite file if it is missing"
 	@echo "make clean           remove build/"
 
 deps:
@@ -137,13 +156,20 @@ test: deps
 test-sanitize: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 test-run
 
+memcheck: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/memcheck.sh $(BIN)
+
 run-server: deps
 	@$(MAKE) --no-print-directory $(SERVER_BIN)
 	$(SERVER_BIN) --port $(PORT)
 
 run-scenario: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(SCENARIO_NEEDS_$(SCENARIO))
 	$(BIN)/run_scenario --scenario $(SCENARIO) --scale $(SCALE)
+
+db: deps
+	@$(MAKE) --no-print-directory $(DATABASE_FILE)
 
 clean:
 	rm -rf build

@@ -26,6 +26,7 @@ struct scenario {
 
 static const struct scenario SCENARIOS[] = {
     { "slow_api", true, { "sync", "async", NULL } },
+    { "database", false, { "sync", "async", NULL } },
     { "producer_consumer", true, { "sync", "async", NULL } },
 };
 

@@ -1,0 +1,89 @@
+/*
+ * database.h - everything sync.c and async.c of the database lesson share
+ * that is NOT about concurrency: the command line, the three queries, the
+ * blocking function that runs one of them on a connection of its own, the
+ * lines printed as each starts and finishes, the trace and the summary.
+ * What is left in sync.c and async.c is the one difference that matters:
+ * where the blocking call runs and how its result comes back.  The lesson
+ * is docs/database.md; the database itself comes from makedb/makedb.c.
+ */
+#ifndef ASYNCLAB_DATABASE_H
+#define ASYNCLAB_DATABASE_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "cli.h"
+#include "trace.h"
+
+#define DATABASE_QUERY_COUNT 3
+
+struct database_query {
+    int number;            /* 1-based: Q1, Q2, Q3 */
+    char label[8];         /* "Q1" */
+    const char *sql;
+    const char *condition; /* its WHERE clause, for the trace's event name */
+    double started;        /* clock_now() when the program asked for it */
+    double finished;       /* clock_now() when the program had the answer */
+
+    /* Filled by database_query_run, on whatever thread ran it. */
+    long long rows;
+    double work_seconds;   /* time spent inside database_query_run */
+    int result;            /* SQLITE_OK, or the SQLite error code */
+    char error[256];       /* SQLite's message when result != SQLITE_OK */
+};
+
+struct database {
+    struct cli_common common;
+    char path[PATH_MAX];   /* --db, $ASYNCLAB_DB, or build/asynclab.db */
+    bool path_is_default;
+    struct database_query queries[DATABASE_QUERY_COUNT];
+    double started;        /* clock_now() when the work began */
+    struct trace *trace;
+    long failures;
+    bool damaged;          /* some query found the file corrupt */
+    bool concurrent;       /* the program's own description says so */
+};
+
+/* What a program of the lesson says about itself. */
+struct database_program {
+    const char *name;      /* "database_async" */
+    const char *purpose;   /* for --help */
+    bool concurrent;       /* queries overlap: predicts the overlap, prints no model line */
+};
+
+/*
+ * Parses the command line and checks that the database is there and is one
+ * this lesson can query.  Returns -1 when the program should go on and run
+ * the queries; otherwise the exit status to return at once (after --help,
+ * --predict, a usage error, or a missing or unusable database).
+ */
+int database_setup(struct database *run, const struct database_program *program,
+                   int argc, char **argv);
+
+/* Fills in the lesson's three queries, not yet run (database_setup does
+ * this; the unit tests call it alone). */
+void database_queries_init(struct database_query queries[DATABASE_QUERY_COUNT]);
+
+/* Call just before a query is handed to SQLite: prints "Q1: Querying '...'". */
+void database_query_started(struct database *run, struct database_query *query);
+
+/*
+ * Opens a read-only connection of its own to `path`, runs the query, fetches
+ * every row, and closes the connection.  It blocks until SQLite has
+ * produced the last row: all of that time is SQLite's own CPU work (the file
+ * is in the page cache after the first run).  It touches nothing but *query,
+ * so it may run on any thread.
+ */
+void database_query_run(const char *path, struct database_query *query);
+
+/* Call when the program has the query's result in hand: prints "Q1: Query
+ * made! Db replied 'N' rows" (or why it failed) and records the trace. */
+void database_query_finished(struct database *run, struct database_query *query);
+
+/* Prints the summary, writes the trace, frees everything; returns the exit
+ * status (0; EXIT_TASKS_FAILED if a query failed; EXIT_SETUP if the file
+ * turned out to be corrupt). */
+int database_finish(struct database *run);
+
+#endif

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Run slowserver, every slow-API program and the database programs under
+# valgrind's memcheck once, at a tiny scale, and fail on any memory error or
+# leak.  `make memcheck`.
+# (The sanitizer build catches most of this faster; valgrind also sees the
+# libraries' own allocations that sanitizers do not track.)
+set -u
+bin=${1:-build/bin}
+log_dir=$(mktemp -d)
+valgrind="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
+failed=0
+
+$valgrind --log-file="$log_dir/server.log" "$bin/slowserver" --port 0 --quiet > "$log_dir/server.out" &
+server_pid=$!
+# The first stdout line says where the server listens; valgrind makes it slow to start.
+for _ in $(seq 1 100); do
+    [ -s "$log_dir/server.out" ] && break
+    sleep 0.1
+done
+url=$(sed -n 's/^listening on //p' "$log_dir/server.out")
+if [ -z "$url" ]; then
+    echo "memcheck: slowserver did not start"; kill "$server_pid" 2>/dev/null; exit 1
+fi
+
+for program in "$bin"/slow_api_*; do
+    name=$(basename "$program")
+    if $valgrind --log-file="$log_dir/$name.log" "$program" --url "$url" --scale 0.02 --quiet > /dev/null; then
+        echo "memcheck: $name clean"
+    else
+        echo "memcheck: $name FAILED"; cat "$log_dir/$name.log"; failed=1
+    fi
+done
+
+# The database lesson needs no server: its generator and both programs, on a
+# small database made for the purpose.
+db="$log_dir/small.db"
+for step in "database_makedb --out $db --cities 2000 --quiet" \
+            "database_sync --db $db --quiet" "database_async --db $db --quiet"; do
+    name=${step%% *}
+    # shellcheck disable=SC2086  # $step is a command line on purpose
+    if $valgrind --log-file="$log_dir/$name.log" "$bin"/$step > /dev/null; then
+        echo "memcheck: $name clean"
+    else
+        echo "memcheck: $name FAILED"; cat "$log_dir/$name.log"; failed=1
+    fi
+done
+
+kill -TERM "$server_pid"
+if wait "$server_pid"; then
+    echo "memcheck: slowserver clean"
+else
+    echo "memcheck: slowserver FAILED"; cat "$log_dir/server.log"; failed=1
+fi
+rm -rf "$log_dir"
+exit $failed

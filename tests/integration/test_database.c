@@ -1,0 +1,566 @@
+/*
+ * Integration tests: the database pair and its generator, on a small
+ * database built in /tmp for the run (a few hundred kilobytes, so every
+ * query takes milliseconds).
+ *
+ * What the programs report is checked against SQLite itself: the test runs
+ * the lesson's SQL, written out here independently of the programs, and
+ * counts the rows.  Concurrency is proven by the programs' traces (do the
+ * three query intervals overlap?), never by how long anything took.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "process.h"
+
+#define CITIES "20000"
+#define SEED "7"
+#define RUN_TIMEOUT_S 60.0
+
+/* The three queries, word for word. */
+static const char *const LESSON_SQL[3] = {
+    "SELECT c.name, s.state FROM cities c JOIN states s ON c.state_id = s.id "
+    "WHERE s.state IN (SELECT state FROM states) ORDER BY s.long_name, c.name",
+    "SELECT c.name, s.state FROM cities c JOIN states s ON c.state_id = s.id "
+    "WHERE s.state LIKE 'M%' OR s.state LIKE '%P' ORDER BY s.long_name, c.name",
+    "SELECT c.name, s.state FROM cities c JOIN states s ON c.state_id = s.id "
+    "WHERE c.name LIKE 'A%' ORDER BY s.long_name, c.name",
+};
+
+static char db_path[64];      /* the small database every test queries */
+static char trace_path[64];
+static char scratch_path[64]; /* a file a test may create and break */
+static char scratch2_path[64];
+static long long expected_rows[3];
+
+/* ------------------------------------------------------------ helpers */
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+    if (strstr(haystack, needle) == NULL)
+        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack);
+}
+
+static void assert_one_line(const char *text)
+{
+    size_t length = strlen(text);
+    if (length == 0 || strchr(text, '\n') != text + length - 1)
+        fail_msg("expected exactly one line, got:\n%s", text);
+}
+
+/* Runs argv (NULL-terminated, argv[0] a program name in build/bin). */
+static struct test_process_result run(const char *program, const char *const *arguments)
+{
+    const char *argv[24] = { test_bin(program) };
+    int argc = 1;
+    for (; arguments != NULL && *arguments != NULL && argc < 23; arguments++)
+        argv[argc++] = *arguments;
+    argv[argc] = NULL;
+    struct test_process_result result;
+    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+    assert_false(result.timed_out);
+    return result;
+}
+
+/* Builds a database with the generator; asserts it worked. */
+static void make_database(const char *path, const char *cities, const char *seed)
+{
+    const char *arguments[] = { "--out", path, "--cities", cities, "--seed", seed, "--quiet",
+                                NULL };
+    struct test_process_result result = run("database_makedb", arguments);
+    if (result.exit_status != 0)
+        fail_msg("database_makedb failed: %s", result.err);
+    test_process_result_free(&result);
+}
+
+/* Rows the query returns, counted through the sqlite3 library directly. */
+static long long count_rows(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *statement = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &statement, NULL), SQLITE_OK);
+    long long rows = 0;
+    int result;
+    while ((result = sqlite3_step(statement)) == SQLITE_ROW)
+        rows++;
+    assert_int_equal(result, SQLITE_DONE);
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return rows;
+}
+
+/* FNV-1a over every row of both tables, in id order: the content, not the
+ * file's bytes. */
+static uint64_t content_hash(const char *path)
+{
+    static const char *const dumps[] = {
+        "SELECT id, long_name, state FROM states ORDER BY id",
+        "SELECT id, name, state_id FROM cities ORDER BY id",
+    };
+    uint64_t hash = UINT64_C(14695981039346656037);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    for (size_t d = 0; d < 2; d++) {
+        sqlite3_stmt *statement = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, dumps[d], -1, &statement, NULL), SQLITE_OK);
+        while (sqlite3_step(statement) == SQLITE_ROW) {
+            for (int column = 0; column < 3; column++) {
+                const unsigned char *text = sqlite3_column_text(statement, column);
+                for (; text != NULL && *text != '\0'; text++)
+                    hash = (hash ^ *text) * UINT64_C(1099511628211);
+                hash = (hash ^ 0x1f) * UINT64_C(1099511628211);  /* field separator */
+            }
+        }
+        sqlite3_finalize(statement);
+    }
+    sqlite3_close(db);
+    return hash;
+}
+
+/* The "Qn: Query made! Db replied 'N' rows" a program printed, or -1. */
+static long long reported_rows(const char *out, int number)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "Q%d: Query made! Db replied '", number);
+    const char *line = strstr(out, prefix);
+    if (line == NULL)
+        return -1;
+    long long rows = -1;
+    if (sscanf(line + strlen(prefix), "%lld' rows", &rows) != 1)
+        return -1;
+    return rows;
+}
+
+/* Loads the trace: each complete event's [start, end] in microseconds, in
+ * the row of its query (tid 1..3), and the rows it recorded. */
+static void load_trace(long long intervals[3][2], long long rows[3])
+{
+    json_error_t error;
+    json_t *document = json_load_file(trace_path, 0, &error);
+    if (document == NULL)
+        fail_msg("cannot read the trace: %s", error.text);
+    int seen = 0;
+    size_t i;
+    json_t *event;
+    json_array_foreach(json_object_get(document, "traceEvents"), i, event) {
+        if (strcmp(json_string_value(json_object_get(event, "ph")), "X") != 0)
+            continue;
+        json_int_t tid = json_integer_value(json_object_get(event, "tid"));
+        assert_in_range(tid, 1, 3);
+        long long ts = json_integer_value(json_object_get(event, "ts"));
+        intervals[tid - 1][0] = ts;
+        intervals[tid - 1][1] = ts + json_integer_value(json_object_get(event, "dur"));
+        rows[tid - 1] = (long long)json_number_value(
+            json_object_get(json_object_get(event, "args"), "rows"));
+        seen++;
+    }
+    json_decref(document);
+    assert_int_equal(seen, 3);
+}
+
+/* Some instant lies inside all three intervals. */
+static bool all_overlap(long long intervals[3][2])
+{
+    long long latest_start = intervals[0][0], earliest_end = intervals[0][1];
+    for (int i = 1; i < 3; i++) {
+        if (intervals[i][0] > latest_start)
+            latest_start = intervals[i][0];
+        if (intervals[i][1] < earliest_end)
+            earliest_end = intervals[i][1];
+    }
+    return latest_start < earliest_end;
+}
+
+/* No two intervals share any time. */
+static bool none_overlap(long long intervals[3][2])
+{
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (intervals[i][0] < intervals[j][1] && intervals[j][0] < intervals[i][1])
+                return false;
+    return true;
+}
+
+static void write_file(const char *path, const char *bytes, size_t length)
+{
+    FILE *file = fopen(path, "wb");
+    assert_non_null(file);
+    assert_int_equal(fwrite(bytes, 1, length, file), length);
+    assert_int_equal(fclose(file), 0);
+}
+
+/* ------------------------------------------------------------ fixtures */
+
+static int start(void **state)
+{
+    (void)state;
+    int pid = (int)getpid();
+    snprintf(db_path, sizeof db_path, "/tmp/asynclab-db-%d.db", pid);
+    snprintf(trace_path, sizeof trace_path, "/tmp/asynclab-db-%d.json", pid);
+    snprintf(scratch_path, sizeof scratch_path, "/tmp/asynclab-db-%d-scratch.db", pid);
+    snprintf(scratch2_path, sizeof scratch2_path, "/tmp/asynclab-db-%d-scratch2.db", pid);
+    unlink(db_path);
+    make_database(db_path, CITIES, SEED);
+    for (int i = 0; i < 3; i++)
+        expected_rows[i] = count_rows(db_path, LESSON_SQL[i]);
+    /* Guards against a test that passes on an empty or degenerate file:
+     * Q1 is every city, and the other two are proper, non-empty subsets. */
+    assert_int_equal(expected_rows[0], atoll(CITIES));
+    assert_in_range(expected_rows[1], 1, expected_rows[0] - 1);
+    assert_in_range(expected_rows[2], 1, expected_rows[0] - 1);
+    return 0;
+}
+
+static int stop(void **state)
+{
+    (void)state;
+    unlink(db_path);
+    unlink(trace_path);
+    unlink(scratch_path);
+    unlink(scratch2_path);
+    return 0;
+}
+
+static int remove_scratch(void **state)
+{
+    (void)state;
+    unlink(scratch_path);
+    unlink(scratch2_path);
+    unlink(trace_path);
+    return 0;
+}
+
+/* ------------------------------------------------------------ the programs */
+
+static void assert_counts_match_sqlite(const char *out, const long long trace_rows[3])
+{
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(reported_rows(out, i + 1), expected_rows[i]);
+        assert_int_equal(trace_rows[i], expected_rows[i]);
+    }
+}
+
+static void sync_counts_match_and_queries_take_turns(void **state)
+{
+    (void)state;
+    const char *arguments[] = { "--db", db_path, "--trace", trace_path, NULL };
+    struct test_process_result result = run("database_sync", arguments);
+    assert_int_equal(result.exit_status, 0);
+    assert_contains(result.out, "Q1: Querying 'SELECT c.name, s.state FROM cities c JOIN");
+    assert_contains(result.out, "Time elapsed: ");
+
+    long long intervals[3][2], rows[3];
+    load_trace(intervals, rows);
+    assert_counts_match_sqlite(result.out, rows);
+    assert_true(none_overlap(intervals));
+    /* And in the lesson's order: Q2 is not asked for before Q1 is done. */
+    assert_true(intervals[0][1] <= intervals[1][0] && intervals[1][1] <= intervals[2][0]);
+    test_process_result_free(&result);
+}
+
+static void async_counts_match_and_queries_overlap(void **state)
+{
+    (void)state;
+    const char *arguments[] = { "--db", db_path, "--trace", trace_path, NULL };
+    struct test_process_result result = run("database_async", arguments);
+    assert_int_equal(result.exit_status, 0);
+    /* All three are asked for before any answer is printed. */
+    const char *last_question = strstr(result.out, "Q3: Querying '");
+    const char *first_answer = strstr(result.out, "Query made!");
+    assert_non_null(last_question);
+    assert_non_null(first_answer);
+    assert_true(last_question < first_answer);
+
+    long long intervals[3][2], rows[3];
+    load_trace(intervals, rows);
+    assert_counts_match_sqlite(result.out, rows);
+    assert_true(all_overlap(intervals));
+    test_process_result_free(&result);
+}
+
+static void the_database_can_come_from_the_environment(void **state)
+{
+    (void)state;
+    assert_int_equal(setenv("ASYNCLAB_DB", db_path, 1), 0);
+    const char *arguments[] = { NULL };
+    struct test_process_result result = run("database_async", arguments);
+    unsetenv("ASYNCLAB_DB");
+    assert_int_equal(result.exit_status, 0);
+    assert_int_equal(reported_rows(result.out, 1), expected_rows[0]);
+    test_process_result_free(&result);
+}
+
+static void quiet_prints_only_the_summary(void **state)
+{
+    (void)state;
+    const char *programs[] = { "database_sync", "database_async" };
+    for (size_t i = 0; i < 2; i++) {
+        const char *arguments[] = { "--db", db_path, "--quiet", NULL };
+        struct test_process_result result = run(programs[i], arguments);
+        assert_int_equal(result.exit_status, 0);
+        assert_true(strncmp(result.out, "Time elapsed: ", 14) == 0);
+        assert_one_line(result.out);
+        test_process_result_free(&result);
+    }
+}
+
+static void predict_states_the_model_without_the_database(void **state)
+{
+    (void)state;
+    const char *arguments[] = { "--db", "/nonexistent/asynclab.db", "--predict", NULL };
+    struct test_process_result result = run("database_sync", arguments);
+    assert_int_equal(result.exit_status, 0);
+    assert_one_line(result.out);
+    assert_contains(result.out, "Predicted time: ? s (sync: the sum of the three queries");
+    test_process_result_free(&result);
+
+    result = run("database_async", arguments);
+    assert_int_equal(result.exit_status, 0);
+    assert_one_line(result.out);
+    assert_contains(result.out, "Predicted time: ? s (async: max(longest query, sum of the");
+    test_process_result_free(&result);
+}
+
+static void scale_and_url_are_accepted_and_change_nothing(void **state)
+{
+    (void)state;
+    const char *arguments[] = { "--db", db_path, "--scale", "0.1", "--url",
+                                "http://127.0.0.1:1", NULL };
+    struct test_process_result result = run("database_sync", arguments);
+    assert_int_equal(result.exit_status, 0);
+    assert_contains(result.err, "--scale does nothing here");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(reported_rows(result.out, i + 1), expected_rows[i]);
+    test_process_result_free(&result);
+}
+
+static void a_missing_database_is_exit_2_with_the_command_that_builds_it(void **state)
+{
+    (void)state;
+    const char *programs[] = { "database_sync", "database_async" };
+    for (size_t i = 0; i < 2; i++) {
+        const char *arguments[] = { "--db", scratch_path, NULL };
+        struct test_process_result result = run(programs[i], arguments);
+        assert_int_equal(result.exit_status, 2);
+        assert_one_line(result.err);
+        assert_contains(result.err, "no database at");
+        assert_contains(result.err, "database_makedb --out ");
+        assert_contains(result.err, scratch_path);
+        assert_string_equal(result.out, "");
+        /* Opened read-only: a missing file is not created. */
+        struct stat file;
+        assert_int_not_equal(stat(scratch_path, &file), 0);
+        test_process_result_free(&result);
+    }
+}
+
+/* Runs both programs on scratch_path and expects exit 2 naming `reason`,
+ * with the file left exactly as it was. */
+static void assert_refused_as_unusable(const char *reason)
+{
+    struct stat before, after;
+    assert_int_equal(stat(scratch_path, &before), 0);
+    const char *programs[] = { "database_sync", "database_async" };
+    for (size_t i = 0; i < 2; i++) {
+        const char *arguments[] = { "--db", scratch_path, NULL };
+        struct test_process_result result = run(programs[i], arguments);
+        assert_int_equal(result.exit_status, 2);
+        assert_contains(result.err, reason);
+        assert_contains(result.err, "database_makedb --force --out ");
+        test_process_result_free(&result);
+    }
+    assert_int_equal(stat(scratch_path, &after), 0);
+    assert_int_equal(before.st_size, after.st_size);
+    assert_int_equal(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
+    assert_int_equal(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+}
+
+static void a_file_that_is_not_a_database_is_exit_2(void **state)
+{
+    (void)state;
+    const char garbage[] = "this is not an SQLite file, it only has its name\n";
+    write_file(scratch_path, garbage, sizeof garbage - 1);
+    assert_refused_as_unusable("file is not a database");
+}
+
+static void a_database_without_the_tables_is_exit_2(void **state)
+{
+    (void)state;
+    write_file(scratch_path, "", 0);  /* SQLite reads an empty file as an empty database */
+    assert_refused_as_unusable("no such table");
+}
+
+/* Copies the test database with one page in the cities table overwritten:
+ * the header and schema are fine, so only a query finds the damage. */
+static void write_damaged_copy(const char *path)
+{
+    FILE *source = fopen(db_path, "rb");
+    assert_non_null(source);
+    static char bytes[4 * 1024 * 1024];
+    size_t length = fread(bytes, 1, sizeof bytes, source);
+    fclose(source);
+    assert_true(length > 40 * 4096 && length < sizeof bytes);
+    memset(bytes + 20 * 4096, 0xff, 4096);
+    write_file(path, bytes, length);
+}
+
+static void a_database_damaged_inside_is_exit_2(void **state)
+{
+    (void)state;
+    write_damaged_copy(scratch_path);
+    const char *programs[] = { "database_sync", "database_async" };
+    for (size_t i = 0; i < 2; i++) {
+        const char *arguments[] = { "--db", scratch_path, NULL };
+        struct test_process_result result = run(programs[i], arguments);
+        assert_int_equal(result.exit_status, 2);
+        assert_contains(result.out, "Query failed: database disk image is malformed");
+        assert_contains(result.err, "is damaged; build it with: ");
+        test_process_result_free(&result);
+    }
+}
+
+static void bad_flags_are_exit_1_with_one_line(void **state)
+{
+    (void)state;
+    const char *cases[][3] = {
+        { "--db", "", NULL }, { "--db", NULL, NULL }, { "--scale", "0", NULL },
+        { "--bogus", NULL, NULL }, { "extra", NULL, NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct test_process_result result = run("database_async", cases[i]);
+        assert_int_equal(result.exit_status, 1);
+        assert_one_line(result.err);
+        test_process_result_free(&result);
+    }
+}
+
+/* ------------------------------------------------------------ the generator */
+
+static void the_generator_is_deterministic(void **state)
+{
+    (void)state;
+    make_database(scratch_path, "3000", SEED);
+    make_database(scratch2_path, "3000", SEED);
+    uint64_t first = content_hash(scratch_path);
+    assert_true(first == content_hash(scratch2_path));
+
+    /* The seed matters (so the check above can fail)... */
+    unlink(scratch2_path);
+    make_database(scratch2_path, "3000", "8");
+    assert_true(first != content_hash(scratch2_path));
+    /* ...and so does the size. */
+    unlink(scratch2_path);
+    make_database(scratch2_path, "3001", SEED);
+    assert_true(first != content_hash(scratch2_path));
+}
+
+static void the_generator_builds_the_lesson_schema(void **state)
+{
+    (void)state;
+    /* The 27 federative units, among them the ones the queries pick out. */
+    assert_int_equal(count_rows(db_path, "SELECT * FROM states"), 27);
+    assert_int_equal(count_rows(db_path, "SELECT * FROM states WHERE state = 'SP' "
+                                         "AND long_name = 'São Paulo'"), 1);
+    assert_int_equal(count_rows(db_path, "SELECT * FROM states WHERE state LIKE 'M%' "
+                                         "OR state LIKE '%P'"), 6);
+    /* Every city in a real state. */
+    assert_int_equal(count_rows(db_path, "SELECT * FROM cities WHERE state_id NOT IN "
+                                         "(SELECT id FROM states)"), 0);
+    /* No index beyond the primary keys: the lesson needs slow queries. */
+    assert_int_equal(count_rows(db_path, "SELECT * FROM sqlite_master WHERE type = 'index'"), 0);
+}
+
+static void the_generator_never_replaces_a_file_unasked(void **state)
+{
+    (void)state;
+    const char precious[] = "somebody's precious file\n";
+    write_file(scratch_path, precious, sizeof precious - 1);
+    const char *arguments[] = { "--out", scratch_path, "--cities", "100", NULL };
+    struct test_process_result result = run("database_makedb", arguments);
+    assert_int_equal(result.exit_status, 2);
+    assert_one_line(result.err);
+    assert_contains(result.err, "--force");
+    test_process_result_free(&result);
+
+    char content[64] = { 0 };
+    FILE *file = fopen(scratch_path, "rb");
+    assert_non_null(file);
+    assert_int_equal(fread(content, 1, sizeof content - 1, file), sizeof precious - 1);
+    fclose(file);
+    assert_string_equal(content, precious);
+
+    /* Asked, it does. */
+    const char *forced[] = { "--out", scratch_path, "--cities", "100", "--force", "--quiet",
+                             NULL };
+    result = run("database_makedb", forced);
+    assert_int_equal(result.exit_status, 0);
+    assert_int_equal(count_rows(scratch_path, "SELECT * FROM cities"), 100);
+    test_process_result_free(&result);
+}
+
+static void the_generator_rejects_bad_flags(void **state)
+{
+    (void)state;
+    const char *cases[][3] = {
+        { "--cities", "0", NULL }, { "--cities", "many", NULL }, { "--seed", "-1", NULL },
+        { "--bogus", NULL, NULL }, { "--out", NULL, NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct test_process_result result = run("database_makedb", cases[i]);
+        assert_int_equal(result.exit_status, 1);
+        assert_one_line(result.err);
+        test_process_result_free(&result);
+    }
+}
+
+static void run_scenario_compares_both_programs(void **state)
+{
+    (void)state;
+    assert_int_equal(setenv("ASYNCLAB_DB", db_path, 1), 0);
+    const char *arguments[] = { "--scenario", "database", NULL };
+    struct test_process_result result = run("run_scenario", arguments);
+    unsetenv("ASYNCLAB_DB");
+    assert_int_equal(result.exit_status, 0);
+    assert_contains(result.out, "side by side");
+    assert_contains(result.out, "\nsync ");
+    assert_contains(result.out, "\nasync ");
+    /* No server for this one. */
+    assert_true(strstr(result.out, "slowserver") == NULL);
+    test_process_result_free(&result);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(sync_counts_match_and_queries_take_turns, remove_scratch),
+        cmocka_unit_test_teardown(async_counts_match_and_queries_overlap, remove_scratch),
+        cmocka_unit_test(the_database_can_come_from_the_environment),
+        cmocka_unit_test(quiet_prints_only_the_summary),
+        cmocka_unit_test(predict_states_the_model_without_the_database),
+        cmocka_unit_test(scale_and_url_are_accepted_and_change_nothing),
+        cmocka_unit_test_teardown(a_missing_database_is_exit_2_with_the_command_that_builds_it,
+                                  remove_scratch),
+        cmocka_unit_test_teardown(a_file_that_is_not_a_database_is_exit_2, remove_scratch),
+        cmocka_unit_test_teardown(a_database_without_the_tables_is_exit_2, remove_scratch),
+        cmocka_unit_test_teardown(a_database_damaged_inside_is_exit_2, remove_scratch),
+        cmocka_unit_test(bad_flags_are_exit_1_with_one_line),
+        cmocka_unit_test_teardown(the_generator_is_deterministic, remove_scratch),
+        cmocka_unit_test(the_generator_builds_the_lesson_schema),
+        cmocka_unit_test_teardown(the_generator_never_replaces_a_file_unasked, remove_scratch),
+        cmocka_unit_test(the_generator_rejects_bad_flags),
+        cmocka_unit_test(run_scenario_compares_both_programs),
+    };
+    return cmocka_run_group_tests_name("database", tests, start, stop);
+}
