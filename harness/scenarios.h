@@ -29,6 +29,7 @@ static const struct scenario SCENARIOS[] = {
     { "blocking_pitfall", true,
       { "sync", "async_blocking", "async", "async_offload", "async@blocking", NULL } },
     { "database", false, { "sync", "async", NULL } },
+    { "producer_consumer", true, { "sync", "async", NULL } },
 };
 
 #define SCENARIO_COUNT (sizeof SCENARIOS / sizeof SCENARIOS[0])
