@@ -37,6 +37,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -MMD -MP \
 LIBS       = $(PKG_LIBS) -lpthread -lm
 
 SCALE    ?= 1
+# The scenario rules below are generated before `all` is written, so without
+# this a bare `make` would build only the first scenario's programs.
+.DEFAULT_GOAL := all
 SCENARIO ?= slow_api
 PORT     ?= 8000
 

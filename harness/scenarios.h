@@ -26,7 +26,10 @@ struct scenario {
 
 static const struct scenario SCENARIOS[] = {
     { "slow_api", true, { "sync", "async", NULL } },
+    { "blocking_pitfall", true,
+      { "sync", "async_blocking", "async", "async_offload", "async@blocking", NULL } },
     { "database", false, { "sync", "async", NULL } },
+    { "producer_consumer", true, { "sync", "async", NULL } },
     { "timeouts", true, { "sync", "async", NULL } },
 };
 

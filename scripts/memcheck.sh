@@ -1,7 +1,7 @@
 #!/bin/sh
-# Run slowserver, every slow-API and timeouts program and the database programs under
-# valgrind's memcheck once, at a tiny scale, and fail on any memory error or
-# leak.  `make memcheck`.
+# Run slowserver, every program of the scenarios that use it, and the
+# database programs under valgrind's memcheck once, at a tiny scale, and fail
+# on any memory error or leak.  `make memcheck`.
 # (The sanitizer build catches most of this faster; valgrind also sees the
 # libraries' own allocations that sanitizers do not track.)
 set -u
@@ -22,7 +22,7 @@ if [ -z "$url" ]; then
     echo "memcheck: slowserver did not start"; kill "$server_pid" 2>/dev/null; exit 1
 fi
 
-for program in "$bin"/slow_api_*; do
+for program in "$bin"/slow_api_* "$bin"/blocking_pitfall_* "$bin"/producer_consumer_*; do
     name=$(basename "$program")
     if $valgrind --log-file="$log_dir/$name.log" "$program" --url "$url" --scale 0.02 --quiet > /dev/null; then
         echo "memcheck: $name clean"

@@ -1,0 +1,128 @@
+/*
+ * blocking_pitfall/async.c - the fix: an event loop whose tasks never block.
+ *
+ * Demonstrates: the same event loop as async_blocking.c, with the same
+ * heartbeat, but every request is a non-blocking transfer on one libcurl
+ * multi handle.  A turn of the loop lets libcurl send and receive whatever
+ * it can without waiting (curl_multi_perform), reports the transfers that
+ * finished, and only then sleeps, in curl_multi_poll, until a socket is
+ * ready or the next heartbeat tick is due.  The loop is never stuck, so the
+ * 10, 2 and 5 s requests overlap (about 10 s in all) and the heartbeat ticks
+ * on time throughout: its worst lag stays near zero.
+ * Compare: diff async_blocking.c async.c; docs/blocking_pitfall.md.
+ *
+ *     build/bin/blocking_pitfall_async [--delays 10,2,5] [--scale F]
+ */
+#include <stdlib.h>
+
+#include "blocking_pitfall.h"
+#include "http.h"
+#include "output.h"
+
+static const struct blocking_pitfall_program PROGRAM = {
+    .name = "blocking_pitfall_async",
+    .purpose = "An event loop with non-blocking libcurl multi transfers and a heartbeat.",
+    .waits_overlap = true,
+    .prediction = "async: the longest delay, the loop never blocks",
+    .has_heartbeat = true,
+};
+
+/* One request of the event loop: its transfer and its reply. */
+struct task {
+    CURL *easy;
+    struct http_body body;
+    struct blocking_pitfall_request *request;
+};
+
+/* Hands a request to the multi handle and returns at once: nothing waits. */
+static void start_task(struct blocking_pitfall *run, CURLM *multi, struct task *task)
+{
+    http_body_reset(&task->body);
+    curl_easy_setopt(task->easy, CURLOPT_URL, task->request->url);
+    curl_easy_setopt(task->easy, CURLOPT_PRIVATE, task);
+    blocking_pitfall_request_started(run, task->request);
+
+    curl_multi_add_handle(multi, task->easy);  /* queued, not sent yet */
+}
+
+/* Lets every transfer make whatever progress it can right now, then reports
+ * the ones that finished.  Returns how many did; never waits. */
+static long run_ready_tasks(struct blocking_pitfall *run, CURLM *multi)
+{
+    int still_running = 0;
+    curl_multi_perform(multi, &still_running);  /* send, receive: never waits */
+
+    long finished = 0;
+    CURLMsg *message;
+    int queued = 0;
+    while ((message = curl_multi_info_read(multi, &queued)) != NULL) {
+        if (message->msg != CURLMSG_DONE)
+            continue;
+        struct task *task = NULL;
+        curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&task);
+        blocking_pitfall_request_finished(run, task->request, message->data.result,
+                                          http_status(task->easy), &task->body);
+        curl_multi_remove_handle(multi, task->easy);
+        finished++;
+    }
+    return finished;
+}
+
+static void free_tasks(struct task *tasks, long count)
+{
+    for (long i = 0; tasks != NULL && i < count; i++) {
+        curl_easy_cleanup(tasks[i].easy);
+        http_body_free(&tasks[i].body);
+    }
+    free(tasks);
+}
+
+static struct task *make_tasks(struct blocking_pitfall *run)
+{
+    struct task *tasks = calloc((size_t)run->request_count, sizeof *tasks);
+    for (long i = 0; tasks != NULL && i < run->request_count; i++) {
+        tasks[i].request = &run->requests[i];
+        tasks[i].easy = http_easy_new(&tasks[i].body);
+        if (tasks[i].easy == NULL) {
+            free_tasks(tasks, run->request_count);  /* the rest are still zeroed */
+            return NULL;
+        }
+    }
+    return tasks;
+}
+
+int main(int argc, char **argv)
+{
+    struct blocking_pitfall run;
+    int early_exit = blocking_pitfall_setup(&run, &PROGRAM, argc, argv);
+    if (early_exit >= 0)
+        return early_exit;
+
+    CURLM *multi = curl_multi_init();
+    struct task *tasks = make_tasks(&run);
+    if (multi == NULL || tasks == NULL) {
+        output_error(PROGRAM.name, "out of memory");
+        curl_multi_cleanup(multi);
+        blocking_pitfall_finish(&run);
+        return EXIT_SETUP;
+    }
+
+    for (long i = 0; i < run.request_count; i++)
+        start_task(&run, multi, &tasks[i]);
+
+    /* The event loop.  Each turn: the heartbeat if it is due, then every
+     * task that can make progress, then sleep until there is more to do. */
+    long unfinished = run.request_count;
+    while (unfinished > 0) {
+        blocking_pitfall_heartbeat(&run);
+
+        unfinished -= run_ready_tasks(&run, multi);
+
+        if (unfinished > 0)  /* until a socket is ready or the next tick is due */
+            curl_multi_poll(multi, NULL, 0, blocking_pitfall_ms_until_heartbeat(&run), NULL);
+    }
+
+    free_tasks(tasks, run.request_count);
+    curl_multi_cleanup(multi);
+    return blocking_pitfall_finish(&run);
+}

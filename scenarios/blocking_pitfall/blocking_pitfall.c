@@ -1,0 +1,247 @@
+/*
+ * blocking_pitfall.c - the blocking-pitfall lesson's shared, non-concurrent
+ * parts; see blocking_pitfall.h.  Nothing in here waits for the network, and
+ * nothing in here decides when anything runs: that is the programs' job.
+ */
+#include "blocking_pitfall.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "output.h"
+#include "predict.h"
+
+/* The lesson: three calls to an API that takes 10, 2 and 5 seconds. */
+static const double LESSON_DELAYS[] = { 10.0, 2.0, 5.0 };
+#define LESSON_DELAY_COUNT (sizeof LESSON_DELAYS / sizeof LESSON_DELAYS[0])
+#define MAX_DELAY_S 3600.0
+
+/* The heartbeat's row in the trace, above R1, R2, ... */
+#define HEARTBEAT_TID 0
+
+static struct cli_list_target delays_target;
+
+static void set_defaults(struct blocking_pitfall *run,
+                         const struct blocking_pitfall_program *program)
+{
+    memset(run, 0, sizeof *run);
+    memcpy(run->delays, LESSON_DELAYS, sizeof LESSON_DELAYS);
+    run->delay_count = LESSON_DELAY_COUNT;
+    run->program = program;
+    run->common.program = program->name;
+}
+
+static enum cli_result parse_command_line(struct blocking_pitfall *run, int argc, char **argv)
+{
+    delays_target = (struct cli_list_target){ run->delays, BLOCKING_PITFALL_MAX_DELAYS,
+                                              &run->delay_count, 0.0, MAX_DELAY_S };
+    const struct cli_option options[] = {
+        { "delays", "LIST", "server delays in seconds, comma-separated (default 10,2,5)",
+          "at most 64 comma-separated seconds, each between 0 and 3600", cli_apply_double_list,
+          &delays_target },
+    };
+    char example[160];
+    snprintf(example, sizeof example, "build/bin/%s --scale 0.1 --trace %s.json",
+             run->program->name, run->program->name);
+    const struct cli_program description = {
+        .name = run->program->name,
+        .purpose = run->program->purpose,
+        .example = example,
+        .options = options,
+        .option_count = sizeof options / sizeof options[0],
+    };
+    return cli_parse(&description, argc, argv, &run->common);
+}
+
+static bool build_requests(struct blocking_pitfall *run)
+{
+    run->request_count = (long)run->delay_count;
+    run->requests = calloc(run->delay_count, sizeof *run->requests);
+    if (run->requests == NULL)
+        return false;
+    for (long i = 0; i < run->request_count; i++) {
+        struct blocking_pitfall_request *request = &run->requests[i];
+        request->number = (int)i + 1;
+        snprintf(request->label, sizeof request->label, "R%d", request->number);
+        request->delay = run->delays[i] * run->common.scale;
+        /* %g prints 10 as "10" and 0.2 as "0.2": what the lesson shows. */
+        request->url = http_url(run->common.url, "/delay-me?seconds=%g", request->delay);
+        if (request->url == NULL)
+            return false;
+    }
+    return true;
+}
+
+static void free_requests(struct blocking_pitfall *run)
+{
+    if (run->requests == NULL)
+        return;
+    for (long i = 0; i < run->request_count; i++)
+        free(run->requests[i].url);
+    free(run->requests);
+    run->requests = NULL;
+}
+
+/* The lesson's model: the waits add up, unless the program overlaps them. */
+static void print_prediction(const struct blocking_pitfall *run)
+{
+    double durations[BLOCKING_PITFALL_MAX_DELAYS];
+    for (long i = 0; i < run->request_count; i++)
+        durations[i] = run->requests[i].delay;
+    double predicted = predict_makespan(durations, (size_t)run->request_count,
+                                        run->program->waits_overlap ? 0 : 1);
+    output_summary("Predicted time: %.3f s (%s)", predicted, run->program->prediction);
+}
+
+static void start_trace(struct blocking_pitfall *run)
+{
+    run->trace = trace_new(clock_now());
+    if (run->trace == NULL)
+        return;
+    if (run->program->has_heartbeat)
+        trace_name_task(run->trace, HEARTBEAT_TID, "Heartbeat");
+    for (long i = 0; i < run->request_count; i++)
+        trace_name_task(run->trace, run->requests[i].number, run->requests[i].label);
+}
+
+int blocking_pitfall_setup(struct blocking_pitfall *run,
+                           const struct blocking_pitfall_program *program,
+                           int argc, char **argv)
+{
+    set_defaults(run, program);
+    switch (parse_command_line(run, argc, argv)) {
+    case CLI_EXIT_OK: return EXIT_ALL_DONE;
+    case CLI_EXIT_USAGE: return EXIT_USAGE;
+    case CLI_RUN: break;
+    }
+    output_init(run->common.quiet);
+    if (!build_requests(run)) {
+        output_error(program->name, "out of memory");
+        free_requests(run);
+        return EXIT_SETUP;
+    }
+    if (run->common.predict) {
+        print_prediction(run);
+        free_requests(run);
+        return EXIT_ALL_DONE;
+    }
+    if ((run->common.trace_path != NULL
+         && !trace_path_writable(run->common.trace_path, program->name))
+        || !http_global_init(program->name)
+        || !http_server_reachable(program->name, run->common.url)) {
+        http_global_cleanup();
+        free_requests(run);
+        return EXIT_SETUP;
+    }
+    if (run->common.trace_path != NULL)
+        start_trace(run);
+    output_rule();
+    run->started = clock_now();
+    run->heartbeat.due = run->started + BLOCKING_PITFALL_HEARTBEAT_S;
+    return -1;
+}
+
+void blocking_pitfall_request_started(struct blocking_pitfall *run,
+                                      struct blocking_pitfall_request *request)
+{
+    (void)run;
+    request->started = clock_now();
+    output_task(request->label, TONE_PLAIN, "Requesting '%s'", request->url);
+}
+
+/* The path and query of a URL, for the trace's event names. */
+static const char *path_of(const char *url)
+{
+    const char *host = strstr(url, "://");
+    const char *path = host ? strchr(host + 3, '/') : NULL;
+    return path ? path : url;
+}
+
+void blocking_pitfall_request_finished(struct blocking_pitfall *run,
+                                       struct blocking_pitfall_request *request,
+                                       CURLcode result, long status,
+                                       const struct http_body *body)
+{
+    double finished = clock_now();
+    bool ok = result == CURLE_OK && status == 200;
+    if (ok) {
+        output_task(request->label, TONE_GOOD, "Request finally done! Server replied '%s'",
+                    body->data ? body->data : "");
+    } else if (result != CURLE_OK) {
+        output_task(request->label, TONE_BAD, "Request failed: %s", curl_easy_strerror(result));
+    } else {
+        output_task(request->label, TONE_BAD, "Request failed: HTTP %ld", status);
+    }
+    if (!ok)
+        run->failures++;
+
+    char name[256];
+    snprintf(name, sizeof name, "%s GET %s", request->label, path_of(request->url));
+    struct trace_event *event = trace_add(run->trace, name, request->number,
+                                          request->started, finished);
+    trace_set_text(event, "url", request->url);
+    trace_set_number(event, "status", (double)status);
+    trace_set_text(event, "outcome", ok ? "ok" : result != CURLE_OK
+                                               ? curl_easy_strerror(result) : "http error");
+}
+
+void blocking_pitfall_heartbeat(struct blocking_pitfall *run)
+{
+    struct blocking_pitfall_heartbeat *heartbeat = &run->heartbeat;
+    double now = clock_now();
+    if (now < heartbeat->due)
+        return;  /* not yet: the loop called early, which is fine */
+
+    double lag = now - heartbeat->due;
+    heartbeat->ticks++;
+    if (lag > heartbeat->worst_lag)
+        heartbeat->worst_lag = lag;
+    if (lag >= BLOCKING_PITFALL_HEARTBEAT_S) {
+        /* A whole tick missed: the loop was busy with something that never
+         * gave it back.  Shown on the console and as a bar in the trace. */
+        output_task("Heartbeat", TONE_NOTE, "%.3f s late! The event loop could not run me",
+                    lag);
+        struct trace_event *event = trace_add(run->trace, "Heartbeat late", HEARTBEAT_TID,
+                                              heartbeat->due, now);
+        trace_set_number(event, "lag_s", lag);
+    }
+    /* Like a task that sleeps 100 ms after each tick: the next one is due an
+     * interval from now, not from when this one should have run. */
+    heartbeat->due = now + BLOCKING_PITFALL_HEARTBEAT_S;
+}
+
+int blocking_pitfall_ms_until_heartbeat(const struct blocking_pitfall *run)
+{
+    double left = run->heartbeat.due - clock_now();
+    return left <= 0 ? 0 : (int)ceil(left * 1000.0);
+}
+
+int blocking_pitfall_finish(struct blocking_pitfall *run)
+{
+    double elapsed = clock_now() - run->started;
+    /* A tick that fell due while the last task blocked never got a turn of
+     * the loop; it gets one now, so that last stall is measured as well. */
+    if (run->program->has_heartbeat)
+        blocking_pitfall_heartbeat(run);
+    output_separator();
+    if (run->failures > 0)
+        output_summary("Failed: %ld of %ld requests", run->failures, run->request_count);
+    if (run->program->has_heartbeat)
+        output_summary("Worst heartbeat lag: %.3f s (%ld ticks, one due every %.3f s)",
+                       run->heartbeat.worst_lag, run->heartbeat.ticks,
+                       BLOCKING_PITFALL_HEARTBEAT_S);
+    output_summary("Time elapsed: %.3f s", elapsed);
+    output_rule();
+
+    int status = run->failures > 0 ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
+    if (run->trace != NULL && trace_write(run->trace, run->common.trace_path,
+                                          run->program->name) != 0)
+        status = EXIT_SETUP;
+    trace_free(run->trace);
+    free_requests(run);
+    http_global_cleanup();
+    return status;
+}

@@ -1,0 +1,102 @@
+/*
+ * blocking_pitfall.h - everything the four programs of the blocking-pitfall
+ * lesson share that is NOT about concurrency: the command line, the list of
+ * requests, the lines printed as each one starts and finishes, the trace, the
+ * summary, and the body of the heartbeat (the lesson's background task).
+ *
+ * What differs between the programs stays in them, in plain sight: how a
+ * request is carried out, and the event loop that decides when the heartbeat
+ * gets to run.  The lesson is docs/blocking_pitfall.md.
+ */
+#ifndef ASYNCLAB_BLOCKING_PITFALL_H
+#define ASYNCLAB_BLOCKING_PITFALL_H
+
+#include <stdbool.h>
+
+#include "cli.h"
+#include "http.h"
+#include "trace.h"
+
+#define BLOCKING_PITFALL_MAX_DELAYS 64
+
+/* The heartbeat wants to run every 100 ms.  A loop that is free runs it
+ * within a millisecond or so of that; a loop stuck in a blocking call runs
+ * it late, by as long as the call took. */
+#define BLOCKING_PITFALL_HEARTBEAT_S 0.1
+
+/* How a program describes itself: its --help and its --predict. */
+struct blocking_pitfall_program {
+    const char *name;        /* "blocking_pitfall_async" */
+    const char *purpose;     /* one line for --help */
+    bool waits_overlap;      /* the lesson's model: true = the longest delay, false = the sum */
+    const char *prediction;  /* why, for --predict: "sync: the sum of the delays" */
+    bool has_heartbeat;      /* an event loop with the background task */
+};
+
+struct blocking_pitfall_request {
+    int number;        /* 1-based: R1, R2, ... */
+    char label[16];    /* "R1" */
+    double delay;      /* seconds asked of the server, --scale applied */
+    char *url;
+    double started;    /* clock_now() when the request was sent */
+};
+
+/* The background task's bookkeeping: when it is next due, how late it ran. */
+struct blocking_pitfall_heartbeat {
+    double due;        /* clock_now() at which the next tick should run */
+    double worst_lag;  /* the latest any tick ran, in seconds */
+    long ticks;
+};
+
+struct blocking_pitfall {
+    struct cli_common common;
+    const struct blocking_pitfall_program *program;
+    double delays[BLOCKING_PITFALL_MAX_DELAYS];  /* the lesson's delays, unscaled */
+    size_t delay_count;
+    long request_count;
+    struct blocking_pitfall_request *requests;
+    struct blocking_pitfall_heartbeat heartbeat;
+    double started;                              /* clock_now() when the work began */
+    struct trace *trace;
+    long failures;
+};
+
+/*
+ * Parses the command line and prepares the requests (and the heartbeat's
+ * first due time).  Returns -1 when the program should go on and send the
+ * requests; otherwise the exit status to return at once (after --help,
+ * --predict, a usage error or an unreachable server).
+ */
+int blocking_pitfall_setup(struct blocking_pitfall *run,
+                           const struct blocking_pitfall_program *program,
+                           int argc, char **argv);
+
+/* Call just before a request is sent: prints "R1: Requesting '...'". */
+void blocking_pitfall_request_started(struct blocking_pitfall *run,
+                                      struct blocking_pitfall_request *request);
+
+/* Call when a request is over, however it ended: prints the server's reply
+ * or why it failed, and records the request in the trace. */
+void blocking_pitfall_request_finished(struct blocking_pitfall *run,
+                                       struct blocking_pitfall_request *request,
+                                       CURLcode result, long status,
+                                       const struct http_body *body);
+
+/*
+ * The heartbeat, the lesson's background task.  The event loop calls it on
+ * every turn; if a tick is due it runs one: it measures how late it is (the
+ * loop lag), remembers the worst, says so if the loop kept it waiting for a
+ * whole interval or more, and asks to run again 100 ms later.
+ */
+void blocking_pitfall_heartbeat(struct blocking_pitfall *run);
+
+/* How long the loop may sleep before the next tick is due, in whole
+ * milliseconds rounded up (0 if it is due already). */
+int blocking_pitfall_ms_until_heartbeat(const struct blocking_pitfall *run);
+
+/* Prints the summary (the worst heartbeat lag, then the time elapsed),
+ * writes the trace, frees everything; returns the exit status (0, or
+ * EXIT_TASKS_FAILED if any request failed). */
+int blocking_pitfall_finish(struct blocking_pitfall *run);
+
+#endif
