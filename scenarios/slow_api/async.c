@@ -23,6 +23,7 @@ static const struct slow_api_program PROGRAM = {
     "slow_api_async",
     "Calls a slow API several times with the libcurl multi interface: all at once, one thread.",
     true,
+    1,  /* its socket */
 };
 
 /* Hands a request to the multi handle and returns at once: nothing waits. */

@@ -34,6 +34,7 @@ static const struct slow_api_program PROGRAM = {
     "slow_api_async_epoll",
     "Calls a slow API with the libcurl multi interface driven by epoll: all at once, one thread.",
     true,
+    1,  /* its socket */
 };
 
 /* How many ready sockets one epoll_wait may report. */

@@ -135,9 +135,11 @@ int slow_api_setup(struct slow_api *run, const struct slow_api_program *descript
 
     /* Every request is a socket: make room for thousands of them. */
     long fd_limit = fdlimit_raise();
-    if (fd_limit > 0 && run->concurrency + 16 > fd_limit)
-        output_error(program, "note: only %ld file descriptors allowed; "
-                     "expect failures above about %ld requests in flight", fd_limit, fd_limit - 16);
+    long fds_per_request = description->fds_per_request;
+    if (fd_limit > 0 && run->concurrency * fds_per_request + 16 > fd_limit)
+        output_error(program, "note: only %ld file descriptors allowed and each request in "
+                     "flight holds %ld here; expect failures above about %ld in flight",
+                     fd_limit, fds_per_request, (fd_limit - 16) / fds_per_request);
     if ((run->common.trace_path != NULL && !trace_path_writable(run->common.trace_path, program))
         || !http_global_init(program) || !http_server_reachable(program, run->common.url)) {
         http_global_cleanup();

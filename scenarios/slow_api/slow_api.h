@@ -55,6 +55,7 @@ struct slow_api_program {
     const char *name;      /* "slow_api_async" */
     const char *purpose;   /* one line for --help */
     bool concurrent;       /* requests overlap: offers --concurrency, predicts the overlap */
+    int fds_per_request;   /* file descriptors each request in flight holds */
 };
 
 /*

@@ -19,6 +19,7 @@ static const struct slow_api_program PROGRAM = {
     "slow_api_sync",
     "Calls a slow API several times with the libcurl easy interface: one after another.",
     false,
+    1,  /* its socket */
 };
 
 /* Sends one request and waits, doing nothing else, until it has finished. */

@@ -1,0 +1,642 @@
+/*
+ * timeouts.c - the timeouts lesson's shared, non-concurrent parts; see
+ * timeouts.h.  Nothing in here waits for the network: sync.c and async.c
+ * each wait in their own way, and call in here before and after.
+ */
+#include "timeouts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "output.h"
+#include "parse.h"
+
+/* ------------------------------------------------------------ the batch */
+
+/* The lesson's batch, in the lesson's seconds (before --scale).  With the
+ * default 2 s timeout: two succeed, one is too slow, one never answers, and
+ * two get an error status, one of which (503) says "retry later". */
+struct task_spec {
+    const char *role;
+    double delay;         /* < 0: /hang */
+    long status;          /* 0: /delay-me, else /status/CODE */
+    double retry_after;   /* < 0: none asked for */
+};
+
+static const struct task_spec LESSON_BATCH[TIMEOUTS_TASK_COUNT] = {
+    { "fast", 0.2, 0, -1 },
+    { "slow, but within its timeout", 1.5, 0, -1 },
+    { "slower than its timeout", 5.0, 0, -1 },
+    { "never answers", -1, 0, -1 },
+    { "server error", 0.4, 500, -1 },
+    { "overloaded: asks us to retry later", 0.6, 503, 1.0 },
+};
+
+#define LESSON_TIMEOUT_S 2.0
+#define MAX_SECONDS 3600.0
+#define MAX_RETRIES 10L
+
+/* ------------------------------------------------------------ Ctrl+C */
+
+static volatile sig_atomic_t interrupt_signal;
+static int wake_pipe[2] = { -1, -1 };
+
+/* A signal handler may only do async-signal-safe things: set a flag of
+ * type sig_atomic_t and write(2) are two of them.  The byte in the pipe
+ * wakes a program that is waiting in poll() on the read end. */
+static void on_interrupt(int signal_number)
+{
+    int saved_errno = errno;
+    interrupt_signal = signal_number;
+    if (wake_pipe[1] >= 0 && write(wake_pipe[1], "!", 1) < 0) {
+        /* The pipe is full: a wake-up is already waiting.  Nothing to do. */
+    }
+    errno = saved_errno;
+}
+
+static bool install_interrupt_handler(void)
+{
+    if (pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+        return false;
+    /* SA_RESETHAND: the first Ctrl+C asks for a clean stop, a second one
+     * kills the program the usual way if the clean stop ever got stuck.
+     * No SA_RESTART: a blocking poll() returns at once with EINTR. */
+    struct sigaction action = { .sa_handler = on_interrupt, .sa_flags = SA_RESETHAND };
+    sigemptyset(&action.sa_mask);
+    return sigaction(SIGINT, &action, NULL) == 0 && sigaction(SIGTERM, &action, NULL) == 0;
+}
+
+static void close_wake_pipe(void)
+{
+    for (int i = 0; i < 2; i++) {
+        if (wake_pipe[i] >= 0)
+            close(wake_pipe[i]);
+        wake_pipe[i] = -1;
+    }
+}
+
+bool timeouts_interrupted(void)
+{
+    return interrupt_signal != 0;
+}
+
+int timeouts_wake_fd(void)
+{
+    return wake_pipe[0];
+}
+
+void timeouts_drain_wake_fd(void)
+{
+    char bytes[16];
+    while (wake_pipe[0] >= 0 && read(wake_pipe[0], bytes, sizeof bytes) > 0)
+        ;
+}
+
+/* ------------------------------------------------------------ command line */
+
+static struct cli_double_target timeout_target;
+static struct cli_double_target deadline_target;
+static struct cli_long_target retries_target;
+static struct cli_long_target seed_target;
+
+static enum cli_result parse_command_line(struct timeouts_batch *batch, const char *program,
+                                          bool is_async, int argc, char **argv)
+{
+    timeout_target = (struct cli_double_target){ &batch->timeout, 0.0, MAX_SECONDS };
+    deadline_target = (struct cli_double_target){ &batch->deadline, 0.0, MAX_SECONDS };
+    retries_target = (struct cli_long_target){ &batch->retries, 0, MAX_RETRIES };
+    seed_target = (struct cli_long_target){ &batch->seed, 0, 2147483647L };
+    const struct cli_option options[] = {
+        { "timeout", "S", "give up on one attempt after S seconds; 0 = wait forever (default 2)",
+          "seconds from 0 to 3600", cli_apply_double, &timeout_target },
+        { "deadline", "S", "give up on the whole batch after S seconds; 0 = none (default)",
+          "seconds from 0 to 3600", cli_apply_double, &deadline_target },
+        { "fail-fast", NULL, "cancel every other task at the first failure",
+          "no value", cli_apply_flag, &batch->fail_fast },
+        { "retries", "N", "retry 429/503 and refused connections up to N times (default 0)",
+          "a whole number from 0 to 10", cli_apply_long, &retries_target },
+        { "seed", "N", "seed of the backoff jitter, so runs repeat exactly (default 1)",
+          "a whole number from 0 to 2147483647", cli_apply_long, &seed_target },
+    };
+    const struct cli_program description = {
+        .name = program,
+        .purpose = is_async
+            ? "Runs a mixed batch all at once, each request with a timeout, the batch with a deadline."
+            : "Runs a mixed batch one request after another, each with a timeout.",
+        .example = is_async ? "build/bin/timeouts_async --scale 0.5 --deadline 1"
+                            : "build/bin/timeouts_sync --scale 0.5 --retries 2",
+        .options = options,
+        .option_count = sizeof options / sizeof options[0],
+    };
+    return cli_parse(&description, argc, argv, &batch->common);
+}
+
+/* ------------------------------------------------------------ the tasks */
+
+/* SplitMix64 (Steele, Lea and Flood, 2014): a tiny generator whose whole
+ * state is one number, so every task can have its own and the jitter does
+ * not depend on the order in which tasks happen to need it. */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* A number in [0, 1). */
+static double random_fraction(uint64_t *state)
+{
+    return (double)(next_random(state) >> 11) / 9007199254740992.0;  /* 2^53 */
+}
+
+/* HTTP's Retry-After is a whole number of seconds, so the lesson's 1 s is
+ * scaled and then rounded: below --scale 0.5 the server says 0 and only
+ * our own backoff spaces the retries. */
+static long retry_after_asked(const struct timeouts_batch *batch, const struct task_spec *spec)
+{
+    return lround(spec->retry_after * batch->common.scale);
+}
+
+static char *task_url(const struct timeouts_batch *batch, const struct task_spec *spec)
+{
+    double scale = batch->common.scale;
+    if (spec->delay < 0)
+        return http_url(batch->common.url, "/hang");
+    if (spec->status == 0)
+        return http_url(batch->common.url, "/delay-me?seconds=%g", spec->delay * scale);
+    if (spec->retry_after < 0)
+        return http_url(batch->common.url, "/status/%ld?delay=%g", spec->status,
+                        spec->delay * scale);
+    return http_url(batch->common.url, "/status/%ld?delay=%g&retry_after=%ld", spec->status,
+                    spec->delay * scale, retry_after_asked(batch, spec));
+}
+
+static bool build_tasks(struct timeouts_batch *batch)
+{
+    for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++) {
+        const struct task_spec *spec = &LESSON_BATCH[i];
+        struct timeouts_task *task = &batch->tasks[i];
+        task->number = i + 1;
+        snprintf(task->label, sizeof task->label, "T%d", task->number);
+        task->role = spec->role;
+        task->delay = spec->delay < 0 ? -1 : spec->delay * batch->common.scale;
+        task->asks_status = spec->status;
+        task->asks_retry_after = spec->retry_after < 0 ? -1
+                                 : (double)retry_after_asked(batch, spec);
+        task->jitter_state = (uint64_t)batch->seed * 1000003u + (uint64_t)task->number;
+        task->outcome = TIMEOUTS_PENDING;
+        task->url = task_url(batch, spec);
+        if (task->url == NULL)
+            return false;
+    }
+    return true;
+}
+
+static void free_tasks(struct timeouts_batch *batch)
+{
+    for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++) {
+        free(batch->tasks[i].url);
+        batch->tasks[i].url = NULL;
+    }
+}
+
+/* ------------------------------------------------------------ retry policy */
+
+double timeouts_retry_wait(const struct timeouts_batch *batch, uint64_t *jitter_state,
+                           int retry, double retry_after)
+{
+    /* Exponential: each retry waits twice as long as the one before, so a
+     * struggling server gets more and more room. */
+    double ceiling = TIMEOUTS_BACKOFF_BASE_S * batch->common.scale * ldexp(1.0, retry - 1);
+    /* Jitter: a random part of the wait, so many clients that failed
+     * together do not all come back at the same instant.  Half of it is
+     * kept so the waits still grow. */
+    double wait = ceiling * (0.5 + 0.5 * random_fraction(jitter_state));
+    /* The server knows best: never come back sooner than it asked. */
+    if (retry_after >= 0)
+        wait = fmax(wait, fmin(retry_after, TIMEOUTS_RETRY_AFTER_MAX_S));
+    return wait;
+}
+
+/* 429 Too Many Requests and 503 Service Unavailable mean "try again later";
+ * a refused connection may be a server restarting.  A timeout is not
+ * retried: it has already used up its whole allowance once, and a 500 is a
+ * bug that the same request will hit again. */
+static bool worth_retrying(enum timeouts_outcome outcome, long status)
+{
+    return outcome == TIMEOUTS_REFUSED
+        || (outcome == TIMEOUTS_HTTP_ERROR && (status == 429 || status == 503));
+}
+
+/* The reply's Retry-After in seconds, or -1 if there is none we can use.
+ * Only the delay-seconds form is read; the HTTP-date form, which
+ * slowserver never sends, falls back to the backoff alone. */
+static double retry_after_of(CURL *easy)
+{
+    struct curl_header *header = NULL;
+    double seconds;
+    if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &header) != CURLHE_OK
+        || !parse_double_in(header->value, 0.0, 1e9, &seconds))
+        return -1;
+    return seconds;
+}
+
+/* ------------------------------------------------------------ outcomes */
+
+static enum timeouts_outcome classify(CURL *easy, CURLcode result, long status)
+{
+    if (result == CURLE_OK)
+        return status >= 200 && status < 300 ? TIMEOUTS_OK : TIMEOUTS_HTTP_ERROR;
+    if (result == CURLE_OPERATION_TIMEDOUT)
+        return TIMEOUTS_TIMED_OUT;
+    if (result == CURLE_COULDNT_CONNECT) {
+        long os_errno = 0;
+        curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+        if (os_errno == ECONNREFUSED)
+            return TIMEOUTS_REFUSED;
+    }
+    return TIMEOUTS_TRANSPORT_ERROR;
+}
+
+bool timeouts_task_failed(const struct timeouts_task *task)
+{
+    return task->outcome != TIMEOUTS_PENDING && task->outcome != TIMEOUTS_OK
+        && task->outcome != TIMEOUTS_CANCELLED;
+}
+
+double timeouts_time_left(const struct timeouts_batch *batch, double now)
+{
+    return batch->deadline_at > 0 ? batch->deadline_at - now : TIMEOUTS_NO_LIMIT;
+}
+
+/* The path and query of a URL, for the trace's event names. */
+static const char *path_of(const char *url)
+{
+    const char *host = strstr(url, "://");
+    const char *path = host ? strchr(host + 3, '/') : NULL;
+    return path ? path : url;
+}
+
+/* Records the attempt that just ended in the trace: one bar per attempt,
+ * so the gaps a backoff leaves show up. */
+static void trace_attempt(struct timeouts_batch *batch, struct timeouts_task *task,
+                          double ended, const char *outcome)
+{
+    char name[300];
+    if (task->attempts > 1)
+        snprintf(name, sizeof name, "%s GET %s (attempt %d)", task->label, path_of(task->url),
+                 task->attempts);
+    else
+        snprintf(name, sizeof name, "%s GET %s", task->label, path_of(task->url));
+    struct trace_event *event = trace_add(batch->trace, name, task->number,
+                                          task->attempt_started, ended);
+    trace_set_text(event, "url", task->url);
+    trace_set_number(event, "status", (double)task->status);
+    trace_set_number(event, "attempt", task->attempts);
+    trace_set_text(event, "outcome", outcome);
+}
+
+static const char *outcome_name(enum timeouts_outcome outcome)
+{
+    switch (outcome) {
+    case TIMEOUTS_OK: return "ok";
+    case TIMEOUTS_TIMED_OUT: return "timed out";
+    case TIMEOUTS_HTTP_ERROR: return "http error";
+    case TIMEOUTS_REFUSED: return "connection refused";
+    case TIMEOUTS_TRANSPORT_ERROR: return "transport error";
+    case TIMEOUTS_CANCELLED: return "cancelled";
+    case TIMEOUTS_PENDING: break;
+    }
+    return "pending";
+}
+
+void timeouts_attempt_started(struct timeouts_batch *batch, struct timeouts_task *task)
+{
+    double now = clock_now();
+    task->attempts++;
+    task->attempt_started = now;
+    task->attempt_open = true;
+    task->retry_at = 0;
+    if (task->attempts == 1) {
+        task->first_started = now;
+        output_task(task->label, TONE_PLAIN, "Requesting '%s' (%s)", task->url, task->role);
+    } else {
+        output_task(task->label, TONE_PLAIN, "Requesting '%s' again (attempt %d of %ld)",
+                    task->url, task->attempts, batch->retries + 1);
+    }
+}
+
+/* ", 3 attempts" after a task that needed more than one, else "". */
+static const char *attempts_note(const struct timeouts_task *task, char *buffer, size_t size)
+{
+    if (task->attempts <= 1)
+        return "";
+    snprintf(buffer, size, ", %d attempts", task->attempts);
+    return buffer;
+}
+
+/* Prints the final line of a task that ended on its own. */
+static void print_outcome(const struct timeouts_task *task, double now)
+{
+    char note[32];
+    double total = now - task->first_started;
+    switch (task->outcome) {
+    case TIMEOUTS_OK:
+        output_task(task->label, TONE_GOOD, "ok %ld in %.2f s%s", task->status, total,
+                    attempts_note(task, note, sizeof note));
+        break;
+    case TIMEOUTS_TIMED_OUT:
+        output_task(task->label, TONE_BAD, "timed out after %.2f s%s",
+                    now - task->attempt_started, attempts_note(task, note, sizeof note));
+        break;
+    case TIMEOUTS_HTTP_ERROR:
+        output_task(task->label, TONE_BAD, "HTTP %ld after %.2f s%s", task->status, total,
+                    attempts_note(task, note, sizeof note));
+        break;
+    case TIMEOUTS_REFUSED:
+        output_task(task->label, TONE_BAD, "connection refused%s",
+                    attempts_note(task, note, sizeof note));
+        break;
+    default:
+        output_task(task->label, TONE_BAD, "failed: %s%s",
+                    curl_easy_strerror((CURLcode)task->error),
+                    attempts_note(task, note, sizeof note));
+        break;
+    }
+}
+
+enum timeouts_next timeouts_attempt_finished(struct timeouts_batch *batch,
+                                             struct timeouts_task *task, CURL *easy,
+                                             CURLcode result)
+{
+    task->error = (int)result;
+    task->status = http_status(easy);
+    /* sync.c's progress callback stopped the transfer for Ctrl+C. */
+    if (result == CURLE_ABORTED_BY_CALLBACK && timeouts_interrupted()) {
+        timeouts_task_cancel(batch, task, TIMEOUTS_BY_INTERRUPT);
+        return TIMEOUTS_TASK_DONE;
+    }
+
+    double now = clock_now();
+    enum timeouts_outcome outcome = classify(easy, result, task->status);
+    task->attempt_open = false;
+    trace_attempt(batch, task, now, outcome_name(outcome));
+
+    /* A timeout cut short by the batch's deadline (sync.c bounds each
+     * attempt by what is left of it) is the deadline's doing. */
+    if (outcome == TIMEOUTS_TIMED_OUT && timeouts_time_left(batch, now) <= 0) {
+        timeouts_task_cancel(batch, task, TIMEOUTS_BY_DEADLINE);
+        return TIMEOUTS_TASK_DONE;
+    }
+    if (worth_retrying(outcome, task->status) && task->attempts <= batch->retries) {
+        double retry_after = retry_after_of(easy);
+        double wait = timeouts_retry_wait(batch, &task->jitter_state, task->attempts, retry_after);
+        task->retry_at = now + wait;
+        char asked[48] = "";
+        if (retry_after >= 0)
+            snprintf(asked, sizeof asked, "; the server said Retry-After: %g", retry_after);
+        char what[32];
+        if (outcome == TIMEOUTS_REFUSED)
+            snprintf(what, sizeof what, "connection refused");
+        else
+            snprintf(what, sizeof what, "HTTP %ld", task->status);
+        output_task(task->label, TONE_NOTE, "%s; retry %d of %ld in %.2f s%s", what,
+                    task->attempts, batch->retries, wait, asked);
+        return TIMEOUTS_TASK_RETRY;
+    }
+    task->outcome = outcome;
+    print_outcome(task, now);
+    if (timeouts_task_failed(task) && batch->first_failure == NULL)
+        batch->first_failure = task;
+    return TIMEOUTS_TASK_DONE;
+}
+
+/* "deadline", "fail-fast: T5 failed", "Ctrl+C". */
+static void describe_reason(const struct timeouts_batch *batch,
+                            enum timeouts_cancel_reason reason, char *text, size_t size)
+{
+    switch (reason) {
+    case TIMEOUTS_BY_DEADLINE:
+        snprintf(text, size, "deadline");
+        break;
+    case TIMEOUTS_BY_FAIL_FAST:
+        snprintf(text, size, "fail-fast: %s failed",
+                 batch->first_failure ? batch->first_failure->label : "a task");
+        break;
+    case TIMEOUTS_BY_INTERRUPT:
+        snprintf(text, size, "%s", interrupt_signal == SIGTERM ? "SIGTERM" : "Ctrl+C");
+        break;
+    }
+}
+
+void timeouts_task_cancel(struct timeouts_batch *batch, struct timeouts_task *task,
+                          enum timeouts_cancel_reason reason)
+{
+    if (task->outcome != TIMEOUTS_PENDING)
+        return;
+    double now = clock_now();
+    if (task->attempt_open) {
+        trace_attempt(batch, task, now, "cancelled");
+        task->attempt_open = false;
+    }
+    task->outcome = TIMEOUTS_CANCELLED;
+    task->cancel_reason = reason;
+    task->retry_at = 0;
+    char why[64];
+    describe_reason(batch, reason, why, sizeof why);
+    if (task->attempts == 0)
+        output_task(task->label, TONE_NOTE, "cancelled (%s) before it started", why);
+    else
+        output_task(task->label, TONE_NOTE, "cancelled (%s) after %.2f s", why,
+                    now - task->first_started);
+}
+
+/* ------------------------------------------------------------ --predict */
+
+/* How long one task takes under the lesson's model, and whether it ends
+ * well: a reply takes its delay unless the timeout is shorter; /hang takes
+ * the timeout (forever without one); a retried 503 adds the waits, which
+ * are known in advance because the jitter is seeded. */
+static double predict_task(const struct timeouts_batch *batch, const struct timeouts_task *task,
+                           bool *ok)
+{
+    double limit = batch->timeout > 0 ? batch->timeout : INFINITY;
+    if (task->delay < 0) {
+        *ok = false;
+        return limit;
+    }
+    if (task->delay >= limit) {
+        *ok = false;
+        return limit;
+    }
+    *ok = task->asks_status == 0;
+    if (!worth_retrying(TIMEOUTS_HTTP_ERROR, task->asks_status))
+        return task->delay;
+    double total = task->delay;
+    uint64_t jitter = task->jitter_state;  /* a copy: the run draws the same numbers */
+    for (int retry = 1; retry <= batch->retries; retry++)
+        total += timeouts_retry_wait(batch, &jitter, retry, task->asks_retry_after) + task->delay;
+    return total;
+}
+
+static void print_prediction(const struct timeouts_batch *batch, bool is_async)
+{
+    double total = 0, earliest_failure = INFINITY;
+    bool any_failure = false;
+    for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++) {
+        bool ok;
+        double took = predict_task(batch, &batch->tasks[i], &ok);
+        if (is_async)
+            total = fmax(total, took);   /* all at once: the longest */
+        else if (!(batch->fail_fast && any_failure))
+            total += took;               /* one after another: the sum */
+        if (!ok) {
+            earliest_failure = fmin(earliest_failure, took);
+            any_failure = true;
+        }
+    }
+    /* All at once, fail-fast ends the batch when the first failure comes. */
+    if (is_async && batch->fail_fast && any_failure)
+        total = earliest_failure;
+    if (batch->deadline > 0)
+        total = fmin(total, batch->deadline);
+    const char *model = is_async ? "async: the longest wait, each bounded by its timeout"
+                                 : "sync: the sum of the waits, each bounded by its timeout";
+    if (isinf(total))
+        output_summary("Predicted time: never (/hang never answers and nothing bounds the wait: "
+                       "--timeout 0 and no --deadline; only Ctrl+C ends it)");
+    else
+        output_summary("Predicted time: %.3f s (%s%s%s)", total, model,
+                       batch->fail_fast ? ", stopping at the first failure" : "",
+                       batch->deadline > 0 ? ", cut at the deadline" : "");
+}
+
+/* ------------------------------------------------------------ setup, finish */
+
+int timeouts_setup(struct timeouts_batch *batch, const char *program, bool is_async,
+                   int argc, char **argv)
+{
+    memset(batch, 0, sizeof *batch);
+    batch->common.program = program;
+    batch->timeout = LESSON_TIMEOUT_S;
+    batch->seed = 1;
+    switch (parse_command_line(batch, program, is_async, argc, argv)) {
+    case CLI_EXIT_OK: return EXIT_ALL_DONE;
+    case CLI_EXIT_USAGE: return EXIT_USAGE;
+    case CLI_RUN: break;
+    }
+    /* Every time on the command line is in the lesson's seconds, like the
+     * server delays: --scale shrinks them all together. */
+    batch->timeout *= batch->common.scale;
+    batch->deadline *= batch->common.scale;
+    output_init(batch->common.quiet);
+    if (!build_tasks(batch)) {
+        output_error(program, "out of memory");
+        free_tasks(batch);
+        return EXIT_SETUP;
+    }
+    if (batch->common.predict) {
+        print_prediction(batch, is_async);
+        free_tasks(batch);
+        return EXIT_ALL_DONE;
+    }
+    if ((batch->common.trace_path != NULL
+         && !trace_path_writable(batch->common.trace_path, program))
+        || !http_global_init(program) || !http_server_reachable(program, batch->common.url)) {
+        http_global_cleanup();
+        free_tasks(batch);
+        return EXIT_SETUP;
+    }
+    if (!install_interrupt_handler()) {
+        output_error(program, "cannot install the Ctrl+C handler: %s", strerror(errno));
+        close_wake_pipe();
+        http_global_cleanup();
+        free_tasks(batch);
+        return EXIT_SETUP;
+    }
+    if (batch->common.trace_path != NULL) {
+        batch->trace = trace_new(clock_now());
+        for (int i = 0; i < TIMEOUTS_TASK_COUNT && batch->trace; i++)
+            trace_name_task(batch->trace, batch->tasks[i].number, batch->tasks[i].label);
+    }
+    output_rule();
+    batch->started = clock_now();
+    batch->deadline_at = batch->deadline > 0 ? batch->started + batch->deadline : 0;
+    return -1;
+}
+
+/* "T3 (timed out), T5 (HTTP 500)": the tasks that failed, or with
+ * `cancelled` the ones that were cancelled, each with how or why. */
+static void list_tasks(const struct timeouts_batch *batch, bool cancelled, char *text, size_t size)
+{
+    size_t used = 0;
+    text[0] = '\0';
+    for (int i = 0; i < TIMEOUTS_TASK_COUNT && used < size; i++) {
+        const struct timeouts_task *task = &batch->tasks[i];
+        char how[64];
+        if (cancelled && task->outcome == TIMEOUTS_CANCELLED)
+            describe_reason(batch, task->cancel_reason, how, sizeof how);
+        else if (!cancelled && task->outcome == TIMEOUTS_HTTP_ERROR)
+            snprintf(how, sizeof how, "HTTP %ld", task->status);
+        else if (!cancelled && timeouts_task_failed(task))
+            snprintf(how, sizeof how, "%s", outcome_name(task->outcome));
+        else
+            continue;
+        used += (size_t)snprintf(text + used, size - used, "%s%s (%s)", used ? ", " : "",
+                                 task->label, how);
+    }
+}
+
+int timeouts_finish(struct timeouts_batch *batch)
+{
+    double elapsed = clock_now() - batch->started;
+    int ok = 0, failed = 0, cancelled = 0;
+    for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++) {
+        const struct timeouts_task *task = &batch->tasks[i];
+        ok += task->outcome == TIMEOUTS_OK;
+        failed += timeouts_task_failed(task);
+        cancelled += task->outcome == TIMEOUTS_CANCELLED;
+    }
+    output_separator();
+    output_summary("Outcomes: %d ok, %d failed, %d cancelled, of %d tasks", ok, failed,
+                   cancelled, TIMEOUTS_TASK_COUNT);
+    char list[512];
+    if (failed > 0) {
+        list_tasks(batch, false, list, sizeof list);
+        output_summary("Failed: %s", list);
+    }
+    if (cancelled > 0) {
+        list_tasks(batch, true, list, sizeof list);
+        output_summary("Cancelled: %s", list);
+    }
+    if (timeouts_interrupted())
+        output_summary("Interrupted by %s: this summary is partial",
+                       interrupt_signal == SIGTERM ? "SIGTERM" : "Ctrl+C");
+    output_summary("Time elapsed: %.3f s", elapsed);
+    output_rule();
+
+    int status = timeouts_interrupted() ? 128 + interrupt_signal
+               : failed + cancelled > 0 ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
+    if (batch->trace != NULL && trace_write(batch->trace, batch->common.trace_path,
+                                            batch->common.program) != 0 && status == 0)
+        status = EXIT_SETUP;
+    timeouts_free(batch);
+    return status;
+}
+
+void timeouts_free(struct timeouts_batch *batch)
+{
+    trace_free(batch->trace);
+    batch->trace = NULL;
+    close_wake_pipe();
+    free_tasks(batch);
+    http_global_cleanup();
+}

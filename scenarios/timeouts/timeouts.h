@@ -1,0 +1,147 @@
+/*
+ * timeouts.h - everything sync.c and async.c of the timeouts lesson share
+ * that is NOT about concurrency: the command line, the mixed batch of six
+ * requests, deciding what an attempt's result means (ok, timed out, HTTP
+ * error, retry later), the retry policy, the lines printed, Ctrl+C, the
+ * trace and the summary.  Keeping it here is what lets
+ * `diff sync.c async.c` show only how each program waits.  The lesson is
+ * docs/timeouts.md.
+ */
+#ifndef ASYNCLAB_TIMEOUTS_H
+#define ASYNCLAB_TIMEOUTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "http.h"
+#include "trace.h"
+
+/* The lesson's batch: fast, slow but in time, too slow, /hang, 500, 503. */
+#define TIMEOUTS_TASK_COUNT 6
+
+/* How a task ended.  PENDING: it has not ended yet (in flight, or waiting
+ * to be retried, or not started). */
+enum timeouts_outcome {
+    TIMEOUTS_PENDING,
+    TIMEOUTS_OK,
+    TIMEOUTS_TIMED_OUT,
+    TIMEOUTS_HTTP_ERROR,
+    TIMEOUTS_REFUSED,
+    TIMEOUTS_TRANSPORT_ERROR,  /* any other libcurl error */
+    TIMEOUTS_CANCELLED,
+};
+
+/* Why a task was cancelled. */
+enum timeouts_cancel_reason {
+    TIMEOUTS_BY_DEADLINE,    /* --deadline passed */
+    TIMEOUTS_BY_FAIL_FAST,   /* --fail-fast: another task failed */
+    TIMEOUTS_BY_INTERRUPT,   /* Ctrl+C (SIGINT) or SIGTERM */
+};
+
+/* What the caller does after an attempt. */
+enum timeouts_next {
+    TIMEOUTS_TASK_DONE,    /* the task has its outcome */
+    TIMEOUTS_TASK_RETRY,   /* send it again at task->retry_at */
+};
+
+struct timeouts_task {
+    int number;             /* 1-based: T1, T2, ... */
+    char label[8];          /* "T1" */
+    const char *role;       /* what it shows: "fast", "never answers", ... */
+    double delay;           /* the server's delay, --scale applied; < 0: never answers */
+    long asks_status;       /* /status/CODE: the error it asks for (0: none) */
+    double asks_retry_after; /* the Retry-After it asks the server for (< 0: none) */
+    char *url;
+    int attempts;           /* attempts sent so far */
+    double first_started;   /* clock_now() of the first attempt (0: never started) */
+    double attempt_started; /* clock_now() of the current attempt */
+    double retry_at;        /* waiting to be retried at this clock_now() (0: not) */
+    uint64_t jitter_state;  /* this task's own random numbers (see --seed) */
+    bool attempt_open;      /* an attempt is in flight */
+    enum timeouts_outcome outcome;
+    enum timeouts_cancel_reason cancel_reason;  /* when outcome is CANCELLED */
+    long status;            /* last HTTP status (0: none) */
+    int error;              /* last CURLcode */
+};
+
+struct timeouts_batch {
+    struct cli_common common;
+    double timeout;        /* per attempt, --scale applied; 0: none */
+    double deadline;       /* for the whole batch, --scale applied; 0: none */
+    bool fail_fast;
+    long retries;          /* extra attempts for 429/503 and refused connections */
+    long seed;             /* seeds the backoff jitter: runs are reproducible */
+    struct timeouts_task tasks[TIMEOUTS_TASK_COUNT];
+    double started;        /* clock_now() when the batch began */
+    double deadline_at;    /* clock_now() by which the batch ends (0: none) */
+    const struct timeouts_task *first_failure;  /* for --fail-fast's message */
+    struct trace *trace;
+};
+
+/*
+ * Parses the command line, prepares the batch, checks the server and
+ * installs the Ctrl+C handler.  `is_async` only changes the --help text and
+ * the --predict model.  Returns -1 when the program should go on and run
+ * the batch; otherwise the exit status to return at once (after --help,
+ * --predict, a usage error or an unreachable server).
+ */
+int timeouts_setup(struct timeouts_batch *batch, const char *program, bool is_async,
+                   int argc, char **argv);
+
+/* Call just before an attempt is sent: prints "T1: Requesting '...'". */
+void timeouts_attempt_started(struct timeouts_batch *batch, struct timeouts_task *task);
+
+/*
+ * Call when an attempt is over, however it ended.  Decides what the result
+ * means, prints it, and says whether to send the task again (then
+ * task->retry_at is when: exponential backoff with jitter, never sooner
+ * than the server's Retry-After) or whether the task is done.
+ */
+enum timeouts_next timeouts_attempt_finished(struct timeouts_batch *batch,
+                                             struct timeouts_task *task, CURL *easy,
+                                             CURLcode result);
+
+/* Marks a task that has not ended as cancelled and prints why. */
+void timeouts_task_cancel(struct timeouts_batch *batch, struct timeouts_task *task,
+                          enum timeouts_cancel_reason reason);
+
+/* True once a task has ended with anything but success or cancellation. */
+bool timeouts_task_failed(const struct timeouts_task *task);
+
+/* "No limit" to arithmetic that takes the smaller of two limits. */
+#define TIMEOUTS_NO_LIMIT 1e18
+
+/* Seconds until the batch's deadline: may be negative once it has passed;
+ * TIMEOUTS_NO_LIMIT when there is no deadline. */
+double timeouts_time_left(const struct timeouts_batch *batch, double now);
+
+/* Ctrl+C: the signal handler only sets a flag and writes a byte to a pipe,
+ * the safe things a handler may do.  The programs check the flag, and
+ * wait on the pipe's read end so that a signal wakes them at once. */
+bool timeouts_interrupted(void);
+int timeouts_wake_fd(void);
+void timeouts_drain_wake_fd(void);
+
+/* Prints the summary, writes the trace, frees everything; returns the exit
+ * status: 0 all ok, 3 (EXIT_TASKS_FAILED) some failed or were cancelled,
+ * 128 + the signal number after Ctrl+C (130) or SIGTERM. */
+int timeouts_finish(struct timeouts_batch *batch);
+
+/* Frees everything without a summary: for a setup failure after
+ * timeouts_setup succeeded (out of memory). */
+void timeouts_free(struct timeouts_batch *batch);
+
+/* The retry policy, exposed for the unit tests.  The wait before retry
+ * number `retry` (1, 2, ...): base * 2^(retry-1), jittered down by at most
+ * half from the task's seeded random numbers, and never less than the
+ * server's Retry-After (retry_after < 0: the server sent none). */
+double timeouts_retry_wait(const struct timeouts_batch *batch, uint64_t *jitter_state,
+                           int retry, double retry_after);
+
+/* Backoff before the first retry, in the lesson's seconds (before --scale). */
+#define TIMEOUTS_BACKOFF_BASE_S 0.5
+/* A server may ask for any Retry-After; we wait at most this long. */
+#define TIMEOUTS_RETRY_AFTER_MAX_S 60.0
+
+#endif
