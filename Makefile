@@ -125,6 +125,7 @@ help:
 	@echo "make db [CITIES=N]   build the database lesson's SQLite file if it is missing"
 	@echo "make clean           remove build/"
 	@echo "make bench [SCALE=quick|F] [RUNS=N]   every scenario through hyperfine, rewrites results/"
+	@echo "make bench-scale [KS=3,100,1000]   thousands of requests at once: event loop vs threads"
 	@echo "make report          re-render results/REPORT.md and charts from results/*.json"
 
 deps:
@@ -190,12 +191,18 @@ clean:
 
 # ---------------------------------------------------------------- benchmarks
 # docs/harness.md.  The database scenario's programs need their database
-# built first; `db` exists once that scenario does.
-.PHONY: bench report
+# built first.
+.PHONY: bench bench-scale report
 bench: deps
-	@$(MAKE) --no-print-directory all
-	@if grep -q '^db:' $(firstword $(MAKEFILE_LIST)); then $(MAKE) --no-print-directory db; fi
+	@$(MAKE) --no-print-directory all db
 	$(BIN)/bench --scale $(BENCH_SCALE) $(if $(RUNS),--runs $(RUNS)) --out results
+
+# docs/scale.md: K requests at once, event loop against threads; adds
+# results/scale.json, which `report` renders into REPORT.md.
+bench-scale: deps
+	@$(MAKE) --no-print-directory all
+	$(BIN)/bench_scale --out results $(if $(KS),--k $(KS))
+	$(BIN)/report results
 
 report: deps
 	@$(MAKE) --no-print-directory $(BIN)/report

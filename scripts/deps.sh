@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libcurl4-openssl-dev libmicrohttpd-dev \
-libsqlite3-dev libjansson-dev libcmocka-dev hyperfine gnuplot-nox valgrind"
+libsqlite3-dev libjansson-dev libcmocka-dev hyperfine gnuplot-nox valgrind wrk"
 
 missing=""
 for package in $PACKAGES; do

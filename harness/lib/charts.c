@@ -326,3 +326,57 @@ void chart_gnuplot_version(char *text, size_t size)
         launch_last_line(out, text, size);
     free(out);
 }
+
+int chart_lines(const char *svg_path, const char *title, const char *x_label,
+                const char *y_label, const struct chart_series *series, size_t count,
+                bool log_y, double reference)
+{
+    char script_path[4096];
+    FILE *script = open_script(script_path, sizeof script_path);
+    if (script == NULL)
+        return -1;
+    put_preamble(script, svg_path, 760, 520, title);
+    fprintf(script, "set logscale x\n%sset xlabel ", log_y ? "set logscale y\n" : "");
+    put_quoted(script, x_label);
+    fputs("\nset ylabel ", script);
+    put_quoted(script, y_label);
+    fputs("\nset grid xtics ytics mxtics lc rgb '#e4e4e4'\nset key top left reverse Left\n"
+          "set format x '%g'\nset format y '%g'\nset offsets graph 0.05, graph 0.05, "
+          "graph 0.05, graph 0.05\n", script);
+    /* The reference is two points spanning every x, not a function: a
+     * function is sampled, and on a log axis its samples go astray. */
+    double x_low = INFINITY, x_high = -INFINITY;
+    for (size_t s = 0; s < count; s++)
+        for (size_t i = 0; i < series[s].count; i++)
+            if (isfinite(series[s].x[i])) {
+                x_low = fmin(x_low, series[s].x[i]);
+                x_high = fmax(x_high, series[s].x[i]);
+            }
+    bool draw_reference = isfinite(reference) && x_low <= x_high;
+    if (draw_reference)
+        fprintf(script, "$reference << EOD\n%g %g\n%g %g\nEOD\n", x_low, reference, x_high,
+                reference);
+    for (size_t s = 0; s < count; s++) {
+        fprintf(script, "$series%zu << EOD\n", s);
+        for (size_t i = 0; i < series[s].count; i++) {
+            put_number(script, series[s].x[i]);
+            put_number(script, series[s].y[i]);
+            fputc('\n', script);
+        }
+        if (series[s].count == 0)
+            fputs("? ?\n", script);
+        fputs("EOD\n", script);
+    }
+    fputs("plot ", script);
+    for (size_t s = 0; s < count; s++) {
+        fprintf(script, "%s$series%zu using 1:2 with linespoints lw 2 pt %zu lc rgb '%s' title ",
+                s ? ", \\\n  " : "", s, 5 + 2 * (s % 4),
+                COLOURS[s % (sizeof COLOURS / sizeof COLOURS[0])]);
+        put_quoted(script, series[s].label);
+    }
+    if (draw_reference)
+        fprintf(script, ", \\\n  $reference using 1:2 with lines dt 2 lw 1.5 lc rgb '%s' "
+                "title 'ideal'", MODEL_COLOUR);
+    fputc('\n', script);
+    return run_gnuplot(script, script_path, svg_path);
+}

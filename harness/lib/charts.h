@@ -49,6 +49,20 @@ int chart_sweep(const char *svg_path, const char *title, const char *x_label,
                 const struct chart_point *sync, size_t sync_count,
                 const struct chart_point *async, size_t async_count);
 
+/* One line of a line chart: y against x, NAN where there is no point. */
+struct chart_series {
+    const char *label;
+    const double *x;
+    const double *y;
+    size_t count;
+};
+
+/* Lines with points on a log x axis (and a log y axis if log_y); a dashed
+ * horizontal line at `reference` unless it is NAN (the ideal, say 1.0). */
+int chart_lines(const char *svg_path, const char *title, const char *x_label,
+                const char *y_label, const struct chart_series *series, size_t count,
+                bool log_y, double reference);
+
 /* "gnuplot 5.4 patchlevel 4", or "" if gnuplot cannot be run. */
 void chart_gnuplot_version(char *text, size_t size);
 

@@ -1,0 +1,513 @@
+/*
+ * bench_scale.c - `make bench-scale`: thousands of concurrent requests,
+ * event loop against threads, measured.
+ *
+ * For each K (default 3, 100, 1 000, 5 000, 10 000) and each pairing of a
+ * client with a server mode, it starts a fresh slowserver, sends K requests
+ * of one fixed delay D all at once, and records what the run cost:
+ *
+ *   - elapsed / D: 1.00 is the ideal (every request waited exactly D);
+ *   - CPU per request, client and server (user + system time over K);
+ *   - peak memory (RSS) of both, and the most threads each had;
+ *   - the kernel's listen-queue overflows during the run (dropped SYNs make
+ *     clients retry a second later, so they must stay at 0).
+ *
+ * A pairing that fails at some K (a thread it could not start, a timeout)
+ * is recorded with the reason and not tried at larger K.  Then it measures
+ * throughput with D = 0.  Everything goes to DIR/scale.json, which `report`
+ * renders into REPORT.md.  docs/scale.md is the lesson.
+ *
+ *     build/bin/bench_scale [--k 3,100,1000] [--delay 1] [--out results]
+ *                           [--timeout 120] [--no-throughput]
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "launch.h"
+#include "machine.h"
+#include "parse.h"
+#include "servers.h"
+
+static const char PROGRAM[] = "bench_scale";
+extern char **environ;
+
+#define MAX_K_VALUES 16
+#define SAMPLE_INTERVAL_S 0.02
+
+/* A client program paired with a server mode: one line of the table. */
+struct pairing {
+    const char *label;
+    const char *client;       /* build/bin/<client> */
+    const char *server_mode;  /* slowserver --mode */
+};
+
+static const struct pairing PAIRINGS[] = {
+    { "event loop (epoll) client, async server", "slow_api_async_epoll", "async" },
+    { "event loop (poll) client, async server", "slow_api_async", "async" },
+    { "thread-per-request client, async server", "slow_api_sync_threads", "async" },
+    { "event loop (epoll) client, thread-per-connection server", "slow_api_async_epoll", "threads" },
+};
+#define PAIRING_COUNT (sizeof PAIRINGS / sizeof PAIRINGS[0])
+
+struct options {
+    double k_values[MAX_K_VALUES];
+    size_t k_count;
+    double delay;
+    double timeout;
+    const char *out;
+    bool throughput;
+};
+
+/* What one run cost. */
+struct measurement {
+    int exit_status;
+    bool timed_out;
+    double elapsed;            /* the client's own "Time elapsed" */
+    double client_cpu;         /* seconds, user + system */
+    double server_cpu;
+    long client_peak_rss_kb;
+    long server_peak_rss_kb;
+    long client_max_threads;
+    long server_max_threads;
+    long listen_overflows;
+    char failure[256];         /* why it did not complete ("" if it did) */
+};
+
+/* ------------------------------------------------------------ /proc */
+
+/* A "Name:  value kB" field of /proc/PID/status, or -1. */
+static long proc_status_field(pid_t pid, const char *name)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        return -1;
+    long value = -1;
+    size_t length = strlen(name);
+    while (fgets(line, sizeof line, file) != NULL)
+        if (strncmp(line, name, length) == 0 && line[length] == ':') {
+            value = strtol(line + length + 1, NULL, 10);
+            break;
+        }
+    fclose(file);
+    return value;
+}
+
+/* User + system CPU seconds a live process has used, or NAN.  The
+ * process's CPU-time clock counts in nanoseconds and includes threads that
+ * have already exited; /proc/PID/stat counts in 10 ms ticks, too coarse for
+ * a few requests. */
+static double proc_cpu_seconds(pid_t pid)
+{
+    clockid_t clock;
+    struct timespec used;
+    if (clock_getcpuclockid(pid, &clock) != 0 || clock_gettime(clock, &used) != 0)
+        return NAN;
+    return (double)used.tv_sec + (double)used.tv_nsec / 1e9;
+}
+
+/* The kernel's TcpExt ListenOverflows counter (SYNs dropped because a
+ * listen queue was full), or -1. */
+static long listen_overflows(void)
+{
+    FILE *file = fopen("/proc/net/netstat", "r");
+    if (file == NULL)
+        return -1;
+    char names[4096], values[4096];
+    long result = -1;
+    while (fgets(names, sizeof names, file) != NULL && fgets(values, sizeof values, file) != NULL) {
+        if (strncmp(names, "TcpExt:", 7) != 0)
+            continue;
+        char *name_save = NULL, *value_save = NULL;
+        char *name = strtok_r(names, " \n", &name_save);
+        char *value = strtok_r(values, " \n", &value_save);
+        while (name != NULL && value != NULL) {
+            if (strcmp(name, "ListenOverflows") == 0) {
+                result = strtol(value, NULL, 10);
+                break;
+            }
+            name = strtok_r(NULL, " \n", &name_save);
+            value = strtok_r(NULL, " \n", &value_save);
+        }
+        break;
+    }
+    fclose(file);
+    return result;
+}
+
+/* ------------------------------------------------------------ one run */
+
+static void sleep_seconds(double seconds)
+{
+    struct timespec pause = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
+    nanosleep(&pause, NULL);
+}
+
+static void keep_max(long *max, long value)
+{
+    if (value > *max)
+        *max = value;
+}
+
+/* The first line of a file, for the failure reason. */
+static void first_line(FILE *file, char *line, size_t size)
+{
+    line[0] = '\0';
+    rewind(file);
+    if (fgets(line, (int)size, file) != NULL)
+        line[strcspn(line, "\n")] = '\0';
+}
+
+/* The client's own measure of its run: "Time elapsed: X s". */
+static double read_elapsed(FILE *file)
+{
+    char line[256];
+    double elapsed = NAN;
+    rewind(file);
+    while (fgets(line, sizeof line, file) != NULL)
+        sscanf(line, "Time elapsed: %lf s", &elapsed);
+    return elapsed;
+}
+
+/* Runs the client to the end (or the timeout), sampling both processes'
+ * thread counts while it runs; fills in the client's side of *m. */
+static void run_client(char *const argv[], pid_t server_pid, double timeout, struct measurement *m)
+{
+    FILE *out = tmpfile(), *err = tmpfile();
+    if (out == NULL || err == NULL) {
+        snprintf(m->failure, sizeof m->failure, "cannot create temporary files");
+        if (out) fclose(out);
+        if (err) fclose(err);
+        return;
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fileno(out), STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, fileno(err), STDERR_FILENO);
+    pid_t pid;
+    int spawned = posix_spawn(&pid, argv[0], &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) {
+        snprintf(m->failure, sizeof m->failure, "cannot start %s: %s", argv[0], strerror(spawned));
+        fclose(out);
+        fclose(err);
+        return;
+    }
+
+    double deadline = clock_now() + timeout;
+    struct rusage usage;
+    int status = 0;
+    for (;;) {
+        pid_t done = wait4(pid, &status, WNOHANG, &usage);
+        if (done == pid)
+            break;
+        if (done < 0 && errno != EINTR)
+            break;
+        keep_max(&m->client_max_threads, proc_status_field(pid, "Threads"));
+        keep_max(&m->server_max_threads, proc_status_field(server_pid, "Threads"));
+        if (!m->timed_out && clock_now() > deadline) {
+            m->timed_out = true;
+            kill(pid, SIGKILL);
+        }
+        sleep_seconds(SAMPLE_INTERVAL_S);
+    }
+    m->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    m->client_cpu = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6
+                    + (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+    m->client_peak_rss_kb = usage.ru_maxrss;  /* Linux reports kilobytes */
+    m->elapsed = read_elapsed(out);
+    if (m->timed_out)
+        snprintf(m->failure, sizeof m->failure, "did not finish within %.0f s", timeout);
+    else if (m->exit_status != 0) {
+        char line[200];
+        first_line(err, line, sizeof line);
+        if (line[0] == '\0')  /* --quiet still prints "Failed: N of K requests" */
+            first_line(out, line, sizeof line);
+        snprintf(m->failure, sizeof m->failure, "exit %d: %s", m->exit_status,
+                 line[0] ? line : "(no message)");
+    }
+    fclose(out);
+    fclose(err);
+}
+
+/* One run: a fresh server (so its peak memory and CPU belong to this run
+ * alone), K requests of `delay` seconds at once, the server stopped again. */
+static bool measure(const char *bin_dir, const struct pairing *pairing, long k, double delay,
+                    long concurrency, double timeout, struct measurement *m)
+{
+    memset(m, 0, sizeof *m);
+    m->elapsed = m->client_cpu = m->server_cpu = NAN;
+    struct server_pool pool;
+    server_pool_init(&pool, PROGRAM, bin_dir);
+    const char *url = server_pool_url(&pool, pairing->server_mode, true);
+    if (url == NULL) {
+        snprintf(m->failure, sizeof m->failure, "slowserver --mode %s did not start",
+                 pairing->server_mode);
+        server_pool_stop(&pool);
+        return false;
+    }
+    pid_t server_pid = 0;
+    for (size_t i = 0; i < sizeof pool.servers / sizeof pool.servers[0]; i++)
+        if (strcmp(pool.servers[i].mode, pairing->server_mode) == 0)
+            server_pid = pool.servers[i].pid;
+
+    char path[PATH_MAX], requests[32], delays[32], limit[32];
+    snprintf(path, sizeof path, "%s/%s", bin_dir, pairing->client);
+    snprintf(requests, sizeof requests, "%ld", k);
+    snprintf(delays, sizeof delays, "%g", delay);
+    snprintf(limit, sizeof limit, "%ld", concurrency);
+    char *const argv[] = { path, "--url", (char *)url, "--delays", delays, "--requests", requests,
+                           "--concurrency", limit, "--quiet", NULL };
+
+    long overflows_before = listen_overflows();
+    double server_cpu_before = proc_cpu_seconds(server_pid);
+    run_client(argv, server_pid, timeout, m);
+    m->server_cpu = proc_cpu_seconds(server_pid) - server_cpu_before;
+    m->server_peak_rss_kb = proc_status_field(server_pid, "VmHWM");
+    m->listen_overflows = listen_overflows() - overflows_before;
+    server_pool_stop(&pool);
+    return m->failure[0] == '\0';
+}
+
+/* ------------------------------------------------------------ output */
+
+static json_t *measurement_json(const struct pairing *pairing, long k, double delay,
+                                const struct measurement *m)
+{
+    json_t *run = json_pack("{s:s, s:s, s:s, s:I, s:f, s:b, s:i}",
+                            "pairing", pairing->label, "client", pairing->client,
+                            "server_mode", pairing->server_mode, "k", (json_int_t)k,
+                            "delay", delay, "ok", m->failure[0] == '\0',
+                            "exit_status", m->exit_status);
+    if (!isnan(m->elapsed)) {
+        json_object_set_new(run, "elapsed", json_real(m->elapsed));
+        if (delay > 0)
+            json_object_set_new(run, "elapsed_over_delay", json_real(m->elapsed / delay));
+    }
+    if (!isnan(m->client_cpu))
+        json_object_set_new(run, "client_cpu_us_per_request", json_real(m->client_cpu * 1e6 / (double)k));
+    if (!isnan(m->server_cpu))
+        json_object_set_new(run, "server_cpu_us_per_request", json_real(m->server_cpu * 1e6 / (double)k));
+    json_object_set_new(run, "client_peak_rss_kb", json_integer(m->client_peak_rss_kb));
+    json_object_set_new(run, "server_peak_rss_kb", json_integer(m->server_peak_rss_kb));
+    json_object_set_new(run, "client_max_threads", json_integer(m->client_max_threads));
+    json_object_set_new(run, "server_max_threads", json_integer(m->server_max_threads));
+    json_object_set_new(run, "listen_overflows", json_integer(m->listen_overflows));
+    json_object_set_new(run, "failure", m->failure[0] ? json_string(m->failure) : json_null());
+    return run;
+}
+
+static void print_row(const struct pairing *pairing, long k, const struct measurement *m)
+{
+    if (m->failure[0] != '\0') {
+        printf("  K=%-6ld %-58s FAILED: %s\n", k, pairing->label, m->failure);
+        return;
+    }
+    printf("  K=%-6ld %-58s %7.3f s  cpu/req client %6.1f us server %6.1f us  "
+           "rss %6ld/%6ld KB  threads %ld/%ld  overflows %ld\n",
+           k, pairing->label, m->elapsed, m->client_cpu * 1e6 / (double)k,
+           m->server_cpu * 1e6 / (double)k, m->client_peak_rss_kb, m->server_peak_rss_kb,
+           m->client_max_threads, m->server_max_threads, m->listen_overflows);
+    fflush(stdout);
+}
+
+/* The sweep: every pairing at every K, stopping a pairing at its first failure. */
+static json_t *sweep(const char *bin_dir, const struct options *options)
+{
+    json_t *runs = json_array();
+    for (size_t p = 0; p < PAIRING_COUNT; p++) {
+        const struct pairing *pairing = &PAIRINGS[p];
+        const char *stopped = NULL;
+        char reason[320];
+        for (size_t i = 0; i < options->k_count; i++) {
+            long k = (long)options->k_values[i];
+            if (stopped != NULL) {
+                json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:I, s:b, s:s}",
+                    "pairing", pairing->label, "client", pairing->client,
+                    "server_mode", pairing->server_mode, "k", (json_int_t)k, "ok", 0,
+                    "skipped", stopped));
+                printf("  K=%-6ld %-58s skipped: %s\n", k, pairing->label, stopped);
+                continue;
+            }
+            struct measurement m;
+            bool ok = measure(bin_dir, pairing, k, options->delay, k, options->timeout, &m);
+            print_row(pairing, k, &m);
+            json_array_append_new(runs, measurement_json(pairing, k, options->delay, &m));
+            if (!ok) {
+                snprintf(reason, sizeof reason, "failed at K=%ld (%s)", k, m.failure);
+                stopped = reason;
+            }
+        }
+    }
+    return runs;
+}
+
+/* Requests per second of wrk against a fresh async-mode slowserver, or NAN
+ * when wrk is not installed. */
+static double wrk_throughput(const char *bin_dir, char *command, size_t size)
+{
+    struct server_pool pool;
+    server_pool_init(&pool, PROGRAM, bin_dir);
+    const char *url = server_pool_url(&pool, "async", true);
+    double rate = NAN;
+    if (url != NULL) {
+        char target[SERVER_URL_MAX + 32];
+        snprintf(target, sizeof target, "%s/delay-me?seconds=0", url);
+        snprintf(command, size, "wrk -t2 -c100 -d10s %s/delay-me?seconds=0", "URL");
+        char *const argv[] = { "wrk", "-t2", "-c100", "-d10s", target, NULL };
+        char *out = NULL;
+        if (launch_capture(PROGRAM, argv, &out, NULL) == 0 && out != NULL) {
+            const char *line = strstr(out, "Requests/sec:");
+            if (line != NULL)
+                sscanf(line, "Requests/sec: %lf", &rate);
+        }
+        free(out);
+    }
+    server_pool_stop(&pool);
+    return rate;
+}
+
+/* D = 0: 10 000 requests, 100 in flight on reused connections. */
+static json_t *throughput(const char *bin_dir)
+{
+    const long requests = 10000, in_flight = 100;
+    json_t *results = json_array();
+    const char *clients[] = { "slow_api_async_epoll", "slow_api_async" };
+    for (size_t i = 0; i < 2; i++) {
+        struct pairing pairing = { clients[i], clients[i], "async" };
+        struct measurement m;
+        measure(bin_dir, &pairing, requests, 0.0, in_flight, 120.0, &m);
+        double rate = m.failure[0] == '\0' ? (double)requests / m.elapsed : NAN;
+        printf("  throughput %-24s %ld requests, %ld in flight: %.0f requests/s%s%s\n",
+               clients[i], requests, in_flight, rate, m.failure[0] ? " FAILED: " : "", m.failure);
+        json_t *entry = json_pack("{s:s, s:I, s:I, s:f}", "client", clients[i],
+                                  "requests", (json_int_t)requests, "in_flight",
+                                  (json_int_t)in_flight, "elapsed", m.elapsed);
+        if (!isnan(rate))
+            json_object_set_new(entry, "requests_per_second", json_real(rate));
+        json_array_append_new(results, entry);
+    }
+    char command[128];
+    double rate = wrk_throughput(bin_dir, command, sizeof command);
+    if (!isnan(rate)) {
+        printf("  throughput %-24s %.0f requests/s\n", "wrk -t2 -c100 -d10s", rate);
+        json_array_append_new(results, json_pack("{s:s, s:s, s:f}", "client", "wrk",
+                                                 "command", command, "requests_per_second", rate));
+    } else {
+        printf("  throughput: wrk not installed or failed; skipped\n");
+    }
+    return results;
+}
+
+/* ------------------------------------------------------------ main */
+
+static void usage(FILE *stream)
+{
+    fprintf(stream, "usage: %s [--k LIST] [--delay S] [--out DIR] [--timeout S] [--no-throughput]\n"
+            "Sends K requests at once for each K and each client/server pairing; writes DIR/scale.json.\n"
+            "Defaults: --k 3,100,1000,5000,10000 --delay 1 --out results --timeout 120\n", PROGRAM);
+}
+
+static int parse_options(int argc, char **argv, struct options *options)
+{
+    static const double default_k[] = { 3, 100, 1000, 5000, 10000 };
+    memcpy(options->k_values, default_k, sizeof default_k);
+    options->k_count = 5;
+    options->delay = 1.0;
+    options->timeout = 120.0;
+    options->out = "results";
+    options->throughput = true;
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "-h") == 0 || strcmp(flag, "--help") == 0) {
+            usage(stdout);
+            return EXIT_ALL_DONE;
+        }
+        if (strcmp(flag, "--no-throughput") == 0) {
+            options->throughput = false;
+            continue;
+        }
+        const char *value = i + 1 < argc ? argv[++i] : NULL;
+        bool ok = value != NULL;
+        if (ok && strcmp(flag, "--k") == 0)
+            ok = parse_double_list(value, 1, 50000, options->k_values, MAX_K_VALUES, &options->k_count);
+        else if (ok && strcmp(flag, "--delay") == 0)
+            ok = parse_double_in(value, 0, 60, &options->delay);
+        else if (ok && strcmp(flag, "--timeout") == 0)
+            ok = parse_double_in(value, 1, 3600, &options->timeout);
+        else if (ok && strcmp(flag, "--out") == 0)
+            options->out = value;
+        else
+            ok = false;
+        if (!ok) {
+            fprintf(stderr, "%s: bad option '%s%s%s' (see --help)\n", PROGRAM, flag,
+                    value ? " " : "", value ? value : "");
+            return EXIT_USAGE;
+        }
+    }
+    for (size_t i = 0; i < options->k_count; i++)
+        if (options->k_values[i] != floor(options->k_values[i])) {
+            fprintf(stderr, "%s: --k takes whole numbers\n", PROGRAM);
+            return EXIT_USAGE;
+        }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct options options;
+    int early_exit = parse_options(argc, argv, &options);
+    if (early_exit >= 0)
+        return early_exit;
+    char bin_dir[PATH_MAX];
+    if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {
+        fprintf(stderr, "%s: cannot tell where the programs are\n", PROGRAM);
+        return EXIT_SETUP;
+    }
+    if (mkdir(options.out, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s: cannot create %s: %s\n", PROGRAM, options.out, strerror(errno));
+        return EXIT_SETUP;
+    }
+    /* Servers are stopped by server_pool_stop after each run; a Ctrl+C
+     * reaches them too (same process group), so none is left behind. */
+    printf("Scale sweep: K requests of %g s all at once, a fresh slowserver per run\n",
+           options.delay);
+    double started = clock_now();
+    json_t *document = json_pack("{s:f, s:o, s:o}", "delay", options.delay,
+                                 "machine", machine_describe(), "versions", machine_versions());
+    json_t *k_list = json_array();
+    for (size_t i = 0; i < options.k_count; i++)
+        json_array_append_new(k_list, json_integer((json_int_t)options.k_values[i]));
+    json_object_set_new(document, "k", k_list);
+    json_object_set_new(document, "runs", sweep(bin_dir, &options));
+    if (options.throughput)
+        json_object_set_new(document, "throughput", throughput(bin_dir));
+    json_object_set_new(document, "wall_seconds", json_real(clock_now() - started));
+
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/scale.json", options.out);
+    int written = json_dump_file(document, path, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    json_decref(document);
+    if (written != 0) {
+        fprintf(stderr, "%s: cannot write %s\n", PROGRAM, path);
+        return EXIT_SETUP;
+    }
+    printf("Wrote %s (%.0f s)\n", path, clock_now() - started);
+    return EXIT_ALL_DONE;
+}
