@@ -255,8 +255,14 @@ int main(int argc, char **argv)
         return 130;
     }
     print_comparison(scenario, &options, results, count);
+    /* A lesson whose batch fails partly on purpose (timeouts) exits 3 every
+     * time; that is its success, and anything else is still a failure. */
+    int expected = scenario->fails_by_design ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
     for (size_t i = 0; i < count; i++)
-        if (results[i].exit_status != 0)
+        if (results[i].exit_status != expected)
             return EXIT_TASKS_FAILED;
+    if (scenario->fails_by_design)
+        printf("(exit 3 from every program is this lesson's expected result: some tasks "
+               "fail on purpose)\n");
     return EXIT_ALL_DONE;
 }
