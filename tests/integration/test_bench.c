@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "../../harness/scenarios.h"
+#include "checks.h"
 #include "process.h"
 
 #define SCALE "0.01"
@@ -59,12 +60,6 @@ static json_t *load(const char *name)
     if (document == NULL)
         fail_msg("cannot read %s: %s", path, error.text);
     return document;
-}
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (haystack == NULL || strstr(haystack, needle) == NULL)
-        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack ? haystack : "(nothing)");
 }
 
 /* One bench run on slow_api, tiny: two timed runs, no warm-up, a sweep of
@@ -250,7 +245,7 @@ static void the_report_was_rendered(void **state)
         assert_int_equal(stat(path, &info), 0);
         assert_true(info.st_size > 0);
     }
-    assert_contains(smoke.out, "Suite wall time: ");
+    test_assert_contains(smoke.out, "Suite wall time: ");
 }
 
 static void the_server_is_stopped_afterwards(void **state)
@@ -326,7 +321,7 @@ static void ctrl_c_stops_the_run_and_its_server(void **state)
         fail_msg("bench never started hyperfine:\n%s", output);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 130);
-    assert_contains(output, "bench: interrupted; the servers it started are stopped");
+    test_assert_contains(output, "bench: interrupted; the servers it started are stopped");
     assert_false(something_listens_on(started_server_port(output)));
     /* An interrupted run leaves no summary behind to be mistaken for a result. */
     char path[128];
@@ -350,7 +345,7 @@ static void bad_flags_are_exit_1_with_one_line(void **state)
         assert_int_equal(result.exit_status, 1);
         /* One line (the unknown scenario adds the usage that lists them). */
         if (strcmp(cases[i][0], "--scenario") != 0)
-            assert_true(strchr(result.err, '\n') == result.err + strlen(result.err) - 1);
+            test_assert_one_line(result.err);
         test_process_result_free(&result);
     }
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "process.h"
 #include "server.h"
 
@@ -76,18 +77,15 @@ static struct test_process_result run_variant(const char *variant,
     return result;
 }
 
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (strstr(haystack, needle) == NULL)
-        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack);
-}
-
 static void assert_lesson_replies(const char *out)
 {
-    assert_contains(out, "R1: Request finally done! Server replied 'Done, I waited for 0.5 secs'");
-    assert_contains(out, "R2: Request finally done! Server replied 'Done, I waited for 0.1 secs'");
-    assert_contains(out, "R3: Request finally done! Server replied 'Done, I waited for 0.25 secs'");
-    assert_contains(out, "Time elapsed: ");
+    test_assert_contains(out, "R1: Request finally done! "
+                              "Server replied 'Done, I waited for 0.5 secs'");
+    test_assert_contains(out, "R2: Request finally done! "
+                              "Server replied 'Done, I waited for 0.1 secs'");
+    test_assert_contains(out, "R3: Request finally done! "
+                              "Server replied 'Done, I waited for 0.25 secs'");
+    test_assert_contains(out, "Time elapsed: ");
 }
 
 /* The value of "Worst heartbeat lag: X s"; fails the test if it is missing. */
@@ -184,7 +182,7 @@ static void async_blocking_stalls_its_own_loop(void **state)
     if (lag < at_least)
         fail_msg("worst heartbeat lag %.3f s, below the %.3f s the blocking call forces",
                  lag, at_least);
-    assert_contains(result.out, "Heartbeat: ");  /* told as it happened, too */
+    test_assert_contains(result.out, "Heartbeat: ");  /* told as it happened, too */
     test_process_result_free(&result);
 }
 
@@ -246,8 +244,8 @@ static void assert_prediction(const char *variant, const char *expected)
     struct test_process_result result;
     assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
-    assert_contains(result.out, expected);
-    assert_ptr_equal(strchr(result.out, '\n'), result.out + strlen(result.out) - 1);
+    test_assert_contains(result.out, expected);
+    test_assert_one_line(result.out);
     test_process_result_free(&result);
 }
 
@@ -271,7 +269,7 @@ static void quiet_prints_only_the_summary(void **state)
     assert_true(strncmp(result.out, "Worst heartbeat lag: ", 21) == 0);
     const char *second = strchr(result.out, '\n') + 1;
     assert_true(strncmp(second, "Time elapsed: ", 14) == 0);
-    assert_ptr_equal(strchr(second, '\n'), result.out + strlen(result.out) - 1);
+    test_assert_one_line(second);
     test_process_result_free(&result);
 }
 
@@ -291,7 +289,7 @@ static void bad_input_is_one_line_and_the_right_exit_status(void **state)
             struct test_process_result result;
             assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
             assert_int_equal(result.exit_status, 1);
-            assert_true(strchr(result.err, '\n') == result.err + strlen(result.err) - 1);
+            test_assert_one_line(result.err);
             test_process_result_free(&result);
         }
         /* Nothing listens on port 1: a setup problem, with the hint. */
@@ -299,8 +297,8 @@ static void bad_input_is_one_line_and_the_right_exit_status(void **state)
         struct test_process_result result;
         assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
         assert_int_equal(result.exit_status, 2);
-        assert_contains(result.err, "start it with: make run-server");
-        assert_true(strchr(result.err, '\n') == result.err + strlen(result.err) - 1);
+        test_assert_contains(result.err, "start it with: make run-server");
+        test_assert_one_line(result.err);
         test_process_result_free(&result);
     }
 }
@@ -314,9 +312,9 @@ static void a_failed_request_is_exit_3_and_the_loop_goes_on(void **state)
     struct test_process_result result;
     assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 3);
-    assert_contains(result.out, "R2: Request failed: HTTP 400");
-    assert_contains(result.out, "R1: Request finally done!");
-    assert_contains(result.out, "Failed: 1 of 2 requests");
+    test_assert_contains(result.out, "R2: Request failed: HTTP 400");
+    test_assert_contains(result.out, "R1: Request finally done!");
+    test_assert_contains(result.out, "Failed: 1 of 2 requests");
     test_process_result_free(&result);
 }
 
@@ -330,7 +328,7 @@ static void run_scenario_compares_all_five_legs(void **state)
     if (result.exit_status != 0)
         fail_msg("run_scenario exited %d:\n%s%s", result.exit_status, result.out, result.err);
     /* The server-side leg got a server of its own, in --mode blocking. */
-    assert_contains(result.out, "Started slowserver --mode blocking at http://127.0.0.1:");
+    test_assert_contains(result.out, "Started slowserver --mode blocking at http://127.0.0.1:");
     /* One comparison, with a row per leg, after every program's own output. */
     const char *table = strstr(result.out, "side by side");
     assert_non_null(table);
@@ -338,7 +336,7 @@ static void run_scenario_compares_all_five_legs(void **state)
     const char *rows[] = { "\nsync ", "\nasync_blocking ", "\nasync ", "\nasync_offload ",
                            "\nasync@blocking " };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        assert_contains(table, rows[i]);
+        test_assert_contains(table, rows[i]);
     test_process_result_free(&result);
 }
 

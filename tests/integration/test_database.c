@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "process.h"
 
 #define CITIES "20000"
@@ -45,19 +46,6 @@ static char scratch2_path[64];
 static long long expected_rows[3];
 
 /* ------------------------------------------------------------ helpers */
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (strstr(haystack, needle) == NULL)
-        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack);
-}
-
-static void assert_one_line(const char *text)
-{
-    size_t length = strlen(text);
-    if (length == 0 || strchr(text, '\n') != text + length - 1)
-        fail_msg("expected exactly one line, got:\n%s", text);
-}
 
 /* Runs argv (NULL-terminated, argv[0] a program name in build/bin). */
 static struct test_process_result run(const char *program, const char *const *arguments)
@@ -258,8 +246,8 @@ static void sync_counts_match_and_queries_take_turns(void **state)
     const char *arguments[] = { "--db", db_path, "--trace", trace_path, NULL };
     struct test_process_result result = run("database_sync", arguments);
     assert_int_equal(result.exit_status, 0);
-    assert_contains(result.out, "Q1: Querying 'SELECT c.name, s.state FROM cities c JOIN");
-    assert_contains(result.out, "Time elapsed: ");
+    test_assert_contains(result.out, "Q1: Querying 'SELECT c.name, s.state FROM cities c JOIN");
+    test_assert_contains(result.out, "Time elapsed: ");
 
     long long intervals[3][2], rows[3];
     load_trace(intervals, rows);
@@ -311,7 +299,7 @@ static void quiet_prints_only_the_summary(void **state)
         struct test_process_result result = run(programs[i], arguments);
         assert_int_equal(result.exit_status, 0);
         assert_true(strncmp(result.out, "Time elapsed: ", 14) == 0);
-        assert_one_line(result.out);
+        test_assert_one_line(result.out);
         test_process_result_free(&result);
     }
 }
@@ -322,14 +310,14 @@ static void predict_states_the_model_without_the_database(void **state)
     const char *arguments[] = { "--db", "/nonexistent/asynclab.db", "--predict", NULL };
     struct test_process_result result = run("database_sync", arguments);
     assert_int_equal(result.exit_status, 0);
-    assert_one_line(result.out);
-    assert_contains(result.out, "Predicted time: ? s (sync: the sum of the three queries");
+    test_assert_one_line(result.out);
+    test_assert_contains(result.out, "Predicted time: ? s (sync: the sum of the three queries");
     test_process_result_free(&result);
 
     result = run("database_async", arguments);
     assert_int_equal(result.exit_status, 0);
-    assert_one_line(result.out);
-    assert_contains(result.out, "Predicted time: ? s (async: max(longest query, sum of the");
+    test_assert_one_line(result.out);
+    test_assert_contains(result.out, "Predicted time: ? s (async: max(longest query, sum of the");
     test_process_result_free(&result);
 }
 
@@ -340,7 +328,7 @@ static void scale_and_url_are_accepted_and_change_nothing(void **state)
                                 "http://127.0.0.1:1", NULL };
     struct test_process_result result = run("database_sync", arguments);
     assert_int_equal(result.exit_status, 0);
-    assert_contains(result.err, "--scale does nothing here");
+    test_assert_contains(result.err, "--scale does nothing here");
     for (int i = 0; i < 3; i++)
         assert_int_equal(reported_rows(result.out, i + 1), expected_rows[i]);
     test_process_result_free(&result);
@@ -354,10 +342,10 @@ static void a_missing_database_is_exit_2_with_the_command_that_builds_it(void **
         const char *arguments[] = { "--db", scratch_path, NULL };
         struct test_process_result result = run(programs[i], arguments);
         assert_int_equal(result.exit_status, 2);
-        assert_one_line(result.err);
-        assert_contains(result.err, "no database at");
-        assert_contains(result.err, "database_makedb --out ");
-        assert_contains(result.err, scratch_path);
+        test_assert_one_line(result.err);
+        test_assert_contains(result.err, "no database at");
+        test_assert_contains(result.err, "database_makedb --out ");
+        test_assert_contains(result.err, scratch_path);
         assert_string_equal(result.out, "");
         /* Opened read-only: a missing file is not created. */
         struct stat file;
@@ -377,8 +365,8 @@ static void assert_refused_as_unusable(const char *reason)
         const char *arguments[] = { "--db", scratch_path, NULL };
         struct test_process_result result = run(programs[i], arguments);
         assert_int_equal(result.exit_status, 2);
-        assert_contains(result.err, reason);
-        assert_contains(result.err, "database_makedb --force --out ");
+        test_assert_contains(result.err, reason);
+        test_assert_contains(result.err, "database_makedb --force --out ");
         test_process_result_free(&result);
     }
     assert_int_equal(stat(scratch_path, &after), 0);
@@ -425,8 +413,8 @@ static void a_database_damaged_inside_is_exit_2(void **state)
         const char *arguments[] = { "--db", scratch_path, NULL };
         struct test_process_result result = run(programs[i], arguments);
         assert_int_equal(result.exit_status, 2);
-        assert_contains(result.out, "Query failed: database disk image is malformed");
-        assert_contains(result.err, "is damaged; build it with: ");
+        test_assert_contains(result.out, "Query failed: database disk image is malformed");
+        test_assert_contains(result.err, "is damaged; build it with: ");
         test_process_result_free(&result);
     }
 }
@@ -441,7 +429,7 @@ static void bad_flags_are_exit_1_with_one_line(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct test_process_result result = run("database_async", cases[i]);
         assert_int_equal(result.exit_status, 1);
-        assert_one_line(result.err);
+        test_assert_one_line(result.err);
         test_process_result_free(&result);
     }
 }
@@ -490,8 +478,8 @@ static void the_generator_never_replaces_a_file_unasked(void **state)
     const char *arguments[] = { "--out", scratch_path, "--cities", "100", NULL };
     struct test_process_result result = run("database_makedb", arguments);
     assert_int_equal(result.exit_status, 2);
-    assert_one_line(result.err);
-    assert_contains(result.err, "--force");
+    test_assert_one_line(result.err);
+    test_assert_contains(result.err, "--force");
     test_process_result_free(&result);
 
     char content[64] = { 0 };
@@ -520,7 +508,7 @@ static void the_generator_rejects_bad_flags(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct test_process_result result = run("database_makedb", cases[i]);
         assert_int_equal(result.exit_status, 1);
-        assert_one_line(result.err);
+        test_assert_one_line(result.err);
         test_process_result_free(&result);
     }
 }
@@ -533,9 +521,9 @@ static void run_scenario_compares_both_programs(void **state)
     struct test_process_result result = run("run_scenario", arguments);
     unsetenv("ASYNCLAB_DB");
     assert_int_equal(result.exit_status, 0);
-    assert_contains(result.out, "side by side");
-    assert_contains(result.out, "\nsync ");
-    assert_contains(result.out, "\nasync ");
+    test_assert_contains(result.out, "side by side");
+    test_assert_contains(result.out, "\nsync ");
+    test_assert_contains(result.out, "\nasync ");
     /* No server for this one. */
     assert_true(strstr(result.out, "slowserver") == NULL);
     test_process_result_free(&result);

@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "process.h"
 #include "server.h"
 
@@ -69,12 +70,6 @@ static struct test_process_result run_client(const char *program, const char *co
     struct test_process_result result;
     assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
     return result;
-}
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (strstr(haystack, needle) == NULL)
-        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack);
 }
 
 /* ------------------------------------------------------------ the trace */
@@ -215,9 +210,9 @@ static void sync_fetches_and_processes_one_at_a_time(void **state)
                            NULL };
     struct test_process_result result = run_client("producer_consumer_sync", args);
     assert_int_equal(result.exit_status, 0);
-    assert_contains(result.out, "I0: fetching   GET /items/0");
-    assert_contains(result.out, "I4: done       the server acknowledged id 4");
-    assert_contains(result.out, "Items processed: 5 of 5");
+    test_assert_contains(result.out, "I0: fetching   GET /items/0");
+    test_assert_contains(result.out, "I4: done       the server acknowledged id 4");
+    test_assert_contains(result.out, "Items processed: 5 of 5");
     assert_true(strstr(result.out, "queue") == NULL);  /* no queue in the sync program */
 
     assert_int_equal(test_server_stat(&server, "/items", "requests"), 5);
@@ -239,7 +234,7 @@ static void async_processes_every_item_exactly_once(void **state)
                            NULL };
     struct test_process_result result = run_client("producer_consumer_async", args);
     assert_int_equal(result.exit_status, 0);
-    assert_contains(result.out, "Items processed: 20 of 20");
+    test_assert_contains(result.out, "Items processed: 20 of 20");
 
     assert_int_equal(test_server_stat(&server, "/items", "requests"), 20);
     assert_int_equal(test_server_stat(&server, "/process", "requests"), 20);
@@ -283,8 +278,8 @@ static void a_full_queue_holds_the_producers_back(void **state)
                            NULL };
     struct test_process_result result = run_client("producer_consumer_async", args);
     assert_int_equal(result.exit_status, 0);
-    assert_contains(result.out, "Items processed: 16 of 16");
-    assert_contains(result.out, "no new fetch may start");
+    test_assert_contains(result.out, "Items processed: 16 of 16");
+    test_assert_contains(result.out, "no new fetch may start");
 
     /* It filled (so the bound below is really tested) and never overflowed. */
     assert_int_equal(reported_deepest(result.out), 3);
@@ -310,7 +305,7 @@ static void a_queue_of_one_and_one_producer_still_finish(void **state)
     struct test_process_result result = run_client("producer_consumer_async", args);
     assert_int_equal(result.exit_status, 0);
     assert_false(result.timed_out);
-    assert_contains(result.out, "Items processed: 6 of 6");
+    test_assert_contains(result.out, "Items processed: 6 of 6");
     assert_int_equal(reported_deepest(result.out), 1);
 
     struct journey journeys[6];
@@ -334,7 +329,7 @@ static void quiet_prints_only_the_summary(void **state)
     assert_true(strncmp(result.out, "Items processed: 3 of 3\nDeepest queue: ", 39) == 0);
     const char *last = strstr(result.out, "\nTime elapsed: ");
     assert_non_null(last);
-    assert_ptr_equal(strchr(last + 1, '\n'), result.out + strlen(result.out) - 1);
+    test_assert_one_line(last + 1);
     test_process_result_free(&result);
 }
 
@@ -345,9 +340,9 @@ static void failed_fetches_are_exit_3(void **state)
     const char *args[] = { "--items", "2", "--fetch-delay", "61", NULL };
     struct test_process_result result = run_client("producer_consumer_async", args);
     assert_int_equal(result.exit_status, 3);
-    assert_contains(result.out, "I0: fetch failed: HTTP 400");
-    assert_contains(result.out, "Items processed: 0 of 2");
-    assert_contains(result.out, "Failed: 2 of 2 items");
+    test_assert_contains(result.out, "I0: fetch failed: HTTP 400");
+    test_assert_contains(result.out, "Items processed: 0 of 2");
+    test_assert_contains(result.out, "Failed: 2 of 2 items");
     assert_int_equal(test_server_stat(&server, "/process", "requests"), 0);
     test_process_result_free(&result);
 }
@@ -362,7 +357,7 @@ static void assert_prediction(const char *program, const char *const *extra, con
     struct test_process_result result;
     assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
-    assert_contains(result.out, expected);
+    test_assert_contains(result.out, expected);
     test_process_result_free(&result);
 }
 
@@ -408,8 +403,8 @@ static void an_unreachable_server_is_exit_2_with_a_hint(void **state)
         struct test_process_result result;
         assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
         assert_int_equal(result.exit_status, 2);
-        assert_contains(result.err, "start it with: make run-server");
-        assert_true(strchr(result.err, '\n') == result.err + strlen(result.err) - 1);
+        test_assert_contains(result.err, "start it with: make run-server");
+        test_assert_one_line(result.err);
         test_process_result_free(&result);
     }
 }
@@ -434,7 +429,7 @@ static void bad_flags_are_exit_1_with_one_line(void **state)
         if (result.exit_status != 1)
             fail_msg("%s %s %s: exit %d", cases[i][0], cases[i][1],
                      cases[i][2] ? cases[i][2] : "", result.exit_status);
-        assert_true(strchr(result.err, '\n') == result.err + strlen(result.err) - 1);
+        test_assert_one_line(result.err);
         test_process_result_free(&result);
     }
 }
@@ -447,12 +442,12 @@ static void run_scenario_compares_both_programs(void **state)
     struct test_process_result result;
     assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
-    assert_contains(result.out, "side by side");
+    test_assert_contains(result.out, "side by side");
     /* Each program's own --predict at scale 0.05: 9.6 x 0.05 and 2.8 x 0.05. */
-    assert_contains(result.out, "0.480 s");
-    assert_contains(result.out, "0.140 s");
-    assert_contains(result.out, "\nsync ");
-    assert_contains(result.out, "\nasync ");
+    test_assert_contains(result.out, "0.480 s");
+    test_assert_contains(result.out, "0.140 s");
+    test_assert_contains(result.out, "\nsync ");
+    test_assert_contains(result.out, "\nasync ");
     test_process_result_free(&result);
 }
 

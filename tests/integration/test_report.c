@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "process.h"
 
 #define FIXTURES "tests/fixtures/report"
@@ -93,12 +94,6 @@ static int clean_up(void **state)
     return nftw(out_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (haystack == NULL || strstr(haystack, needle) == NULL)
-        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack ? haystack : "(nothing)");
-}
-
 static void assert_lacks(const char *haystack, const char *needle)
 {
     if (haystack != NULL && strstr(haystack, needle) != NULL)
@@ -122,23 +117,25 @@ static char *section(const char *name)
 static void the_header_describes_machine_and_run(void **state)
 {
     (void)state;
-    assert_contains(report, "build/bin/bench --scale quick --runs 3 --out results");
-    assert_contains(report, "| scale | 0.1 = quick");
-    assert_contains(report, "| runs | 3 timed runs per variant after 1 warm-up run |");
-    assert_contains(report, "| CPU | Fixture CPU @ 1.00GHz, 2 cores online |");
-    assert_contains(report, "libcurl 7.88.1, libmicrohttpd 0.9.75, SQLite 3.40.1");
-    assert_contains(report, "hyperfine 1.15.0");
+    test_assert_contains(report, "build/bin/bench --scale quick --runs 3 --out results");
+    test_assert_contains(report, "| scale | 0.1 = quick");
+    test_assert_contains(report, "| runs | 3 timed runs per variant after 1 warm-up run |");
+    test_assert_contains(report, "| CPU | Fixture CPU @ 1.00GHz, 2 cores online |");
+    test_assert_contains(report, "libcurl 7.88.1, libmicrohttpd 0.9.75, SQLite 3.40.1");
+    test_assert_contains(report, "hyperfine 1.15.0");
 }
 
 static void the_overview_has_one_line_per_scenario(void **state)
 {
     (void)state;
     char *text = section("At a glance");
-    assert_contains(text, "| [slow_api](#slow_api) | sync 1.702 s | async | 1.69× | measured |");
-    assert_contains(text, "| [timeouts](#timeouts) | sync 0.310 s | async | 2.82× | "
-                          "measured (exit 3 by design) |");
-    assert_contains(text, "| [flaky](#flaky) | sync 0.200 s | async | 1.82× | some runs FAILED |");
-    assert_contains(text, "| [database](#database) | – | – | – | not measured (see below) |");
+    test_assert_contains(text, "| [slow_api](#slow_api) | sync 1.702 s | async | 1.69× | "
+                               "measured |");
+    test_assert_contains(text, "| [timeouts](#timeouts) | sync 0.310 s | async | 2.82× | "
+                               "measured (exit 3 by design) |");
+    test_assert_contains(text, "| [flaky](#flaky) | sync 0.200 s | async | 1.82× | "
+                               "some runs FAILED |");
+    test_assert_contains(text, "| [database](#database) | – | – | – | not measured (see below) |");
     free(text);
 }
 
@@ -148,16 +145,16 @@ static void a_table_row_has_median_speedup_prediction_efficiency_and_lesson(void
     char *text = section("slow_api");
     /* sync 1.702 s, async 1.010 s: 1.702 / 1.010 = 1.69; 1.0 / 1.010 = 99 %;
      * the lesson's 17 s and 10 s: 1.70. */
-    assert_contains(text, "| sync | 1.702 s | 0.010 s | 1.00× | 1.700 s | 100 % | 3 | "
-                          "17 s | 1.00× |");
-    assert_contains(text, "| async | 1.010 s | 5.0 ms | 1.69× | 1.000 s | 99 % | 3 | "
-                          "10 s | 1.70× |");
+    test_assert_contains(text, "| sync | 1.702 s | 0.010 s | 1.00× | 1.700 s | 100 % | 3 | "
+                               "17 s | 1.00× |");
+    test_assert_contains(text, "| async | 1.010 s | 5.0 ms | 1.69× | 1.000 s | 99 % | 3 | "
+                               "10 s | 1.70× |");
     /* The pitfall: the model assumes a concurrent server, so efficiency drops. */
-    assert_contains(text, "| async@blocking | 1.705 s | 5.0 ms | 1.00× | 1.000 s | 59 % | 3 | "
-                          "none | – |");
-    assert_contains(text, "against a slowserver in `--mode blocking`");
+    test_assert_contains(text, "| async@blocking | 1.705 s | 5.0 ms | 1.00× | 1.000 s | 59 % | 3 | "
+                               "none | – |");
+    test_assert_contains(text, "against a slowserver in `--mode blocking`");
     /* The command is shown without this machine's directories. */
-    assert_contains(text, "`slow_api_sync --scale 0.1 --quiet");
+    test_assert_contains(text, "`slow_api_sync --scale 0.1 --quiet");
     free(text);
 }
 
@@ -166,9 +163,9 @@ static void hyperfine_2_without_median_and_a_single_run_with_null_stddev(void **
     (void)state;
     char *text = section("newer_hyperfine");
     /* times 0.5, 0.3, 0.4: median 0.4 and sample stddev 0.1, computed here. */
-    assert_contains(text, "| sync | 0.400 s | 0.100 s | 1.00× |");
+    test_assert_contains(text, "| sync | 0.400 s | 0.100 s | 1.00× |");
     /* One run: no spread, said so rather than printed as 0. */
-    assert_contains(text, "| async | 0.200 s | – (1 run) | 2.00× | – | – | 1 | none | – |");
+    test_assert_contains(text, "| async | 0.200 s | – (1 run) | 2.00× | – | – | 1 | none | – |");
     free(text);
 }
 
@@ -176,13 +173,13 @@ static void failures_by_design_and_real_failures_are_told_apart(void **state)
 {
     (void)state;
     char *timeouts = section("timeouts");
-    assert_contains(timeouts, "fail **by design**");
-    assert_contains(timeouts, "| 3 (3 exited 3, by design) |");
+    test_assert_contains(timeouts, "fail **by design**");
+    test_assert_contains(timeouts, "| 3 (3 exited 3, by design) |");
     assert_lacks(timeouts, "FAILED");
     free(timeouts);
 
     char *flaky = section("flaky");
-    assert_contains(flaky, "| 3 (1 exited 2: FAILED) |");
+    test_assert_contains(flaky, "| 3 (1 exited 2: FAILED) |");
     free(flaky);
 }
 
@@ -190,11 +187,11 @@ static void an_unmeasured_scenario_says_why_and_keeps_its_lesson_numbers(void **
 {
     (void)state;
     char *text = section("database");
-    assert_contains(text, "**Not measured:** database_sync exited 2 (setup problem)");
-    assert_contains(text, "build it with: make db");
-    assert_contains(text, "| sync | – | – | – | 2.290 s | – | – | 22.9 s | 1.00× |");
-    assert_contains(text, "| async | – | – | – | 1.840 s | – | – | 18.4 s | 1.24× |");
-    assert_contains(text, "PostgreSQL");
+    test_assert_contains(text, "**Not measured:** database_sync exited 2 (setup problem)");
+    test_assert_contains(text, "build it with: make db");
+    test_assert_contains(text, "| sync | – | – | – | 2.290 s | – | – | 22.9 s | 1.00× |");
+    test_assert_contains(text, "| async | – | – | – | 1.840 s | – | – | 18.4 s | 1.24× |");
+    test_assert_contains(text, "PostgreSQL");
     assert_lacks(text, "![");   /* no charts without measurements */
     free(text);
 }
@@ -203,8 +200,8 @@ static void a_truncated_hyperfine_file_is_reported_not_fatal(void **state)
 {
     (void)state;
     char *text = section("corrupt");
-    assert_contains(text, "**No measurements:** cannot read");
-    assert_contains(text, "corrupt.json");
+    test_assert_contains(text, "**No measurements:** cannot read");
+    test_assert_contains(text, "corrupt.json");
     free(text);
 }
 
@@ -212,11 +209,11 @@ static void the_sweep_table_stops_sync_at_the_cap(void **state)
 {
     (void)state;
     char *text = section("Scaling sweep: slow_api, K requests of 0.1 s each");
-    assert_contains(text, "| 10 | 1.020 s | 1.000 s | 0.106 s | 0.100 s | 94 % | 9.6× |");
+    test_assert_contains(text, "| 10 | 1.020 s | 1.000 s | 0.106 s | 0.100 s | 94 % | 9.6× |");
     /* Over the 5 s cap, sync was not run, but its prediction is shown. */
-    assert_contains(text, "| 100 | not run (over the cap) | 10.000 s | 0.120 s | 0.100 s | 83 % "
-                          "| – |");
-    assert_contains(text, "](charts/sweep.svg)");
+    test_assert_contains(text, "| 100 | not run (over the cap) | 10.000 s | 0.120 s | 0.100 s | "
+                               "83 % | – |");
+    test_assert_contains(text, "](charts/sweep.svg)");
     free(text);
 }
 
@@ -230,14 +227,14 @@ static void charts_are_svg_files_embedded_by_relative_path(void **state)
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
         char link[128];
         snprintf(link, sizeof link, "](%s)", charts[i]);
-        assert_contains(report, link);
+        test_assert_contains(report, link);
         char *svg = read_output(charts[i]);
-        assert_contains(svg, "<svg");
-        assert_contains(svg, "</svg>");
+        test_assert_contains(svg, "<svg");
+        test_assert_contains(svg, "</svg>");
         free(svg);
     }
     /* No trace, no timeline: said in words, and no file. */
-    assert_contains(report, "- async@blocking: no trace to draw");
+    test_assert_contains(report, "- async@blocking: no trace to draw");
     char *missing = read_output("charts/timeline-slow_api-async-on-blocking.svg");
     assert_null(missing);
 }
@@ -250,7 +247,7 @@ static void only_real_failures_turn_a_bar_red(void **state)
     const char *red_fill = "fill = '" FAILED_RED;
     char *flaky = read_output("charts/flaky.svg");
     char *timeouts = read_output("charts/timeouts.svg");
-    assert_contains(flaky, red_fill);
+    test_assert_contains(flaky, red_fill);
     /* The timeout lesson's exit 3 is its point, not a failure. */
     assert_lacks(timeouts, red_fill);
     free(flaky);
@@ -262,10 +259,10 @@ static void timelines_show_failed_tasks_in_red_and_only_those(void **state)
     (void)state;
     char *timeouts = read_output("charts/timeline-timeouts-sync.svg");
     char *slow_api = read_output("charts/timeline-slow_api-sync.svg");
-    assert_contains(timeouts, FAILED_RED);
+    test_assert_contains(timeouts, FAILED_RED);
     assert_lacks(slow_api, FAILED_RED);
     /* Rows are named by the trace's thread_name events. */
-    assert_contains(slow_api, ">R3</text>");
+    test_assert_contains(slow_api, ">R3</text>");
     free(timeouts);
     free(slow_api);
 }
@@ -277,8 +274,8 @@ static void bad_input_is_one_line_and_a_status(void **state)
     const char *missing[] = { test_bin("report"), "/nonexistent/results", NULL };
     assert_int_equal(test_run(missing, RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 2);
-    assert_contains(result.err, "run make bench first");
-    assert_true(strchr(result.err, '\n') == result.err + strlen(result.err) - 1);
+    test_assert_contains(result.err, "run make bench first");
+    test_assert_one_line(result.err);
     test_process_result_free(&result);
 
     /* A hyperfine file is not a summary. */
@@ -294,7 +291,7 @@ static void bad_input_is_one_line_and_a_status(void **state)
     const char *wrong[] = { test_bin("report"), dir, NULL };
     assert_int_equal(test_run(wrong, RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 2);
-    assert_contains(result.err, "not a summary written by bench");
+    test_assert_contains(result.err, "not a summary written by bench");
     test_process_result_free(&result);
 
     const char *usage[] = { test_bin("report"), "a", "b", NULL };

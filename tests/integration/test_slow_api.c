@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "process.h"
 #include "server.h"
 
@@ -62,12 +63,6 @@ static struct test_process_result run_client(const char *program, const char *co
     struct test_process_result result;
     assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
     return result;
-}
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (strstr(haystack, needle) == NULL)
-        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack);
 }
 
 /* Loads the trace and returns its complete events' [start, end] in us. */
@@ -116,12 +111,15 @@ static bool none_overlap(long long (*intervals)[2], size_t count)
 
 static void assert_lesson_replies(const char *out)
 {
-    assert_contains(out, "R1: Requesting '");
-    assert_contains(out, "/delay-me?seconds=0.5'");
-    assert_contains(out, "R1: Request finally done! Server replied 'Done, I waited for 0.5 secs'");
-    assert_contains(out, "R2: Request finally done! Server replied 'Done, I waited for 0.1 secs'");
-    assert_contains(out, "R3: Request finally done! Server replied 'Done, I waited for 0.25 secs'");
-    assert_contains(out, "Time elapsed: ");
+    test_assert_contains(out, "R1: Requesting '");
+    test_assert_contains(out, "/delay-me?seconds=0.5'");
+    test_assert_contains(out, "R1: Request finally done! "
+                              "Server replied 'Done, I waited for 0.5 secs'");
+    test_assert_contains(out, "R2: Request finally done! "
+                              "Server replied 'Done, I waited for 0.1 secs'");
+    test_assert_contains(out, "R3: Request finally done! "
+                              "Server replied 'Done, I waited for 0.25 secs'");
+    test_assert_contains(out, "Time elapsed: ");
 }
 
 static void sync_sends_one_request_at_a_time(void **state)
@@ -208,7 +206,7 @@ static void quiet_prints_only_the_summary(void **state)
     assert_int_equal(result.exit_status, 0);
     /* Exactly one line, and it is the summary. */
     assert_true(strncmp(result.out, "Time elapsed: ", 14) == 0);
-    assert_ptr_equal(strchr(result.out, '\n'), result.out + strlen(result.out) - 1);
+    test_assert_one_line(result.out);
     test_process_result_free(&result);
 }
 
@@ -220,14 +218,14 @@ static void predict_prints_the_lesson_model_without_a_server(void **state)
     struct test_process_result result;
     assert_int_equal(test_run(sync_argv, RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
-    assert_contains(result.out, "Predicted time: 17.000 s");
+    test_assert_contains(result.out, "Predicted time: 17.000 s");
     test_process_result_free(&result);
 
     const char *async_argv[] = { test_bin("slow_api_async"), "--url", "http://127.0.0.1:1",
                                  "--predict", NULL };
     assert_int_equal(test_run(async_argv, RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
-    assert_contains(result.out, "Predicted time: 10.000 s");
+    test_assert_contains(result.out, "Predicted time: 10.000 s");
     test_process_result_free(&result);
 }
 
@@ -255,9 +253,9 @@ static void an_unreachable_server_is_exit_2_with_a_hint(void **state)
         struct test_process_result result;
         assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
         assert_int_equal(result.exit_status, 2);
-        assert_contains(result.err, "start it with: make run-server");
+        test_assert_contains(result.err, "start it with: make run-server");
         /* One line, not a stack of them. */
-        assert_true(strchr(result.err, '\n') == result.err + strlen(result.err) - 1);
+        test_assert_one_line(result.err);
         test_process_result_free(&result);
     }
 }
@@ -275,7 +273,7 @@ static void bad_flags_are_exit_1_with_one_line(void **state)
         struct test_process_result result;
         assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
         assert_int_equal(result.exit_status, 1);
-        assert_true(strchr(result.err, '\n') == result.err + strlen(result.err) - 1);
+        test_assert_one_line(result.err);
         test_process_result_free(&result);
     }
 }
@@ -287,9 +285,9 @@ static void a_failed_request_is_exit_3(void **state)
     const char *args[] = { "--delays", "0.1,61", NULL };
     struct test_process_result result = run_client("slow_api_async", args);
     assert_int_equal(result.exit_status, 3);
-    assert_contains(result.out, "R2: Request failed: HTTP 400");
-    assert_contains(result.out, "R1: Request finally done!");
-    assert_contains(result.out, "Failed: 1 of 2 requests");
+    test_assert_contains(result.out, "R2: Request failed: HTTP 400");
+    test_assert_contains(result.out, "R1: Request finally done!");
+    test_assert_contains(result.out, "Failed: 1 of 2 requests");
     test_process_result_free(&result);
 }
 
@@ -301,13 +299,13 @@ static void run_scenario_compares_both_programs(void **state)
     struct test_process_result result;
     assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
-    assert_contains(result.out, "Started slowserver --mode async at http://127.0.0.1:");
-    assert_contains(result.out, "side by side");
+    test_assert_contains(result.out, "Started slowserver --mode async at http://127.0.0.1:");
+    test_assert_contains(result.out, "side by side");
     /* Each program's own --predict at scale 0.02: 17 * 0.02 and 10 * 0.02. */
-    assert_contains(result.out, "0.340 s");
-    assert_contains(result.out, "0.200 s");
-    assert_contains(result.out, "\nsync ");
-    assert_contains(result.out, "\nasync ");
+    test_assert_contains(result.out, "0.340 s");
+    test_assert_contains(result.out, "0.200 s");
+    test_assert_contains(result.out, "\nsync ");
+    test_assert_contains(result.out, "\nasync ");
     test_process_result_free(&result);
 
     const char *unknown[] = { test_bin("run_scenario"), "--scenario", "nope", NULL };

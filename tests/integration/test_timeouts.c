@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "process.h"
 #include "server.h"
 
@@ -90,12 +91,6 @@ static double now_seconds(void)
 static bool stat_becomes(const char *path, const char *field, long expected, double wait_s)
 {
     return test_server_wait_stat(&server, path, field, expected, wait_s) == expected;
-}
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (strstr(haystack, needle) == NULL)
-        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack);
 }
 
 /* Runs build/bin/<program> against the test server with extra arguments. */
@@ -183,15 +178,16 @@ static size_t load_attempts_of_t6(long long (*attempts)[2], size_t capacity)
 /* Without --fail-fast every task's outcome is reported, whatever it was. */
 static void assert_every_outcome(const char *out)
 {
-    assert_contains(out, "T1: ok 200 in ");
-    assert_contains(out, "T2: ok 200 in ");
-    assert_contains(out, "T3: timed out after ");
-    assert_contains(out, "T4: timed out after ");
-    assert_contains(out, "T5: HTTP 500 after ");
-    assert_contains(out, "T6: HTTP 503 after ");
-    assert_contains(out, "Outcomes: 2 ok, 4 failed, 0 cancelled, of 6 tasks");
-    assert_contains(out, "Failed: T3 (timed out), T4 (timed out), T5 (HTTP 500), T6 (HTTP 503)");
-    assert_contains(out, "Time elapsed: ");
+    test_assert_contains(out, "T1: ok 200 in ");
+    test_assert_contains(out, "T2: ok 200 in ");
+    test_assert_contains(out, "T3: timed out after ");
+    test_assert_contains(out, "T4: timed out after ");
+    test_assert_contains(out, "T5: HTTP 500 after ");
+    test_assert_contains(out, "T6: HTTP 503 after ");
+    test_assert_contains(out, "Outcomes: 2 ok, 4 failed, 0 cancelled, of 6 tasks");
+    test_assert_contains(out, "Failed: T3 (timed out), T4 (timed out), "
+                              "T5 (HTTP 500), T6 (HTTP 503)");
+    test_assert_contains(out, "Time elapsed: ");
 }
 
 static void async_has_the_whole_batch_in_flight_at_once(void **state)
@@ -235,10 +231,10 @@ static void async_fail_fast_cancels_what_is_still_running(void **state)
     const char *args[] = { "--scale", SCALE, "--timeout", "0", "--fail-fast", NULL };
     struct test_process_result result = run_client("timeouts_async", args);
     assert_int_equal(result.exit_status, 3);
-    assert_contains(result.out, "T1: ok 200 in ");
-    assert_contains(result.out, "T3: cancelled (fail-fast: T");
-    assert_contains(result.out, "T4: cancelled (fail-fast: T");
-    assert_contains(result.out, " failed) after ");
+    test_assert_contains(result.out, "T1: ok 200 in ");
+    test_assert_contains(result.out, "T3: cancelled (fail-fast: T");
+    test_assert_contains(result.out, "T4: cancelled (fail-fast: T");
+    test_assert_contains(result.out, " failed) after ");
     assert_int_equal(test_server_stat(&server, "/hang", "requests"), 1);
     assert_int_equal(test_server_stat(&server, NULL, "max_in_flight"), 6);
     assert_true(stat_becomes(NULL, "in_flight", 0, HANG_UP_WAIT_S));
@@ -251,10 +247,10 @@ static void sync_fail_fast_starts_nothing_after_a_failure(void **state)
     const char *args[] = { "--scale", SCALE, "--timeout", TIMEOUT, "--fail-fast", NULL };
     struct test_process_result result = run_client("timeouts_sync", args);
     assert_int_equal(result.exit_status, 3);
-    assert_contains(result.out, "T3: timed out after ");
-    assert_contains(result.out, "T4: cancelled (fail-fast: T3 failed) before it started");
-    assert_contains(result.out, "T6: cancelled (fail-fast: T3 failed) before it started");
-    assert_contains(result.out, "Outcomes: 2 ok, 1 failed, 3 cancelled, of 6 tasks");
+    test_assert_contains(result.out, "T3: timed out after ");
+    test_assert_contains(result.out, "T4: cancelled (fail-fast: T3 failed) before it started");
+    test_assert_contains(result.out, "T6: cancelled (fail-fast: T3 failed) before it started");
+    test_assert_contains(result.out, "Outcomes: 2 ok, 1 failed, 3 cancelled, of 6 tasks");
     assert_int_equal(test_server_stat(&server, "/hang", "requests"), 0);
     assert_int_equal(test_server_stat(&server, "/status", "requests"), 0);
     test_process_result_free(&result);
@@ -268,9 +264,9 @@ static void the_deadline_ends_the_batch_without_any_timeout(void **state)
     const char *args[] = { "--scale", SCALE, "--timeout", "0", "--deadline", "3", NULL };
     struct test_process_result result = run_client("timeouts_async", args);
     assert_int_equal(result.exit_status, 3);
-    assert_contains(result.out, "T3: cancelled (deadline) after ");
-    assert_contains(result.out, "T4: cancelled (deadline) after ");
-    assert_contains(result.out, "T5: HTTP 500 after ");
+    test_assert_contains(result.out, "T3: cancelled (deadline) after ");
+    test_assert_contains(result.out, "T4: cancelled (deadline) after ");
+    test_assert_contains(result.out, "T5: HTTP 500 after ");
     assert_true(stat_becomes(NULL, "in_flight", 0, HANG_UP_WAIT_S));
     test_process_result_free(&result);
 
@@ -278,9 +274,9 @@ static void the_deadline_ends_the_batch_without_any_timeout(void **state)
     assert_int_equal(test_server_reset_stats(&server), 0);
     result = run_client("timeouts_sync", args);
     assert_int_equal(result.exit_status, 3);
-    assert_contains(result.out, "T3: cancelled (deadline) after ");
-    assert_contains(result.out, "T4: cancelled (deadline) before it started");
-    assert_contains(result.out, "T6: cancelled (deadline) before it started");
+    test_assert_contains(result.out, "T3: cancelled (deadline) after ");
+    test_assert_contains(result.out, "T4: cancelled (deadline) before it started");
+    test_assert_contains(result.out, "T6: cancelled (deadline) before it started");
     assert_int_equal(test_server_stat(&server, "/hang", "requests"), 0);
     assert_true(stat_becomes(NULL, "in_flight", 0, HANG_UP_WAIT_S));
     test_process_result_free(&result);
@@ -298,10 +294,10 @@ static void a_503_is_retried_the_configured_number_of_times(void **state)
         const char *args[] = { "--scale", "0.05", "--retries", "2", NULL };
         struct test_process_result result = run_client(programs[i], args);
         assert_int_equal(result.exit_status, 3);
-        assert_contains(result.out, "T6: HTTP 503; retry 1 of 2 in ");
-        assert_contains(result.out, "T6: HTTP 503; retry 2 of 2 in ");
-        assert_contains(result.out, "T6: HTTP 503 after ");
-        assert_contains(result.out, ", 3 attempts");
+        test_assert_contains(result.out, "T6: HTTP 503; retry 1 of 2 in ");
+        test_assert_contains(result.out, "T6: HTTP 503; retry 2 of 2 in ");
+        test_assert_contains(result.out, "T6: HTTP 503 after ");
+        test_assert_contains(result.out, ", 3 attempts");
         /* T5 once, T6 three times. */
         assert_int_equal(test_server_stat(&server, "/status", "requests"), 4);
         assert_int_equal(test_server_stat(&server, "responses", "503"), 3);
@@ -323,7 +319,7 @@ static void a_retry_waits_for_the_servers_retry_after(void **state)
     const char *args[] = { "--scale", "0.5", "--retries", "1", "--trace", trace_path, NULL };
     struct test_process_result result = run_client("timeouts_async", args);
     assert_int_equal(result.exit_status, 3);
-    assert_contains(result.out, "the server said Retry-After: 1");
+    test_assert_contains(result.out, "the server said Retry-After: 1");
     long long attempts[2][2];
     assert_int_equal(load_attempts_of_t6(attempts, 2), 2);
     long long gap_us = attempts[1][0] - attempts[0][1];
@@ -424,12 +420,12 @@ static void ctrl_c_ends_a_hanging_batch_cleanly(void **state)
         assert_int_equal(wait_for_exit(pid, RUN_TIMEOUT_S), 130);
 
         const char *out = read_output();
-        assert_contains(out, "T4: cancelled (Ctrl+C) after ");
-        assert_contains(out, "Interrupted by Ctrl+C: this summary is partial");
-        assert_contains(out, "Outcomes: ");
-        assert_contains(out, "Time elapsed: ");
+        test_assert_contains(out, "T4: cancelled (Ctrl+C) after ");
+        test_assert_contains(out, "Interrupted by Ctrl+C: this summary is partial");
+        test_assert_contains(out, "Outcomes: ");
+        test_assert_contains(out, "Time elapsed: ");
         if (i == 1) {  /* sync: what came after /hang never started */
-            assert_contains(out, "T5: cancelled (Ctrl+C) before it started");
+            test_assert_contains(out, "T5: cancelled (Ctrl+C) before it started");
             assert_int_equal(test_server_stat(&server, "/status", "requests"), 0);
         }
         assert_true(stat_becomes("/hang", "in_flight", 0, HANG_UP_WAIT_S));
@@ -464,8 +460,8 @@ static void predict_prints_the_lesson_model_without_a_server(void **state)
         struct test_process_result result;
         assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
         assert_int_equal(result.exit_status, 0);
-        assert_contains(result.out, cases[i].expected);
-        assert_ptr_equal(strchr(result.out, '\n'), result.out + strlen(result.out) - 1);
+        test_assert_contains(result.out, cases[i].expected);
+        test_assert_one_line(result.out);
         test_process_result_free(&result);
     }
 }
@@ -487,7 +483,7 @@ static void bad_flags_are_exit_1_with_one_line(void **state)
             struct test_process_result result;
             assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
             assert_int_equal(result.exit_status, 1);
-            assert_true(strchr(result.err, '\n') == result.err + strlen(result.err) - 1);
+            test_assert_one_line(result.err);
             test_process_result_free(&result);
         }
     }
@@ -517,7 +513,7 @@ static void an_unreachable_server_is_exit_2_with_a_hint(void **state)
         struct test_process_result result;
         assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
         assert_int_equal(result.exit_status, 2);
-        assert_contains(result.err, "start it with: make run-server");
+        test_assert_contains(result.err, "start it with: make run-server");
         test_process_result_free(&result);
     }
 }
@@ -532,13 +528,13 @@ static void run_scenario_compares_a_batch_that_fails_by_design(void **state)
     struct test_process_result result;
     assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
-    assert_contains(result.out, "side by side");
-    assert_contains(result.out, "expected result");
+    test_assert_contains(result.out, "side by side");
+    test_assert_contains(result.out, "expected result");
     /* Each program's own --predict at scale 0.05: 6.7 * 0.05 and 2 * 0.05. */
-    assert_contains(result.out, "0.335 s");
-    assert_contains(result.out, "0.100 s");
-    assert_contains(result.out, "\nsync ");
-    assert_contains(result.out, "\nasync ");
+    test_assert_contains(result.out, "0.335 s");
+    test_assert_contains(result.out, "0.100 s");
+    test_assert_contains(result.out, "\nsync ");
+    test_assert_contains(result.out, "\nasync ");
     test_process_result_free(&result);
 }
 
