@@ -30,7 +30,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../../harness/scenarios.h"
@@ -259,13 +258,9 @@ static void the_server_is_stopped_afterwards(void **state)
 static bool wait_for_output(int fd, char *out, size_t size, const char *marker, double timeout_s)
 {
     size_t length = strlen(out);
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    double deadline = test_now_seconds() + timeout_s;
     while (strstr(out, marker) == NULL && length < size - 1) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double left = timeout_s - (double)(now.tv_sec - start.tv_sec)
-                      - (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+        double left = deadline - test_now_seconds();
         struct pollfd ready = { fd, POLLIN, 0 };
         if (left <= 0 || poll(&ready, 1, (int)(left * 1000) + 1) <= 0)
             return false;

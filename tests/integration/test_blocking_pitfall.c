@@ -28,7 +28,6 @@
 #define LONGEST_DELAY_S 0.5
 #define HEARTBEAT_S 0.1   /* BLOCKING_PITFALL_HEARTBEAT_S */
 #define REQUESTS 3
-#define RUN_TIMEOUT_S 60.0
 
 static struct test_server server;           /* --mode async: overlaps every wait */
 static struct test_server blocking_server;  /* --mode blocking: one request at a time */
@@ -68,10 +67,8 @@ static struct test_process_result run_variant(const char *variant,
 {
     char program[64];
     snprintf(program, sizeof program, "blocking_pitfall_%s", variant);
-    const char *argv[] = { test_bin(program), "--url", target->url, "--scale", SCALE,
-                           "--trace", trace_path, NULL };
-    struct test_process_result result;
-    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+    const char *args[] = { "--scale", SCALE, "--trace", trace_path, NULL };
+    struct test_process_result result = test_run_client(program, target->url, args);
     if (result.exit_status != 0)
         fail_msg("%s exited %d:\n%s%s", program, result.exit_status, result.out, result.err);
     return result;
@@ -242,7 +239,7 @@ static void assert_prediction(const char *variant, const char *expected)
     /* Port 1: nothing listens there, and --predict must not try. */
     const char *argv[] = { test_bin(program), "--url", "http://127.0.0.1:1", "--predict", NULL };
     struct test_process_result result;
-    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(test_run(argv, TEST_RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
     test_assert_contains(result.out, expected);
     test_assert_one_line(result.out);
@@ -261,10 +258,9 @@ static void predict_sums_for_blocking_and_takes_the_longest_otherwise(void **sta
 static void quiet_prints_only_the_summary(void **state)
 {
     (void)state;
-    const char *argv[] = { test_bin("blocking_pitfall_async_offload"), "--url", server.url,
-                           "--delays", "0,0", "--quiet", NULL };
-    struct test_process_result result;
-    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+    const char *args[] = { "--delays", "0,0", "--quiet", NULL };
+    struct test_process_result result =
+        test_run_client("blocking_pitfall_async_offload", server.url, args);
     assert_int_equal(result.exit_status, 0);
     assert_true(strncmp(result.out, "Worst heartbeat lag: ", 21) == 0);
     const char *second = strchr(result.out, '\n') + 1;
@@ -287,15 +283,14 @@ static void bad_input_is_one_line_and_the_right_exit_status(void **state)
             const char *argv[] = { test_bin(variants[v]), usage_cases[i][0], usage_cases[i][1],
                                    NULL };
             struct test_process_result result;
-            assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+            assert_int_equal(test_run(argv, TEST_RUN_TIMEOUT_S, &result), 0);
             assert_int_equal(result.exit_status, 1);
             test_assert_one_line(result.err);
             test_process_result_free(&result);
         }
         /* Nothing listens on port 1: a setup problem, with the hint. */
-        const char *argv[] = { test_bin(variants[v]), "--url", "http://127.0.0.1:1", NULL };
-        struct test_process_result result;
-        assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+        struct test_process_result result =
+            test_run_client(variants[v], "http://127.0.0.1:1", NULL);
         assert_int_equal(result.exit_status, 2);
         test_assert_contains(result.err, "start it with: make run-server");
         test_assert_one_line(result.err);
@@ -307,10 +302,9 @@ static void a_failed_request_is_exit_3_and_the_loop_goes_on(void **state)
 {
     (void)state;
     /* The server refuses a delay above its --max-delay (60 s) with 400. */
-    const char *argv[] = { test_bin("blocking_pitfall_async_offload"), "--url", server.url,
-                           "--delays", "0.1,61", NULL };
-    struct test_process_result result;
-    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+    const char *args[] = { "--delays", "0.1,61", NULL };
+    struct test_process_result result =
+        test_run_client("blocking_pitfall_async_offload", server.url, args);
     assert_int_equal(result.exit_status, 3);
     test_assert_contains(result.out, "R2: Request failed: HTTP 400");
     test_assert_contains(result.out, "R1: Request finally done!");
@@ -324,7 +318,7 @@ static void run_scenario_compares_all_five_legs(void **state)
     const char *argv[] = { test_bin("run_scenario"), "--scenario", "blocking_pitfall",
                            "--scale", "0.02", NULL };
     struct test_process_result result;
-    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(test_run(argv, TEST_RUN_TIMEOUT_S, &result), 0);
     if (result.exit_status != 0)
         fail_msg("run_scenario exited %d:\n%s%s", result.exit_status, result.out, result.err);
     /* The server-side leg got a server of its own, in --mode blocking. */

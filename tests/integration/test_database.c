@@ -27,7 +27,6 @@
 
 #define CITIES "20000"
 #define SEED "7"
-#define RUN_TIMEOUT_S 60.0
 
 /* The three queries, word for word. */
 static const char *const LESSON_SQL[3] = {
@@ -47,26 +46,12 @@ static long long expected_rows[3];
 
 /* ------------------------------------------------------------ helpers */
 
-/* Runs argv (NULL-terminated, argv[0] a program name in build/bin). */
-static struct test_process_result run(const char *program, const char *const *arguments)
-{
-    const char *argv[24] = { test_bin(program) };
-    int argc = 1;
-    for (; arguments != NULL && *arguments != NULL && argc < 23; arguments++)
-        argv[argc++] = *arguments;
-    argv[argc] = NULL;
-    struct test_process_result result;
-    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
-    assert_false(result.timed_out);
-    return result;
-}
-
 /* Builds a database with the generator; asserts it worked. */
 static void make_database(const char *path, const char *cities, const char *seed)
 {
     const char *arguments[] = { "--out", path, "--cities", cities, "--seed", seed, "--quiet",
                                 NULL };
-    struct test_process_result result = run("database_makedb", arguments);
+    struct test_process_result result = test_run_program("database_makedb", arguments);
     if (result.exit_status != 0)
         fail_msg("database_makedb failed: %s", result.err);
     test_process_result_free(&result);
@@ -244,7 +229,7 @@ static void sync_counts_match_and_queries_take_turns(void **state)
 {
     (void)state;
     const char *arguments[] = { "--db", db_path, "--trace", trace_path, NULL };
-    struct test_process_result result = run("database_sync", arguments);
+    struct test_process_result result = test_run_program("database_sync", arguments);
     assert_int_equal(result.exit_status, 0);
     test_assert_contains(result.out, "Q1: Querying 'SELECT c.name, s.state FROM cities c JOIN");
     test_assert_contains(result.out, "Time elapsed: ");
@@ -262,7 +247,7 @@ static void async_counts_match_and_queries_overlap(void **state)
 {
     (void)state;
     const char *arguments[] = { "--db", db_path, "--trace", trace_path, NULL };
-    struct test_process_result result = run("database_async", arguments);
+    struct test_process_result result = test_run_program("database_async", arguments);
     assert_int_equal(result.exit_status, 0);
     /* All three are asked for before any answer is printed. */
     const char *last_question = strstr(result.out, "Q3: Querying '");
@@ -283,7 +268,7 @@ static void the_database_can_come_from_the_environment(void **state)
     (void)state;
     assert_int_equal(setenv("ASYNCLAB_DB", db_path, 1), 0);
     const char *arguments[] = { NULL };
-    struct test_process_result result = run("database_async", arguments);
+    struct test_process_result result = test_run_program("database_async", arguments);
     unsetenv("ASYNCLAB_DB");
     assert_int_equal(result.exit_status, 0);
     assert_int_equal(reported_rows(result.out, 1), expected_rows[0]);
@@ -296,7 +281,7 @@ static void quiet_prints_only_the_summary(void **state)
     const char *programs[] = { "database_sync", "database_async" };
     for (size_t i = 0; i < 2; i++) {
         const char *arguments[] = { "--db", db_path, "--quiet", NULL };
-        struct test_process_result result = run(programs[i], arguments);
+        struct test_process_result result = test_run_program(programs[i], arguments);
         assert_int_equal(result.exit_status, 0);
         assert_true(strncmp(result.out, "Time elapsed: ", 14) == 0);
         test_assert_one_line(result.out);
@@ -308,13 +293,13 @@ static void predict_states_the_model_without_the_database(void **state)
 {
     (void)state;
     const char *arguments[] = { "--db", "/nonexistent/asynclab.db", "--predict", NULL };
-    struct test_process_result result = run("database_sync", arguments);
+    struct test_process_result result = test_run_program("database_sync", arguments);
     assert_int_equal(result.exit_status, 0);
     test_assert_one_line(result.out);
     test_assert_contains(result.out, "Predicted time: ? s (sync: the sum of the three queries");
     test_process_result_free(&result);
 
-    result = run("database_async", arguments);
+    result = test_run_program("database_async", arguments);
     assert_int_equal(result.exit_status, 0);
     test_assert_one_line(result.out);
     test_assert_contains(result.out, "Predicted time: ? s (async: max(longest query, sum of the");
@@ -326,7 +311,7 @@ static void scale_and_url_are_accepted_and_change_nothing(void **state)
     (void)state;
     const char *arguments[] = { "--db", db_path, "--scale", "0.1", "--url",
                                 "http://127.0.0.1:1", NULL };
-    struct test_process_result result = run("database_sync", arguments);
+    struct test_process_result result = test_run_program("database_sync", arguments);
     assert_int_equal(result.exit_status, 0);
     test_assert_contains(result.err, "--scale does nothing here");
     for (int i = 0; i < 3; i++)
@@ -340,7 +325,7 @@ static void a_missing_database_is_exit_2_with_the_command_that_builds_it(void **
     const char *programs[] = { "database_sync", "database_async" };
     for (size_t i = 0; i < 2; i++) {
         const char *arguments[] = { "--db", scratch_path, NULL };
-        struct test_process_result result = run(programs[i], arguments);
+        struct test_process_result result = test_run_program(programs[i], arguments);
         assert_int_equal(result.exit_status, 2);
         test_assert_one_line(result.err);
         test_assert_contains(result.err, "no database at");
@@ -363,7 +348,7 @@ static void assert_refused_as_unusable(const char *reason)
     const char *programs[] = { "database_sync", "database_async" };
     for (size_t i = 0; i < 2; i++) {
         const char *arguments[] = { "--db", scratch_path, NULL };
-        struct test_process_result result = run(programs[i], arguments);
+        struct test_process_result result = test_run_program(programs[i], arguments);
         assert_int_equal(result.exit_status, 2);
         test_assert_contains(result.err, reason);
         test_assert_contains(result.err, "database_makedb --force --out ");
@@ -411,7 +396,7 @@ static void a_database_damaged_inside_is_exit_2(void **state)
     const char *programs[] = { "database_sync", "database_async" };
     for (size_t i = 0; i < 2; i++) {
         const char *arguments[] = { "--db", scratch_path, NULL };
-        struct test_process_result result = run(programs[i], arguments);
+        struct test_process_result result = test_run_program(programs[i], arguments);
         assert_int_equal(result.exit_status, 2);
         test_assert_contains(result.out, "Query failed: database disk image is malformed");
         test_assert_contains(result.err, "is damaged; build it with: ");
@@ -427,7 +412,7 @@ static void bad_flags_are_exit_1_with_one_line(void **state)
         { "--bogus", NULL, NULL }, { "extra", NULL, NULL },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct test_process_result result = run("database_async", cases[i]);
+        struct test_process_result result = test_run_program("database_async", cases[i]);
         assert_int_equal(result.exit_status, 1);
         test_assert_one_line(result.err);
         test_process_result_free(&result);
@@ -476,7 +461,7 @@ static void the_generator_never_replaces_a_file_unasked(void **state)
     const char precious[] = "somebody's precious file\n";
     write_file(scratch_path, precious, sizeof precious - 1);
     const char *arguments[] = { "--out", scratch_path, "--cities", "100", NULL };
-    struct test_process_result result = run("database_makedb", arguments);
+    struct test_process_result result = test_run_program("database_makedb", arguments);
     assert_int_equal(result.exit_status, 2);
     test_assert_one_line(result.err);
     test_assert_contains(result.err, "--force");
@@ -492,7 +477,7 @@ static void the_generator_never_replaces_a_file_unasked(void **state)
     /* Asked, it does. */
     const char *forced[] = { "--out", scratch_path, "--cities", "100", "--force", "--quiet",
                              NULL };
-    result = run("database_makedb", forced);
+    result = test_run_program("database_makedb", forced);
     assert_int_equal(result.exit_status, 0);
     assert_int_equal(count_rows(scratch_path, "SELECT * FROM cities"), 100);
     test_process_result_free(&result);
@@ -506,7 +491,7 @@ static void the_generator_rejects_bad_flags(void **state)
         { "--bogus", NULL, NULL }, { "--out", NULL, NULL },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct test_process_result result = run("database_makedb", cases[i]);
+        struct test_process_result result = test_run_program("database_makedb", cases[i]);
         assert_int_equal(result.exit_status, 1);
         test_assert_one_line(result.err);
         test_process_result_free(&result);
@@ -518,7 +503,7 @@ static void run_scenario_compares_both_programs(void **state)
     (void)state;
     assert_int_equal(setenv("ASYNCLAB_DB", db_path, 1), 0);
     const char *arguments[] = { "--scenario", "database", NULL };
-    struct test_process_result result = run("run_scenario", arguments);
+    struct test_process_result result = test_run_program("run_scenario", arguments);
     unsetenv("ASYNCLAB_DB");
     assert_int_equal(result.exit_status, 0);
     test_assert_contains(result.out, "side by side");

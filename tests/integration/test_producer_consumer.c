@@ -20,20 +20,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "checks.h"
 #include "process.h"
 #include "server.h"
 
-#define RUN_TIMEOUT_S 60.0
 #define MAX_ITEMS 64
 
 static struct test_server server;
@@ -59,17 +55,18 @@ static int reset_stats(void **state)
     return test_server_reset_stats(&server);
 }
 
-/* Runs build/bin/<program> --url <test server> <extra...> --trace <file>. */
+/* Runs build/bin/<program> --url <test server> --trace <file> <extra...>:
+ * every run here is traced. */
 static struct test_process_result run_client(const char *program, const char *const *extra)
 {
-    const char *argv[32] = { test_bin(program), "--url", server.url, "--trace", trace_path };
-    int argc = 5;
-    for (; extra != NULL && *extra != NULL && argc < 31; extra++)
-        argv[argc++] = *extra;
-    argv[argc] = NULL;
-    struct test_process_result result;
-    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
-    return result;
+    const char *arguments[24] = { "--trace", trace_path };
+    size_t count = 2;
+    for (; extra != NULL && *extra != NULL; extra++) {
+        assert_true(count < sizeof arguments / sizeof arguments[0] - 1);
+        arguments[count++] = *extra;
+    }
+    arguments[count] = NULL;
+    return test_run_client(program, server.url, arguments);
 }
 
 /* ------------------------------------------------------------ the trace */
@@ -355,7 +352,7 @@ static void assert_prediction(const char *program, const char *const *extra, con
         argv[argc++] = *extra;
     argv[argc] = NULL;
     struct test_process_result result;
-    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(test_run(argv, TEST_RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
     test_assert_contains(result.out, expected);
     test_process_result_free(&result);
@@ -379,29 +376,14 @@ static void predict_gives_the_lesson_models_without_a_server(void **state)
     assert_prediction("producer_consumer_async", tiny_queue, "Predicted time: 3.000 s");
 }
 
-/* A port on which nothing listens: bind one, note it, close it. */
-static int closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = 0 };
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &length), 0);
-    close(fd);
-    return ntohs(address.sin_port);
-}
-
 static void an_unreachable_server_is_exit_2_with_a_hint(void **state)
 {
     (void)state;
     char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", closed_port());
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", test_closed_port());
     const char *programs[] = { "producer_consumer_sync", "producer_consumer_async" };
     for (size_t i = 0; i < 2; i++) {
-        const char *argv[] = { test_bin(programs[i]), "--url", url, NULL };
-        struct test_process_result result;
-        assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+        struct test_process_result result = test_run_client(programs[i], url, NULL);
         assert_int_equal(result.exit_status, 2);
         test_assert_contains(result.err, "start it with: make run-server");
         test_assert_one_line(result.err);
@@ -425,7 +407,7 @@ static void bad_flags_are_exit_1_with_one_line(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *argv[] = { test_bin(cases[i][0]), cases[i][1], cases[i][2], NULL };
         struct test_process_result result;
-        assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+        assert_int_equal(test_run(argv, TEST_RUN_TIMEOUT_S, &result), 0);
         if (result.exit_status != 1)
             fail_msg("%s %s %s: exit %d", cases[i][0], cases[i][1],
                      cases[i][2] ? cases[i][2] : "", result.exit_status);
@@ -440,7 +422,7 @@ static void run_scenario_compares_both_programs(void **state)
     const char *argv[] = { test_bin("run_scenario"), "--scenario", "producer_consumer",
                            "--scale", "0.05", NULL };
     struct test_process_result result;
-    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(test_run(argv, TEST_RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
     test_assert_contains(result.out, "side by side");
     /* Each program's own --predict at scale 0.05: 9.6 x 0.05 and 2.8 x 0.05. */

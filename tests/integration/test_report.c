@@ -26,7 +26,6 @@
 #include "process.h"
 
 #define FIXTURES "tests/fixtures/report"
-#define RUN_TIMEOUT_S 60.0
 #define FAILED_RED "rgb(204,  51,  17)"   /* how gnuplot's SVG writes the failed colour */
 
 static char out_dir[64];
@@ -77,7 +76,7 @@ static int render(void **state)
         return -1;
     const char *argv[] = { test_bin("report"), FIXTURES, "--out", out_dir, NULL };
     struct test_process_result result;
-    if (test_run(argv, RUN_TIMEOUT_S, &result) != 0)
+    if (test_run(argv, TEST_RUN_TIMEOUT_S, &result) != 0)
         return -1;
     int status = result.exit_status;
     if (status != 0)
@@ -272,7 +271,7 @@ static void bad_input_is_one_line_and_a_status(void **state)
     (void)state;
     struct test_process_result result;
     const char *missing[] = { test_bin("report"), "/nonexistent/results", NULL };
-    assert_int_equal(test_run(missing, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(test_run(missing, TEST_RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 2);
     test_assert_contains(result.err, "run make bench first");
     test_assert_one_line(result.err);
@@ -289,13 +288,13 @@ static void bad_input_is_one_line_and_a_status(void **state)
     fputs("{\"results\": []}\n", file);
     fclose(file);
     const char *wrong[] = { test_bin("report"), dir, NULL };
-    assert_int_equal(test_run(wrong, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(test_run(wrong, TEST_RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 2);
     test_assert_contains(result.err, "not a summary written by bench");
     test_process_result_free(&result);
 
     const char *usage[] = { test_bin("report"), "a", "b", NULL };
-    assert_int_equal(test_run(usage, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(test_run(usage, TEST_RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 1);
     test_process_result_free(&result);
 }

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "process.h"
 #include "server.h"
@@ -33,13 +32,6 @@ static struct test_server shared;
 /* A test's own server, when it needs another mode or other flags; a
  * teardown stops it even when the test fails half-way. */
 static struct test_server own;
-
-static double seconds_now(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -163,7 +155,7 @@ static void batch_start(struct batch *batch, const struct test_server *server,
  * returns how many finished. */
 static size_t batch_run(struct batch *batch, double timeout_s)
 {
-    double deadline = seconds_now() + timeout_s;
+    double deadline = test_now_seconds() + timeout_s;
     size_t finished = 0;
     for (size_t i = 0; i < batch->count; i++)
         finished += batch->transfers[i].done;
@@ -182,9 +174,9 @@ static size_t batch_run(struct batch *batch, double timeout_s)
             transfer->done = true;
             finished++;
         }
-        if (finished < batch->count && seconds_now() < deadline)
+        if (finished < batch->count && test_now_seconds() < deadline)
             curl_multi_poll(batch->multi, NULL, 0, 20, NULL);
-    } while (finished < batch->count && seconds_now() < deadline);
+    } while (finished < batch->count && test_now_seconds() < deadline);
     return finished;
 }
 
@@ -282,9 +274,9 @@ static int stop_own(void **state)
 static void delay_me_echoes_the_seconds_as_sent(void **state)
 {
     (void)state;
-    double started = seconds_now();
+    double started = test_now_seconds();
     struct test_reply reply = request("GET", "/delay-me?seconds=0.25", NULL);
-    assert_true(seconds_now() - started >= 0.2);   /* it did wait */
+    assert_true(test_now_seconds() - started >= 0.2);   /* it did wait */
     assert_int_equal(reply.status, 200);
     assert_string_equal(reply.body, "Done, I waited for 0.25 secs");
     assert_header(&reply, "Content-Type", "text/plain");
@@ -461,8 +453,8 @@ static void reset_keeps_requests_that_are_in_flight(void **state)
     struct batch batch;
     batch_start(&batch, &shared, paths, 2, 30.0);
     batch_run(&batch, 0.0);
-    double deadline = seconds_now() + SETTLE_S;
-    while (test_server_stat(&shared, NULL, "in_flight") < 2 && seconds_now() < deadline)
+    double deadline = test_now_seconds() + SETTLE_S;
+    while (test_server_stat(&shared, NULL, "in_flight") < 2 && test_now_seconds() < deadline)
         batch_run(&batch, 0.02);
     assert_int_equal(test_server_reset_stats(&shared), 0);
     assert_int_equal(test_server_stat(&shared, NULL, "requests"), 0);
@@ -694,10 +686,11 @@ static void shutdown_releases_held_requests(const char *mode, size_t held)
          * 503 checked below proves it was held, not refused. */
         batch_run(&batch, 0.3);
     } else {
-        double deadline = seconds_now() + SETTLE_S;
+        double deadline = test_now_seconds() + SETTLE_S;
         do
             batch_run(&batch, 0.05);
-        while (test_server_stat(&own, NULL, "in_flight") < (long)held && seconds_now() < deadline);
+        while (test_server_stat(&own, NULL, "in_flight") < (long)held
+               && test_now_seconds() < deadline);
         assert_int_equal(test_server_stat(&own, NULL, "in_flight"), (long)held);
     }
 

@@ -11,13 +11,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "checks.h"
@@ -26,7 +23,6 @@
 
 /* The lesson's 10, 2 and 5 s shrunk 20 times: 0.5, 0.1 and 0.25 s. */
 #define SCALE "0.05"
-#define RUN_TIMEOUT_S 60.0
 
 static struct test_server server;
 static char trace_path[64];
@@ -49,20 +45,6 @@ static int reset_stats(void **state)
 {
     (void)state;
     return test_server_reset_stats(&server);
-}
-
-/* Runs build/bin/<program> with the given extra arguments against the
- * test server and returns its result. */
-static struct test_process_result run_client(const char *program, const char *const *extra)
-{
-    const char *argv[24] = { test_bin(program), "--url", server.url };
-    int argc = 3;
-    for (; extra != NULL && *extra != NULL && argc < 23; extra++)
-        argv[argc++] = *extra;
-    argv[argc] = NULL;
-    struct test_process_result result;
-    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
-    return result;
 }
 
 /* Loads the trace and returns its complete events' [start, end] in us. */
@@ -126,7 +108,7 @@ static void sync_sends_one_request_at_a_time(void **state)
 {
     (void)state;
     const char *args[] = { "--scale", SCALE, "--trace", trace_path, NULL };
-    struct test_process_result result = run_client("slow_api_sync", args);
+    struct test_process_result result = test_run_client("slow_api_sync", server.url, args);
     assert_int_equal(result.exit_status, 0);
     assert_lesson_replies(result.out);
     assert_int_equal(test_server_stat(&server, "/delay-me", "requests"), 3);
@@ -144,7 +126,7 @@ static void assert_all_three_in_flight(const char *program)
 {
     assert_int_equal(test_server_reset_stats(&server), 0);
     const char *args[] = { "--scale", SCALE, "--trace", trace_path, NULL };
-    struct test_process_result result = run_client(program, args);
+    struct test_process_result result = test_run_client(program, server.url, args);
     assert_int_equal(result.exit_status, 0);
     assert_lesson_replies(result.out);
     /* The shortest request finishes first: completion order, not send order. */
@@ -183,7 +165,7 @@ static void assert_concurrency_limit(const char *program)
     assert_int_equal(test_server_reset_stats(&server), 0);
     const char *args[] = { "--delays", "0.1", "--requests", "8", "--concurrency", "2",
                            "--quiet", NULL };
-    struct test_process_result result = run_client(program, args);
+    struct test_process_result result = test_run_client(program, server.url, args);
     assert_int_equal(result.exit_status, 0);
     assert_int_equal(test_server_stat(&server, "/delay-me", "requests"), 8);
     assert_int_equal(test_server_stat(&server, NULL, "max_in_flight"), 2);
@@ -202,7 +184,7 @@ static void quiet_prints_only_the_summary(void **state)
 {
     (void)state;
     const char *args[] = { "--delays", "0", "--quiet", NULL };
-    struct test_process_result result = run_client("slow_api_sync", args);
+    struct test_process_result result = test_run_client("slow_api_sync", server.url, args);
     assert_int_equal(result.exit_status, 0);
     /* Exactly one line, and it is the summary. */
     assert_true(strncmp(result.out, "Time elapsed: ", 14) == 0);
@@ -216,42 +198,27 @@ static void predict_prints_the_lesson_model_without_a_server(void **state)
     const char *sync_argv[] = { test_bin("slow_api_sync"), "--url", "http://127.0.0.1:1",
                                 "--predict", NULL };
     struct test_process_result result;
-    assert_int_equal(test_run(sync_argv, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(test_run(sync_argv, TEST_RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
     test_assert_contains(result.out, "Predicted time: 17.000 s");
     test_process_result_free(&result);
 
     const char *async_argv[] = { test_bin("slow_api_async"), "--url", "http://127.0.0.1:1",
                                  "--predict", NULL };
-    assert_int_equal(test_run(async_argv, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(test_run(async_argv, TEST_RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
     test_assert_contains(result.out, "Predicted time: 10.000 s");
     test_process_result_free(&result);
-}
-
-/* A port on which nothing listens: bind one, note it, close it. */
-static int closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = 0 };
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &length), 0);
-    close(fd);
-    return ntohs(address.sin_port);
 }
 
 static void an_unreachable_server_is_exit_2_with_a_hint(void **state)
 {
     (void)state;
     char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", closed_port());
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", test_closed_port());
     const char *programs[] = { "slow_api_sync", "slow_api_async" };
     for (size_t i = 0; i < 2; i++) {
-        const char *argv[] = { test_bin(programs[i]), "--url", url, NULL };
-        struct test_process_result result;
-        assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+        struct test_process_result result = test_run_client(programs[i], url, NULL);
         assert_int_equal(result.exit_status, 2);
         test_assert_contains(result.err, "start it with: make run-server");
         /* One line, not a stack of them. */
@@ -271,7 +238,7 @@ static void bad_flags_are_exit_1_with_one_line(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *argv[] = { test_bin("slow_api_sync"), cases[i][0], cases[i][1], NULL };
         struct test_process_result result;
-        assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+        assert_int_equal(test_run(argv, TEST_RUN_TIMEOUT_S, &result), 0);
         assert_int_equal(result.exit_status, 1);
         test_assert_one_line(result.err);
         test_process_result_free(&result);
@@ -283,7 +250,7 @@ static void a_failed_request_is_exit_3(void **state)
     (void)state;
     /* The server refuses a delay above its --max-delay (60 s) with 400. */
     const char *args[] = { "--delays", "0.1,61", NULL };
-    struct test_process_result result = run_client("slow_api_async", args);
+    struct test_process_result result = test_run_client("slow_api_async", server.url, args);
     assert_int_equal(result.exit_status, 3);
     test_assert_contains(result.out, "R2: Request failed: HTTP 400");
     test_assert_contains(result.out, "R1: Request finally done!");
@@ -297,7 +264,7 @@ static void run_scenario_compares_both_programs(void **state)
     const char *argv[] = { test_bin("run_scenario"), "--scenario", "slow_api",
                            "--scale", "0.02", NULL };
     struct test_process_result result;
-    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(test_run(argv, TEST_RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
     test_assert_contains(result.out, "Started slowserver --mode async at http://127.0.0.1:");
     test_assert_contains(result.out, "side by side");
@@ -309,7 +276,7 @@ static void run_scenario_compares_both_programs(void **state)
     test_process_result_free(&result);
 
     const char *unknown[] = { test_bin("run_scenario"), "--scenario", "nope", NULL };
-    assert_int_equal(test_run(unknown, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(test_run(unknown, TEST_RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 1);
     test_process_result_free(&result);
 }

@@ -18,16 +18,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,7 +40,6 @@ extern char **environ;
  * which the server holds at least 0.5 s, can never beat it. */
 #define SCALE "0.1"
 #define TIMEOUT "4.5"
-#define RUN_TIMEOUT_S 60.0
 /* How long the server may take to notice a client hang-up. */
 #define HANG_UP_WAIT_S 10.0
 
@@ -79,32 +75,11 @@ static void sleep_briefly(void)
     nanosleep(&pause, NULL);
 }
 
-static double now_seconds(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
 /* Polls /stats until path's field equals `expected`, for at most wait_s:
  * a bounded wait for something that must happen, not a timing test. */
 static bool stat_becomes(const char *path, const char *field, long expected, double wait_s)
 {
     return test_server_wait_stat(&server, path, field, expected, wait_s) == expected;
-}
-
-/* Runs build/bin/<program> against the test server with extra arguments. */
-static struct test_process_result run_client(const char *program, const char *const *extra)
-{
-    const char *argv[24] = { test_bin(program), "--url", server.url };
-    int argc = 3;
-    for (; extra != NULL && *extra != NULL && argc < 23; extra++)
-        argv[argc++] = *extra;
-    argv[argc] = NULL;
-    struct test_process_result result;
-    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
-    assert_false(result.timed_out);
-    return result;
 }
 
 /* ------------------------------------------------------------ traces */
@@ -194,7 +169,7 @@ static void async_has_the_whole_batch_in_flight_at_once(void **state)
 {
     (void)state;
     const char *args[] = { "--scale", SCALE, "--timeout", TIMEOUT, "--trace", trace_path, NULL };
-    struct test_process_result result = run_client("timeouts_async", args);
+    struct test_process_result result = test_run_client("timeouts_async", server.url, args);
     assert_int_equal(result.exit_status, 3);
     assert_every_outcome(result.out);
     assert_int_equal(test_server_stat(&server, NULL, "requests"), 6);
@@ -211,7 +186,7 @@ static void sync_reports_every_outcome_one_at_a_time(void **state)
 {
     (void)state;
     const char *args[] = { "--scale", SCALE, "--timeout", TIMEOUT, "--trace", trace_path, NULL };
-    struct test_process_result result = run_client("timeouts_sync", args);
+    struct test_process_result result = test_run_client("timeouts_sync", server.url, args);
     assert_int_equal(result.exit_status, 3);
     assert_every_outcome(result.out);
     assert_int_equal(test_server_stat(&server, NULL, "requests"), 6);
@@ -229,7 +204,7 @@ static void async_fail_fast_cancels_what_is_still_running(void **state)
 {
     (void)state;
     const char *args[] = { "--scale", SCALE, "--timeout", "0", "--fail-fast", NULL };
-    struct test_process_result result = run_client("timeouts_async", args);
+    struct test_process_result result = test_run_client("timeouts_async", server.url, args);
     assert_int_equal(result.exit_status, 3);
     test_assert_contains(result.out, "T1: ok 200 in ");
     test_assert_contains(result.out, "T3: cancelled (fail-fast: T");
@@ -245,7 +220,7 @@ static void sync_fail_fast_starts_nothing_after_a_failure(void **state)
 {
     (void)state;
     const char *args[] = { "--scale", SCALE, "--timeout", TIMEOUT, "--fail-fast", NULL };
-    struct test_process_result result = run_client("timeouts_sync", args);
+    struct test_process_result result = test_run_client("timeouts_sync", server.url, args);
     assert_int_equal(result.exit_status, 3);
     test_assert_contains(result.out, "T3: timed out after ");
     test_assert_contains(result.out, "T4: cancelled (fail-fast: T3 failed) before it started");
@@ -262,7 +237,7 @@ static void the_deadline_ends_the_batch_without_any_timeout(void **state)
 {
     (void)state;
     const char *args[] = { "--scale", SCALE, "--timeout", "0", "--deadline", "3", NULL };
-    struct test_process_result result = run_client("timeouts_async", args);
+    struct test_process_result result = test_run_client("timeouts_async", server.url, args);
     assert_int_equal(result.exit_status, 3);
     test_assert_contains(result.out, "T3: cancelled (deadline) after ");
     test_assert_contains(result.out, "T4: cancelled (deadline) after ");
@@ -272,7 +247,7 @@ static void the_deadline_ends_the_batch_without_any_timeout(void **state)
 
     /* Sync: T3 is cut at the deadline, and nothing after it starts. */
     assert_int_equal(test_server_reset_stats(&server), 0);
-    result = run_client("timeouts_sync", args);
+    result = test_run_client("timeouts_sync", server.url, args);
     assert_int_equal(result.exit_status, 3);
     test_assert_contains(result.out, "T3: cancelled (deadline) after ");
     test_assert_contains(result.out, "T4: cancelled (deadline) before it started");
@@ -292,7 +267,7 @@ static void a_503_is_retried_the_configured_number_of_times(void **state)
     for (size_t i = 0; i < 2; i++) {
         assert_int_equal(test_server_reset_stats(&server), 0);
         const char *args[] = { "--scale", "0.05", "--retries", "2", NULL };
-        struct test_process_result result = run_client(programs[i], args);
+        struct test_process_result result = test_run_client(programs[i], server.url, args);
         assert_int_equal(result.exit_status, 3);
         test_assert_contains(result.out, "T6: HTTP 503; retry 1 of 2 in ");
         test_assert_contains(result.out, "T6: HTTP 503; retry 2 of 2 in ");
@@ -305,7 +280,7 @@ static void a_503_is_retried_the_configured_number_of_times(void **state)
 
         assert_int_equal(test_server_reset_stats(&server), 0);
         const char *no_retry[] = { "--scale", "0.05", NULL };
-        result = run_client(programs[i], no_retry);
+        result = test_run_client(programs[i], server.url, no_retry);
         assert_int_equal(test_server_stat(&server, "/status", "requests"), 2);
         test_process_result_free(&result);
     }
@@ -317,7 +292,7 @@ static void a_retry_waits_for_the_servers_retry_after(void **state)
 {
     (void)state;
     const char *args[] = { "--scale", "0.5", "--retries", "1", "--trace", trace_path, NULL };
-    struct test_process_result result = run_client("timeouts_async", args);
+    struct test_process_result result = test_run_client("timeouts_async", server.url, args);
     assert_int_equal(result.exit_status, 3);
     test_assert_contains(result.out, "the server said Retry-After: 1");
     long long attempts[2][2];
@@ -335,14 +310,14 @@ static void the_same_seed_gives_the_same_backoff(void **state)
     const char *predict[] = { test_bin("timeouts_async"), "--scale", "0.05", "--retries", "2",
                               "--seed", "7", "--predict", NULL };
     struct test_process_result first, second;
-    assert_int_equal(test_run(predict, RUN_TIMEOUT_S, &first), 0);
-    assert_int_equal(test_run(predict, RUN_TIMEOUT_S, &second), 0);
+    assert_int_equal(test_run(predict, TEST_RUN_TIMEOUT_S, &first), 0);
+    assert_int_equal(test_run(predict, TEST_RUN_TIMEOUT_S, &second), 0);
     assert_string_equal(first.out, second.out);
     test_process_result_free(&first);
     test_process_result_free(&second);
 
-    first = run_client("timeouts_sync", args);
-    second = run_client("timeouts_async", args);
+    first = test_run_client("timeouts_sync", server.url, args);
+    second = test_run_client("timeouts_async", server.url, args);
     const char *line_1 = strstr(first.out, "T6: HTTP 503; retry 1");
     const char *line_2 = strstr(second.out, "T6: HTTP 503; retry 1");
     assert_non_null(line_1);
@@ -376,10 +351,10 @@ static pid_t spawn_client(const char *program, const char *const *extra)
 /* Waits at most wait_s for the program's exit; kills it if it is late. */
 static int wait_for_exit(pid_t pid, double wait_s)
 {
-    double give_up = now_seconds() + wait_s;
+    double give_up = test_now_seconds() + wait_s;
     int status;
     while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (now_seconds() > give_up) {
+        if (test_now_seconds() > give_up) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             fail_msg("the program did not end within %.0f s", wait_s);
@@ -411,13 +386,13 @@ static void ctrl_c_ends_a_hanging_batch_cleanly(void **state)
         const char *args[] = { "--scale", SCALE, "--timeout", "0", NULL };
         pid_t pid = spawn_client(programs[i], args);
         /* Wait until the program is stuck on /hang, then press Ctrl+C. */
-        if (!stat_becomes("/hang", "in_flight", 1, RUN_TIMEOUT_S)) {
+        if (!stat_becomes("/hang", "in_flight", 1, TEST_RUN_TIMEOUT_S)) {
             kill(pid, SIGKILL);
             waitpid(pid, NULL, 0);
             fail_msg("%s never reached /hang", programs[i]);
         }
         assert_int_equal(kill(pid, SIGINT), 0);
-        assert_int_equal(wait_for_exit(pid, RUN_TIMEOUT_S), 130);
+        assert_int_equal(wait_for_exit(pid, TEST_RUN_TIMEOUT_S), 130);
 
         const char *out = read_output();
         test_assert_contains(out, "T4: cancelled (Ctrl+C) after ");
@@ -458,7 +433,7 @@ static void predict_prints_the_lesson_model_without_a_server(void **state)
             argv[argc++] = *flag;
         argv[argc] = NULL;
         struct test_process_result result;
-        assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+        assert_int_equal(test_run(argv, TEST_RUN_TIMEOUT_S, &result), 0);
         assert_int_equal(result.exit_status, 0);
         test_assert_contains(result.out, cases[i].expected);
         test_assert_one_line(result.out);
@@ -481,7 +456,7 @@ static void bad_flags_are_exit_1_with_one_line(void **state)
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             const char *argv[] = { test_bin(programs[p]), cases[i][0], cases[i][1], NULL };
             struct test_process_result result;
-            assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+            assert_int_equal(test_run(argv, TEST_RUN_TIMEOUT_S, &result), 0);
             assert_int_equal(result.exit_status, 1);
             test_assert_one_line(result.err);
             test_process_result_free(&result);
@@ -489,29 +464,14 @@ static void bad_flags_are_exit_1_with_one_line(void **state)
     }
 }
 
-/* A port on which nothing listens: bind one, note it, close it. */
-static int closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = 0 };
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &length), 0);
-    close(fd);
-    return ntohs(address.sin_port);
-}
-
 static void an_unreachable_server_is_exit_2_with_a_hint(void **state)
 {
     (void)state;
     char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", closed_port());
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", test_closed_port());
     const char *programs[] = { "timeouts_sync", "timeouts_async" };
     for (size_t i = 0; i < 2; i++) {
-        const char *argv[] = { test_bin(programs[i]), "--url", url, NULL };
-        struct test_process_result result;
-        assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+        struct test_process_result result = test_run_client(programs[i], url, NULL);
         assert_int_equal(result.exit_status, 2);
         test_assert_contains(result.err, "start it with: make run-server");
         test_process_result_free(&result);
@@ -526,7 +486,7 @@ static void run_scenario_compares_a_batch_that_fails_by_design(void **state)
     const char *argv[] = { test_bin("run_scenario"), "--scenario", "timeouts",
                            "--scale", "0.05", NULL };
     struct test_process_result result;
-    assert_int_equal(test_run(argv, RUN_TIMEOUT_S, &result), 0);
+    assert_int_equal(test_run(argv, TEST_RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
     test_assert_contains(result.out, "side by side");
     test_assert_contains(result.out, "expected result");

@@ -23,7 +23,7 @@ const char *test_bin(const char *name)
     return path;
 }
 
-static double now_seconds(void)
+double test_now_seconds(void)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -60,7 +60,7 @@ static bool capture_until_closed(struct capture *out, struct capture *err, doubl
 {
     bool out_open = true, err_open = true;
     while (out_open || err_open) {
-        double left = deadline - now_seconds();
+        double left = deadline - test_now_seconds();
         if (left <= 0)
             return false;
         struct pollfd fds[2] = { { out_open ? out->fd : -1, POLLIN, 0 },
@@ -114,7 +114,7 @@ int test_run(const char *const argv[], double timeout_s, struct test_process_res
     }
 
     struct capture out = { out_pipe[0], NULL, 0 }, err = { err_pipe[0], NULL, 0 };
-    if (!capture_until_closed(&out, &err, now_seconds() + timeout_s)) {
+    if (!capture_until_closed(&out, &err, test_now_seconds() + timeout_s)) {
         result->timed_out = true;
         kill(pid, SIGKILL);
     }

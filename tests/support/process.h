@@ -15,6 +15,10 @@ struct test_process_result {
     char *err;         /* everything it wrote to stderr */
 };
 
+/* How long a test lets one program run before it gives up on it (generous:
+ * the sanitizers and valgrind slow everything down). */
+#define TEST_RUN_TIMEOUT_S 60.0
+
 /* The absolute path of a program built into ASYNCLAB_BIN_DIR.  Returns a
  * pointer into one of a few rotating static buffers. */
 const char *test_bin(const char *name);
@@ -24,5 +28,9 @@ const char *test_bin(const char *name);
 int test_run(const char *const argv[], double timeout_s, struct test_process_result *result);
 
 void test_process_result_free(struct test_process_result *result);
+
+/* Seconds on the monotonic clock: for deadlines and bounded waits, never to
+ * judge how fast something ran. */
+double test_now_seconds(void);
 
 #endif
