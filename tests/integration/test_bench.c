@@ -35,6 +35,7 @@
 #include "../../harness/scenarios.h"
 #include "checks.h"
 #include "process.h"
+#include "trace_intervals.h"
 
 #define SCALE "0.01"
 #define RUN_TIMEOUT_S 120.0
@@ -171,23 +172,12 @@ static void every_variant_was_measured_and_predicted(void **state)
     json_decref(summary);
 }
 
-/* [start, end] of each task in a trace. */
+/* [start, end] of each task in one of the traces bench kept. */
 static size_t trace_intervals(const char *file, long long (*intervals)[2], size_t capacity)
 {
-    json_t *trace = load(file);
-    size_t count = 0, index;
-    json_t *event;
-    json_array_foreach(json_object_get(trace, "traceEvents"), index, event) {
-        if (strcmp(json_string_value(json_object_get(event, "ph")), "X") != 0)
-            continue;
-        assert_true(count < capacity);
-        long long ts = json_integer_value(json_object_get(event, "ts"));
-        intervals[count][0] = ts;
-        intervals[count][1] = ts + json_integer_value(json_object_get(event, "dur"));
-        count++;
-    }
-    json_decref(trace);
-    return count;
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", out_dir, file);
+    return test_trace_intervals(path, NULL, intervals, capacity);
 }
 
 static void the_kept_traces_are_real_runs_of_each_variant(void **state)
@@ -195,17 +185,10 @@ static void the_kept_traces_are_real_runs_of_each_variant(void **state)
     (void)state;
     long long intervals[3][2];
     assert_int_equal(trace_intervals("traces/slow_api-sync.json", intervals, 3), 3);
-    for (size_t i = 0; i < 3; i++)
-        for (size_t j = i + 1; j < 3; j++)
-            assert_false(intervals[i][0] < intervals[j][1] && intervals[j][0] < intervals[i][1]);
+    assert_true(test_none_overlap(intervals, 3));
 
     assert_int_equal(trace_intervals("traces/slow_api-async.json", intervals, 3), 3);
-    long long latest_start = 0, earliest_end = INT64_MAX;
-    for (size_t i = 0; i < 3; i++) {
-        latest_start = intervals[i][0] > latest_start ? intervals[i][0] : latest_start;
-        earliest_end = intervals[i][1] < earliest_end ? intervals[i][1] : earliest_end;
-    }
-    assert_true(latest_start < earliest_end);
+    assert_true(test_all_overlap(intervals, 3));
 }
 
 static void the_sweep_measured_each_k(void **state)

@@ -22,6 +22,7 @@
 #include "checks.h"
 #include "process.h"
 #include "server.h"
+#include "trace_intervals.h"
 
 /* The lesson's 10, 2 and 5 s shrunk 20 times: 0.5, 0.1 and 0.25 s. */
 #define SCALE "0.05"
@@ -122,29 +123,6 @@ static size_t load_requests(long long (*intervals)[2], size_t capacity, int *lat
     return count;
 }
 
-/* True if some point in time lies inside every interval. */
-static bool all_overlap(long long (*intervals)[2], size_t count)
-{
-    long long latest_start = intervals[0][0], earliest_end = intervals[0][1];
-    for (size_t i = 1; i < count; i++) {
-        if (intervals[i][0] > latest_start)
-            latest_start = intervals[i][0];
-        if (intervals[i][1] < earliest_end)
-            earliest_end = intervals[i][1];
-    }
-    return latest_start < earliest_end;
-}
-
-/* True if no two intervals share any time. */
-static bool none_overlap(long long (*intervals)[2], size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        for (size_t j = i + 1; j < count; j++)
-            if (intervals[i][0] < intervals[j][1] && intervals[j][0] < intervals[i][1])
-                return false;
-    return true;
-}
-
 static void sync_is_serial_and_has_no_loop(void **state)
 {
     (void)state;
@@ -168,7 +146,7 @@ static void async_blocking_stalls_its_own_loop(void **state)
     long long intervals[REQUESTS][2];
     int late_heartbeats;
     assert_int_equal(load_requests(intervals, REQUESTS, &late_heartbeats), REQUESTS);
-    assert_true(none_overlap(intervals, REQUESTS));
+    assert_true(test_none_overlap(intervals, REQUESTS));
     assert_true(late_heartbeats > 0);
 
     /* The heartbeat was due 0.1 s after the loop began; R1 (0.5 s) held the
@@ -199,7 +177,7 @@ static void assert_overlaps_all_three(const char *variant)
     long long intervals[REQUESTS][2];
     int late_heartbeats;
     assert_int_equal(load_requests(intervals, REQUESTS, &late_heartbeats), REQUESTS);
-    assert_true(all_overlap(intervals, REQUESTS));
+    assert_true(test_all_overlap(intervals, REQUESTS));
     worst_lag(result.out);  /* present and a number; its size is the machine's business */
     test_process_result_free(&result);
 }

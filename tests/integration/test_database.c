@@ -24,6 +24,7 @@
 
 #include "checks.h"
 #include "process.h"
+#include "trace_intervals.h"
 
 #define CITIES "20000"
 #define SEED "7"
@@ -143,29 +144,6 @@ static void load_trace(long long intervals[3][2], long long rows[3])
     assert_int_equal(seen, 3);
 }
 
-/* Some instant lies inside all three intervals. */
-static bool all_overlap(long long intervals[3][2])
-{
-    long long latest_start = intervals[0][0], earliest_end = intervals[0][1];
-    for (int i = 1; i < 3; i++) {
-        if (intervals[i][0] > latest_start)
-            latest_start = intervals[i][0];
-        if (intervals[i][1] < earliest_end)
-            earliest_end = intervals[i][1];
-    }
-    return latest_start < earliest_end;
-}
-
-/* No two intervals share any time. */
-static bool none_overlap(long long intervals[3][2])
-{
-    for (int i = 0; i < 3; i++)
-        for (int j = i + 1; j < 3; j++)
-            if (intervals[i][0] < intervals[j][1] && intervals[j][0] < intervals[i][1])
-                return false;
-    return true;
-}
-
 static void write_file(const char *path, const char *bytes, size_t length)
 {
     FILE *file = fopen(path, "wb");
@@ -237,7 +215,7 @@ static void sync_counts_match_and_queries_take_turns(void **state)
     long long intervals[3][2], rows[3];
     load_trace(intervals, rows);
     assert_counts_match_sqlite(result.out, rows);
-    assert_true(none_overlap(intervals));
+    assert_true(test_none_overlap(intervals, 3));
     /* And in the lesson's order: Q2 is not asked for before Q1 is done. */
     assert_true(intervals[0][1] <= intervals[1][0] && intervals[1][1] <= intervals[2][0]);
     test_process_result_free(&result);
@@ -259,7 +237,7 @@ static void async_counts_match_and_queries_overlap(void **state)
     long long intervals[3][2], rows[3];
     load_trace(intervals, rows);
     assert_counts_match_sqlite(result.out, rows);
-    assert_true(all_overlap(intervals));
+    assert_true(test_all_overlap(intervals, 3));
     test_process_result_free(&result);
 }
 

@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "checks.h"
 #include "process.h"
 #include "server.h"
+#include "trace_intervals.h"
 
 /* The lesson's 10, 2 and 5 s shrunk 20 times: 0.5, 0.1 and 0.25 s. */
 #define SCALE "0.05"
@@ -47,50 +47,6 @@ static int reset_stats(void **state)
     return test_server_reset_stats(&server);
 }
 
-/* Loads the trace and returns its complete events' [start, end] in us. */
-static size_t load_intervals(long long (*intervals)[2], size_t capacity)
-{
-    json_error_t error;
-    json_t *document = json_load_file(trace_path, 0, &error);
-    assert_non_null(document);
-    size_t count = 0, i;
-    json_t *event;
-    json_array_foreach(json_object_get(document, "traceEvents"), i, event) {
-        if (strcmp(json_string_value(json_object_get(event, "ph")), "X") != 0)
-            continue;
-        assert_true(count < capacity);
-        long long ts = json_integer_value(json_object_get(event, "ts"));
-        intervals[count][0] = ts;
-        intervals[count][1] = ts + json_integer_value(json_object_get(event, "dur"));
-        count++;
-    }
-    json_decref(document);
-    return count;
-}
-
-/* True if some point in time lies inside every interval. */
-static bool all_overlap(long long (*intervals)[2], size_t count)
-{
-    long long latest_start = intervals[0][0], earliest_end = intervals[0][1];
-    for (size_t i = 1; i < count; i++) {
-        if (intervals[i][0] > latest_start)
-            latest_start = intervals[i][0];
-        if (intervals[i][1] < earliest_end)
-            earliest_end = intervals[i][1];
-    }
-    return latest_start < earliest_end;
-}
-
-/* True if no two intervals share any time. */
-static bool none_overlap(long long (*intervals)[2], size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        for (size_t j = i + 1; j < count; j++)
-            if (intervals[i][0] < intervals[j][1] && intervals[j][0] < intervals[i][1])
-                return false;
-    return true;
-}
-
 static void assert_lesson_replies(const char *out)
 {
     test_assert_contains(out, "R1: Requesting '");
@@ -115,8 +71,8 @@ static void sync_sends_one_request_at_a_time(void **state)
     assert_int_equal(test_server_stat(&server, NULL, "max_in_flight"), 1);
 
     long long intervals[3][2];
-    assert_int_equal(load_intervals(intervals, 3), 3);
-    assert_true(none_overlap(intervals, 3));
+    assert_int_equal(test_trace_intervals(trace_path, NULL, intervals, 3), 3);
+    assert_true(test_none_overlap(intervals, 3));
     test_process_result_free(&result);
 }
 
@@ -137,8 +93,8 @@ static void assert_all_three_in_flight(const char *program)
     assert_int_equal(test_server_stat(&server, NULL, "max_in_flight"), 3);
 
     long long intervals[3][2];
-    assert_int_equal(load_intervals(intervals, 3), 3);
-    assert_true(all_overlap(intervals, 3));
+    assert_int_equal(test_trace_intervals(trace_path, NULL, intervals, 3), 3);
+    assert_true(test_all_overlap(intervals, 3));
     test_process_result_free(&result);
 }
 

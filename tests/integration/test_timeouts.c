@@ -19,7 +19,6 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <jansson.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -32,6 +31,7 @@
 #include "checks.h"
 #include "process.h"
 #include "server.h"
+#include "trace_intervals.h"
 
 extern char **environ;
 
@@ -82,72 +82,6 @@ static bool stat_becomes(const char *path, const char *field, long expected, dou
     return test_server_wait_stat(&server, path, field, expected, wait_s) == expected;
 }
 
-/* ------------------------------------------------------------ traces */
-
-static size_t load_intervals(long long (*intervals)[2], size_t capacity)
-{
-    json_error_t error;
-    json_t *document = json_load_file(trace_path, 0, &error);
-    assert_non_null(document);
-    size_t count = 0, i;
-    json_t *event;
-    json_array_foreach(json_object_get(document, "traceEvents"), i, event) {
-        if (strcmp(json_string_value(json_object_get(event, "ph")), "X") != 0)
-            continue;
-        assert_true(count < capacity);
-        long long ts = json_integer_value(json_object_get(event, "ts"));
-        intervals[count][0] = ts;
-        intervals[count][1] = ts + json_integer_value(json_object_get(event, "dur"));
-        count++;
-    }
-    json_decref(document);
-    return count;
-}
-
-static bool none_overlap(long long (*intervals)[2], size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        for (size_t j = i + 1; j < count; j++)
-            if (intervals[i][0] < intervals[j][1] && intervals[j][0] < intervals[i][1])
-                return false;
-    return true;
-}
-
-static bool all_overlap(long long (*intervals)[2], size_t count)
-{
-    long long latest_start = intervals[0][0], earliest_end = intervals[0][1];
-    for (size_t i = 1; i < count; i++) {
-        if (intervals[i][0] > latest_start)
-            latest_start = intervals[i][0];
-        if (intervals[i][1] < earliest_end)
-            earliest_end = intervals[i][1];
-    }
-    return latest_start < earliest_end;
-}
-
-/* The start and end (us) of T6's attempts, in attempt order. */
-static size_t load_attempts_of_t6(long long (*attempts)[2], size_t capacity)
-{
-    json_error_t error;
-    json_t *document = json_load_file(trace_path, 0, &error);
-    assert_non_null(document);
-    size_t count = 0, i;
-    json_t *event;
-    json_array_foreach(json_object_get(document, "traceEvents"), i, event) {
-        const char *name = json_string_value(json_object_get(event, "name"));
-        if (strcmp(json_string_value(json_object_get(event, "ph")), "X") != 0
-            || strncmp(name, "T6 ", 3) != 0)
-            continue;
-        assert_true(count < capacity);
-        long long ts = json_integer_value(json_object_get(event, "ts"));
-        attempts[count][0] = ts;
-        attempts[count][1] = ts + json_integer_value(json_object_get(event, "dur"));
-        count++;
-    }
-    json_decref(document);
-    return count;
-}
-
 /* ------------------------------------------------------------ the batch */
 
 /* Without --fail-fast every task's outcome is reported, whatever it was. */
@@ -175,8 +109,8 @@ static void async_has_the_whole_batch_in_flight_at_once(void **state)
     assert_int_equal(test_server_stat(&server, NULL, "requests"), 6);
     assert_int_equal(test_server_stat(&server, NULL, "max_in_flight"), 6);
     long long intervals[6][2];
-    assert_int_equal(load_intervals(intervals, 6), 6);
-    assert_true(all_overlap(intervals, 6));
+    assert_int_equal(test_trace_intervals(trace_path, NULL, intervals, 6), 6);
+    assert_true(test_all_overlap(intervals, 6));
     /* The timed-out transfers hung up: the server holds nothing. */
     assert_true(stat_becomes(NULL, "in_flight", 0, HANG_UP_WAIT_S));
     test_process_result_free(&result);
@@ -191,8 +125,8 @@ static void sync_reports_every_outcome_one_at_a_time(void **state)
     assert_every_outcome(result.out);
     assert_int_equal(test_server_stat(&server, NULL, "requests"), 6);
     long long intervals[6][2];
-    assert_int_equal(load_intervals(intervals, 6), 6);
-    assert_true(none_overlap(intervals, 6));
+    assert_int_equal(test_trace_intervals(trace_path, NULL, intervals, 6), 6);
+    assert_true(test_none_overlap(intervals, 6));
     assert_true(stat_becomes(NULL, "in_flight", 0, HANG_UP_WAIT_S));
     test_process_result_free(&result);
 }
@@ -295,8 +229,9 @@ static void a_retry_waits_for_the_servers_retry_after(void **state)
     struct test_process_result result = test_run_client("timeouts_async", server.url, args);
     assert_int_equal(result.exit_status, 3);
     test_assert_contains(result.out, "the server said Retry-After: 1");
+    /* T6's attempts, in attempt order. */
     long long attempts[2][2];
-    assert_int_equal(load_attempts_of_t6(attempts, 2), 2);
+    assert_int_equal(test_trace_intervals(trace_path, "T6 ", attempts, 2), 2);
     long long gap_us = attempts[1][0] - attempts[0][1];
     assert_true(gap_us >= 1000000);
     test_process_result_free(&result);
