@@ -17,7 +17,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -34,6 +33,7 @@
 
 #include "../../harness/scenarios.h"
 #include "checks.h"
+#include "files.h"
 #include "process.h"
 #include "trace_intervals.h"
 
@@ -44,12 +44,6 @@ extern char **environ;
 
 static char out_dir[64];
 static struct test_process_result smoke;   /* the one smoke run all tests look at */
-
-static int remove_entry(const char *path, const struct stat *info, int flag, struct FTW *ftw)
-{
-    (void)info, (void)flag, (void)ftw;
-    return remove(path);
-}
 
 static json_t *load(const char *name)
 {
@@ -84,7 +78,7 @@ static int clean_up(void **state)
 {
     (void)state;
     test_process_result_free(&smoke);
-    return nftw(out_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return test_remove_tree(out_dir);
 }
 
 static const struct scenario *slow_api(void)
@@ -306,7 +300,7 @@ static void ctrl_c_stops_the_run_and_its_server(void **state)
     snprintf(path, sizeof path, "%s/summary.json", interrupted_dir);
     struct stat info;
     assert_int_not_equal(stat(path, &info), 0);
-    nftw(interrupted_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(interrupted_dir);
 }
 
 static void bad_flags_are_exit_1_with_one_line(void **state)

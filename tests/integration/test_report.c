@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "files.h"
 #include "process.h"
 
 #define FIXTURES "tests/fixtures/report"
@@ -30,12 +30,6 @@
 
 static char out_dir[64];
 static char *report;   /* REPORT.md as rendered from the fixtures */
-
-static int remove_entry(const char *path, const struct stat *info, int flag, struct FTW *ftw)
-{
-    (void)info, (void)flag, (void)ftw;
-    return remove(path);
-}
 
 static char *read_file(const char *path)
 {
@@ -90,7 +84,7 @@ static int clean_up(void **state)
 {
     (void)state;
     free(report);
-    return nftw(out_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return test_remove_tree(out_dir);
 }
 
 static void assert_lacks(const char *haystack, const char *needle)

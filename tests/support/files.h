@@ -1,0 +1,12 @@
+/*
+ * files.h - the scratch directories integration tests make (mkdtemp in
+ * /tmp) for a program to write its results into, and their removal.
+ */
+#ifndef ASYNCLAB_TEST_FILES_H
+#define ASYNCLAB_TEST_FILES_H
+
+/* Removes path and everything below it, without following symbolic links.
+ * Returns 0, or -1 if something could not be removed. */
+int test_remove_tree(const char *path);
+
+#endif
