@@ -31,7 +31,7 @@ static const struct blocking_pitfall_program PROGRAM = {
 struct task {
     CURL *easy;
     struct http_body body;
-    struct blocking_pitfall_request *request;
+    struct delay_request *request;
 };
 
 /* Hands a request to the multi handle and returns at once: nothing waits. */

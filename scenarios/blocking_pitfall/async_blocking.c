@@ -35,7 +35,7 @@ static const struct blocking_pitfall_program PROGRAM = {
 struct task {
     CURL *easy;
     struct http_body body;
-    struct blocking_pitfall_request *request;
+    struct delay_request *request;
     bool ready;  /* scheduled and not yet run */
 };
 

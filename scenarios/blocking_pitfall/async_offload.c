@@ -42,7 +42,7 @@ static const struct blocking_pitfall_program PROGRAM = {
 struct task {
     CURL *easy;
     struct http_body body;
-    struct blocking_pitfall_request *request;
+    struct delay_request *request;
     long index;            /* what the worker writes into the pipe when done */
     int done_fd;           /* the pipe's write end */
     pthread_t worker;

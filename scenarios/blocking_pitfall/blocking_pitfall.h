@@ -7,6 +7,9 @@
  * What differs between the programs stays in them, in plain sight: how a
  * request is carried out, and the event loop that decides when the heartbeat
  * gets to run.  The lesson is docs/blocking_pitfall.md.
+ *
+ * The requests themselves and their lines are common/delay_requests.h,
+ * which the slow-API lesson sends and prints the same way.
  */
 #ifndef ASYNCLAB_BLOCKING_PITFALL_H
 #define ASYNCLAB_BLOCKING_PITFALL_H
@@ -14,6 +17,7 @@
 #include <stdbool.h>
 
 #include "cli.h"
+#include "delay_requests.h"
 #include "http.h"
 #include "trace.h"
 
@@ -33,14 +37,6 @@ struct blocking_pitfall_program {
     bool has_heartbeat;      /* an event loop with the background task */
 };
 
-struct blocking_pitfall_request {
-    int number;        /* 1-based: R1, R2, ... */
-    char label[16];    /* "R1" */
-    double delay;      /* seconds asked of the server, --scale applied */
-    char *url;
-    double started;    /* clock_now() when the request was sent */
-};
-
 /* The background task's bookkeeping: when it is next due, how late it ran. */
 struct blocking_pitfall_heartbeat {
     double due;        /* clock_now() at which the next tick should run */
@@ -54,7 +50,7 @@ struct blocking_pitfall {
     double delays[BLOCKING_PITFALL_MAX_DELAYS];  /* the lesson's delays, unscaled */
     size_t delay_count;
     long request_count;
-    struct blocking_pitfall_request *requests;
+    struct delay_request *requests;
     struct blocking_pitfall_heartbeat heartbeat;
     double started;                              /* clock_now() when the work began */
     struct trace *trace;
@@ -73,12 +69,12 @@ int blocking_pitfall_setup(struct blocking_pitfall *run,
 
 /* Call just before a request is sent: prints "R1: Requesting '...'". */
 void blocking_pitfall_request_started(struct blocking_pitfall *run,
-                                      struct blocking_pitfall_request *request);
+                                      struct delay_request *request);
 
 /* Call when a request is over, however it ended: prints the server's reply
  * or why it failed, and records the request in the trace. */
 void blocking_pitfall_request_finished(struct blocking_pitfall *run,
-                                       struct blocking_pitfall_request *request,
+                                       struct delay_request *request,
                                        CURLcode result, long status,
                                        const struct http_body *body);
 

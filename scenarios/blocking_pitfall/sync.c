@@ -27,7 +27,7 @@ static const struct blocking_pitfall_program PROGRAM = {
 
 /* Sends one request and waits, doing nothing else, until it has finished. */
 static void run_request(struct blocking_pitfall *run, CURL *easy, struct http_body *body,
-                        struct blocking_pitfall_request *request)
+                        struct delay_request *request)
 {
     http_body_reset(body);
     curl_easy_setopt(easy, CURLOPT_URL, request->url);

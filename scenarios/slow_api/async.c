@@ -28,7 +28,7 @@ static const struct slow_api_program PROGRAM = {
 
 /* Hands a request to the multi handle and returns at once: nothing waits. */
 static void start_request(struct slow_api *run, CURLM *multi, struct slow_api_slot *slot,
-                          struct slow_api_request *request)
+                          struct delay_request *request)
 {
     http_body_reset(&slot->body);
     slot->request = request;

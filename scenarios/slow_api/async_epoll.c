@@ -129,7 +129,7 @@ static void skip_connection_reuse(struct slow_api_slot *slots, long count)
 
 /* Hands a request to the multi handle and returns at once: nothing waits. */
 static void start_request(struct slow_api *run, CURLM *multi, struct slow_api_slot *slot,
-                          struct slow_api_request *request)
+                          struct delay_request *request)
 {
     http_body_reset(&slot->body);
     slot->request = request;

@@ -61,31 +61,17 @@ static enum cli_result parse_command_line(struct slow_api *run,
     return cli_parse(&description, argc, argv, &run->common);
 }
 
+/* --requests N cycles through the delays. */
 static bool build_requests(struct slow_api *run)
 {
-    run->requests = calloc((size_t)run->request_count, sizeof *run->requests);
-    if (run->requests == NULL)
-        return false;
-    for (long i = 0; i < run->request_count; i++) {
-        struct slow_api_request *request = &run->requests[i];
-        request->number = (int)i + 1;
-        snprintf(request->label, sizeof request->label, "R%d", request->number);
-        request->delay = run->delays[(size_t)i % run->delay_count] * run->common.scale;
-        /* %g prints 10 as "10" and 0.2 as "0.2": what the lesson shows. */
-        request->url = http_url(run->common.url, "/delay-me?seconds=%g", request->delay);
-        if (request->url == NULL)
-            return false;
-    }
-    return true;
+    run->requests = delay_requests_new(run->common.url, run->delays, run->delay_count,
+                                       run->request_count, run->common.scale);
+    return run->requests != NULL;
 }
 
 static void free_requests(struct slow_api *run)
 {
-    if (run->requests == NULL)
-        return;
-    for (long i = 0; i < run->request_count; i++)
-        free(run->requests[i].url);
-    free(run->requests);
+    delay_requests_free(run->requests, run->request_count);
     run->requests = NULL;
 }
 
@@ -156,45 +142,17 @@ int slow_api_setup(struct slow_api *run, const struct slow_api_program *descript
     return -1;
 }
 
-void slow_api_request_started(struct slow_api *run, struct slow_api_request *request)
+void slow_api_request_started(struct slow_api *run, struct delay_request *request)
 {
     (void)run;
-    request->started = clock_now();
-    output_task(request->label, TONE_PLAIN, "Requesting '%s'", request->url);
+    delay_request_started(request);
 }
 
-/* The path and query of a URL, for the trace's event names. */
-static const char *path_of(const char *url)
-{
-    const char *host = strstr(url, "://");
-    const char *path = host ? strchr(host + 3, '/') : NULL;
-    return path ? path : url;
-}
-
-void slow_api_request_finished(struct slow_api *run, struct slow_api_request *request,
+void slow_api_request_finished(struct slow_api *run, struct delay_request *request,
                                CURLcode result, long status, const struct http_body *body)
 {
-    double finished = clock_now();
-    bool ok = result == CURLE_OK && status == 200;
-    if (ok) {
-        output_task(request->label, TONE_GOOD, "Request finally done! Server replied '%s'",
-                    body->data ? body->data : "");
-    } else if (result != CURLE_OK) {
-        output_task(request->label, TONE_BAD, "Request failed: %s", curl_easy_strerror(result));
-    } else {
-        output_task(request->label, TONE_BAD, "Request failed: HTTP %ld", status);
-    }
-    if (!ok)
+    if (!delay_request_finished(request, run->trace, result, status, body))
         run->failures++;
-
-    char name[256];
-    snprintf(name, sizeof name, "%s GET %s", request->label, path_of(request->url));
-    struct trace_event *event = trace_add(run->trace, name, request->number,
-                                          request->started, finished);
-    trace_set_text(event, "url", request->url);
-    trace_set_number(event, "status", (double)status);
-    trace_set_text(event, "outcome", ok ? "ok" : result != CURLE_OK
-                                               ? curl_easy_strerror(result) : "http error");
 }
 
 int slow_api_finish(struct slow_api *run)

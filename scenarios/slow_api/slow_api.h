@@ -4,6 +4,9 @@
  * the lines printed as each one starts and finishes, the trace, and the
  * summary.  Keeping it here is what lets `diff sync.c async.c` show only
  * the difference that matters.  The lesson is docs/slow_api.md.
+ *
+ * The requests themselves and their lines are common/delay_requests.h,
+ * which the blocking-pitfall lesson sends and prints the same way.
  */
 #ifndef ASYNCLAB_SLOW_API_H
 #define ASYNCLAB_SLOW_API_H
@@ -11,19 +14,12 @@
 #include <stdbool.h>
 
 #include "cli.h"
+#include "delay_requests.h"
 #include "http.h"
 #include "trace.h"
 
 #define SLOW_API_MAX_DELAYS 64
 #define SLOW_API_MAX_REQUESTS 100000L
-
-struct slow_api_request {
-    int number;        /* 1-based: R1, R2, ... */
-    char label[16];    /* "R1" */
-    double delay;      /* seconds asked of the server, --scale applied */
-    char *url;
-    double started;    /* clock_now() when the request was sent */
-};
 
 struct slow_api {
     struct cli_common common;
@@ -31,7 +27,7 @@ struct slow_api {
     size_t delay_count;
     long request_count;                  /* --requests; cycles through delays */
     long concurrency;                    /* async only: at most this many in flight */
-    struct slow_api_request *requests;
+    struct delay_request *requests;
     double started;                      /* clock_now() when the work began */
     struct trace *trace;
     long failures;
@@ -43,7 +39,7 @@ struct slow_api {
 struct slow_api_slot {
     CURL *easy;
     struct http_body body;
-    struct slow_api_request *request;
+    struct delay_request *request;
 };
 
 /* `count` slots with their easy handles, or NULL if out of memory. */
@@ -68,11 +64,11 @@ int slow_api_setup(struct slow_api *run, const struct slow_api_program *program,
                    int argc, char **argv);
 
 /* Call just before a request is sent: prints "R1: Requesting '...'". */
-void slow_api_request_started(struct slow_api *run, struct slow_api_request *request);
+void slow_api_request_started(struct slow_api *run, struct delay_request *request);
 
 /* Call when a request is over, however it ended: prints the server's reply
  * or why it failed, and records the request in the trace. */
-void slow_api_request_finished(struct slow_api *run, struct slow_api_request *request,
+void slow_api_request_finished(struct slow_api *run, struct delay_request *request,
                                CURLcode result, long status, const struct http_body *body);
 
 /* Prints the summary, writes the trace, frees everything; returns the exit

@@ -24,7 +24,7 @@ static const struct slow_api_program PROGRAM = {
 
 /* Sends one request and waits, doing nothing else, until it has finished. */
 static void run_request(struct slow_api *run, CURL *easy, struct http_body *body,
-                        struct slow_api_request *request)
+                        struct delay_request *request)
 {
     http_body_reset(body);
     curl_easy_setopt(easy, CURLOPT_URL, request->url);

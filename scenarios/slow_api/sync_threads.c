@@ -43,9 +43,9 @@ struct pool {
 };
 
 /* Takes the next request nobody has taken yet, or NULL when all are taken. */
-static struct slow_api_request *take_request(struct pool *pool)
+static struct delay_request *take_request(struct pool *pool)
 {
-    struct slow_api_request *request = NULL;
+    struct delay_request *request = NULL;
     pthread_mutex_lock(&pool->lock);
     if (pool->next < pool->run->request_count)
         request = &pool->run->requests[pool->next++];
@@ -59,7 +59,7 @@ static void *worker(void *argument)
     struct pool *pool = argument;
     struct http_body body = { 0 };
     CURL *easy = http_easy_new(&body);
-    struct slow_api_request *request;
+    struct delay_request *request;
     while (easy != NULL && (request = take_request(pool)) != NULL) {
         http_body_reset(&body);
         curl_easy_setopt(easy, CURLOPT_URL, request->url);

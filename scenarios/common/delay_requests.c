@@ -1,0 +1,78 @@
+/* delay_requests.c - the slow-API lessons' /delay-me requests; see delay_requests.h. */
+#include "delay_requests.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "output.h"
+
+struct delay_request *delay_requests_new(const char *server, const double *delays,
+                                         size_t delay_count, long count, double scale)
+{
+    struct delay_request *requests = calloc((size_t)count, sizeof *requests);
+    if (requests == NULL)
+        return NULL;
+    for (long i = 0; i < count; i++) {
+        struct delay_request *request = &requests[i];
+        request->number = (int)i + 1;
+        snprintf(request->label, sizeof request->label, "R%d", request->number);
+        request->delay = delays[(size_t)i % delay_count] * scale;
+        /* %g prints 10 as "10" and 0.2 as "0.2": what the lesson shows. */
+        request->url = http_url(server, "/delay-me?seconds=%g", request->delay);
+        if (request->url == NULL) {
+            delay_requests_free(requests, count);
+            return NULL;
+        }
+    }
+    return requests;
+}
+
+void delay_requests_free(struct delay_request *requests, long count)
+{
+    if (requests == NULL)
+        return;
+    for (long i = 0; i < count; i++)
+        free(requests[i].url);
+    free(requests);
+}
+
+void delay_request_started(struct delay_request *request)
+{
+    request->started = clock_now();
+    output_task(request->label, TONE_PLAIN, "Requesting '%s'", request->url);
+}
+
+/* The path and query of a URL, for the trace's event names. */
+static const char *path_of(const char *url)
+{
+    const char *host = strstr(url, "://");
+    const char *path = host ? strchr(host + 3, '/') : NULL;
+    return path ? path : url;
+}
+
+bool delay_request_finished(struct delay_request *request, struct trace *trace,
+                            CURLcode result, long status, const struct http_body *body)
+{
+    double finished = clock_now();
+    bool ok = result == CURLE_OK && status == 200;
+    if (ok) {
+        output_task(request->label, TONE_GOOD, "Request finally done! Server replied '%s'",
+                    body->data ? body->data : "");
+    } else if (result != CURLE_OK) {
+        output_task(request->label, TONE_BAD, "Request failed: %s", curl_easy_strerror(result));
+    } else {
+        output_task(request->label, TONE_BAD, "Request failed: HTTP %ld", status);
+    }
+
+    char name[256];
+    snprintf(name, sizeof name, "%s GET %s", request->label, path_of(request->url));
+    struct trace_event *event = trace_add(trace, name, request->number,
+                                          request->started, finished);
+    trace_set_text(event, "url", request->url);
+    trace_set_number(event, "status", (double)status);
+    trace_set_text(event, "outcome", ok ? "ok" : result != CURLE_OK
+                                               ? curl_easy_strerror(result) : "http error");
+    return ok;
+}

@@ -1,0 +1,44 @@
+/*
+ * delay_requests.h - the requests the slow-API lessons (slow_api and
+ * blocking_pitfall) send to slowserver's /delay-me: R1, R2, ..., each asking
+ * the server to wait its delay, and the lines printed as each one starts and
+ * finishes.  Both lessons print the very same lines, so they are written once.
+ *
+ * How the requests are carried out (one after another, overlapped, on
+ * threads) is what the lessons are about, and stays in their programs.
+ */
+#ifndef ASYNCLAB_DELAY_REQUESTS_H
+#define ASYNCLAB_DELAY_REQUESTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http.h"
+#include "trace.h"
+
+struct delay_request {
+    int number;        /* 1-based: R1, R2, ... */
+    char label[16];    /* "R1" */
+    double delay;      /* seconds asked of the server, --scale applied */
+    char *url;         /* <server>/delay-me?seconds=<delay> */
+    double started;    /* clock_now() when the request was sent */
+};
+
+/* `count` requests to server, R1 to R<count>: request i asks for
+ * delays[i % delay_count] * scale seconds.  NULL if out of memory. */
+struct delay_request *delay_requests_new(const char *server, const double *delays,
+                                         size_t delay_count, long count, double scale);
+
+/* Frees the list delay_requests_new made (NULL is fine). */
+void delay_requests_free(struct delay_request *requests, long count);
+
+/* Call just before a request is sent: prints "R1: Requesting '...'". */
+void delay_request_started(struct delay_request *request);
+
+/* Call when a request is over, however it ended: prints the server's reply
+ * or why it failed, and records the request in trace (which may be NULL).
+ * Returns true if it succeeded: a reply with status 200. */
+bool delay_request_finished(struct delay_request *request, struct trace *trace,
+                            CURLcode result, long status, const struct http_body *body);
+
+#endif
