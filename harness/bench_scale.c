@@ -25,7 +25,6 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +43,6 @@
 #include "servers.h"
 
 static const char PROGRAM[] = "bench_scale";
-extern char **environ;
 
 #define MAX_K_VALUES 16
 #define SAMPLE_INTERVAL_S 0.02
@@ -196,15 +194,9 @@ static void run_client(char *const argv[], pid_t server_pid, double timeout, str
         if (err) fclose(err);
         return;
     }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fileno(out), STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, fileno(err), STDERR_FILENO);
-    pid_t pid;
-    int spawned = posix_spawn(&pid, argv[0], &actions, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) {
-        snprintf(m->failure, sizeof m->failure, "cannot start %s: %s", argv[0], strerror(spawned));
+    pid_t pid = launch_start_redirected(PROGRAM, argv, fileno(out), fileno(err));
+    if (pid < 0) {
+        snprintf(m->failure, sizeof m->failure, "cannot start %s", argv[0]);
         fclose(out);
         fclose(err);
         return;
@@ -369,7 +361,7 @@ static double wrk_throughput(const char *bin_dir, char *command, size_t size)
     if (url != NULL) {
         char target[SERVER_URL_MAX + 32];
         snprintf(target, sizeof target, "%s/delay-me?seconds=0", url);
-        snprintf(command, size, "wrk -t2 -c100 -d10s %s/delay-me?seconds=0", "URL");
+        snprintf(command, size, "wrk -t2 -c100 -d10s URL/delay-me?seconds=0");
         char *const argv[] = { "wrk", "-t2", "-c100", "-d10s", target, NULL };
         char *out = NULL;
         if (launch_capture(PROGRAM, argv, &out, NULL) == 0 && out != NULL) {

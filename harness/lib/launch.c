@@ -41,15 +41,23 @@ static pid_t start_with_actions(const char *program, char *const argv[],
     return pid;
 }
 
-pid_t launch_start(const char *program, char *const argv[], int stdout_fd)
+pid_t launch_start_redirected(const char *program, char *const argv[], int stdout_fd,
+                              int stderr_fd)
 {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     if (stdout_fd >= 0)
         posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
+    if (stderr_fd >= 0)
+        posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
     pid_t pid = start_with_actions(program, argv, &actions);
     posix_spawn_file_actions_destroy(&actions);
     return pid;
+}
+
+pid_t launch_start(const char *program, char *const argv[], int stdout_fd)
+{
+    return launch_start_redirected(program, argv, stdout_fd, -1);
 }
 
 int launch_wait(pid_t pid)

@@ -21,6 +21,10 @@ bool launch_find_bin_dir(char *dir, size_t size);
  * printing one line prefixed by `program`. */
 pid_t launch_start(const char *program, char *const argv[], int stdout_fd);
 
+/* The same, with stderr sent to stderr_fd as well (-1: ours). */
+pid_t launch_start_redirected(const char *program, char *const argv[], int stdout_fd,
+                              int stderr_fd);
+
 /* Waits for pid, retrying when a signal interrupts the wait.  Returns its
  * exit status, 128 + the signal if a signal ended it, or -1. */
 int launch_wait(pid_t pid);
