@@ -64,7 +64,7 @@ int main(int argc, char **argv)
     if (multi == NULL || slots == NULL) {
         output_error(PROGRAM.name, "out of memory");
         curl_multi_cleanup(multi);
-        slow_api_finish(&run);
+        slow_api_abandon(&run);
         return EXIT_SETUP;
     }
 

@@ -165,7 +165,9 @@ int main(int argc, char **argv)
         output_error(PROGRAM.name, "cannot set up the event loop (out of memory or fds)");
         slow_api_slots_free(slots, run.concurrency);
         curl_multi_cleanup(multi);
-        slow_api_finish(&run);
+        if (loop.epoll_fd >= 0)
+            close(loop.epoll_fd);
+        slow_api_abandon(&run);
         return EXIT_SETUP;
     }
     curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, watch_socket);

@@ -155,6 +155,14 @@ void slow_api_request_finished(struct slow_api *run, struct delay_request *reque
         run->failures++;
 }
 
+void slow_api_abandon(struct slow_api *run)
+{
+    trace_free(run->trace);
+    run->trace = NULL;
+    free_requests(run);
+    http_global_cleanup();
+}
+
 int slow_api_finish(struct slow_api *run)
 {
     double elapsed = clock_now() - run->started;
@@ -168,9 +176,7 @@ int slow_api_finish(struct slow_api *run)
     if (run->trace != NULL && trace_write(run->trace, run->common.trace_path,
                                           run->common.program) != 0)
         status = EXIT_SETUP;
-    trace_free(run->trace);
-    free_requests(run);
-    http_global_cleanup();
+    slow_api_abandon(run);  /* the same release, now that all is said */
     return status;
 }
 

@@ -71,6 +71,10 @@ void slow_api_request_started(struct slow_api *run, struct delay_request *reques
 void slow_api_request_finished(struct slow_api *run, struct delay_request *request,
                                CURLcode result, long status, const struct http_body *body);
 
+/* Frees what slow_api_setup took, printing nothing: for a program that
+ * could not even start its work (out of memory, no event loop). */
+void slow_api_abandon(struct slow_api *run);
+
 /* Prints the summary, writes the trace, frees everything; returns the exit
  * status (0, or EXIT_TASKS_FAILED if any request failed). */
 int slow_api_finish(struct slow_api *run);

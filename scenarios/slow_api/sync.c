@@ -48,6 +48,7 @@ int main(int argc, char **argv)
     CURL *easy = http_easy_new(&body);
     if (easy == NULL) {
         output_error(PROGRAM.name, "out of memory");
+        slow_api_abandon(&run);
         return EXIT_SETUP;
     }
 
