@@ -22,6 +22,7 @@ enum {
     OPT_TRACE,
     OPT_QUIET,
     OPT_PREDICT,
+    OPT_SEED,
     OPT_HELP = 'h',
     SCENARIO_OPTION_BASE = 2000,
 };
@@ -32,6 +33,7 @@ static const struct option common_options[] = {
     { "trace", required_argument, NULL, OPT_TRACE },
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "predict", no_argument, NULL, OPT_PREDICT },
+    { "seed", required_argument, NULL, OPT_SEED },
     { "help", no_argument, NULL, OPT_HELP },
 };
 #define COMMON_OPTION_COUNT (sizeof common_options / sizeof common_options[0])
@@ -58,6 +60,7 @@ static void print_usage(const struct cli_program *program)
            "  --trace FILE           write a Chrome trace of every task (open it in Perfetto)\n"
            "  --quiet                print only the summary line\n"
            "  --predict              print the time the lesson's model predicts, and exit\n"
+           "  --seed N               random work drawn from N instead of the lesson's\n"
            "  -h, --help             this help\n"
            "\nExit status: 0 all work done, 1 usage error, 2 setup problem (server or\n"
            "database missing), 3 some tasks failed or timed out.\n"
@@ -132,6 +135,14 @@ static enum cli_result apply_option(const struct cli_program *program, int code,
     case OPT_PREDICT:
         common->predict = true;
         return CLI_RUN;
+    case OPT_SEED: {
+        long seed;
+        if (!parse_long_in(value, 0, 2147483647L, &seed))
+            return invalid_value(common, "seed", value, "a whole number from 0 to 2147483647");
+        common->seed = (unsigned long)seed;
+        common->seeded = true;
+        return CLI_RUN;
+    }
     case OPT_HELP:
         print_usage(program);
         return CLI_EXIT_OK;

@@ -6,6 +6,7 @@
  *     --trace FILE  write a Chrome Trace Event JSON of every task
  *     --quiet       print only the summary line
  *     --predict     print the time the lesson's model predicts and exit
+ *     --seed N      random work drawn from N instead of the lesson's (seed.h)
  *     -h, --help    usage with the scenario's own flags and an example
  *
  * A scenario adds its own flags as a table of struct cli_option; the parser
@@ -36,6 +37,8 @@ struct cli_common {
     const char *trace_path;    /* NULL: no trace */
     bool quiet;
     bool predict;
+    bool seeded;               /* --seed was given */
+    unsigned long seed;
 };
 
 /* One of a scenario's own flags. */
