@@ -127,6 +127,9 @@ help:
 	@echo "make bench [SCALE=quick|F] [RUNS=N]   every scenario through hyperfine, rewrites results/"
 	@echo "make bench-scale [KS=3,100,1000]   thousands of requests at once: event loop vs threads"
 	@echo "make report          re-render results/REPORT.md and charts from results/*.json"
+	@echo "make lab LAB=slow_api [DIR=path] [FORCE=1]   a student workspace for one lab"
+	@echo "make grade LAB=slow_api [SRC=file | DIR=workspace] [SEED=n]   grade one submission"
+	@echo "make grade-all LAB=slow_api SUBMISSIONS=dir [SEED=n]   grade a class: CSV + JSON"
 
 deps:
 	@scripts/deps.sh
@@ -207,6 +210,30 @@ bench-scale: deps
 report: deps
 	@$(MAKE) --no-print-directory $(BIN)/report
 	$(BIN)/report results
+
+# ---------------------------------------------------------------- labs
+# docs/labs/README.md.  A lab's workspace goes outside build/ (make clean
+# never touches it): DIR, or labs-out/<LAB> in this checkout by default.
+.PHONY: lab lab-objects grade grade-all
+LAB ?= slow_api
+$(OBJ)/harness/grade.o: ALL_CFLAGS += -DASYNCLAB_ROOT='"$(abspath .)"'
+$(OBJ)/tests/integration/test_labs.o: ALL_CFLAGS += -DASYNCLAB_SOURCE_DIR='"$(abspath .)"'
+# What a workspace links its student's file against (labs/workspace.mk).
+lab-objects: $(COMMON_OBJ) $(SCENARIO_SHARED_OBJ)
+
+lab: deps
+	@$(MAKE) --no-print-directory $(BIN)/grade lab-objects
+	@scripts/make-lab.sh "$(LAB)" "$(or $(DIR),labs-out/$(LAB))" "$(FORCE)" "$(BIN)"
+
+grade: deps
+	@$(MAKE) --no-print-directory all
+	$(BIN)/grade --lab $(LAB) $(if $(SRC),--src $(SRC),--dir $(or $(DIR),labs-out/$(LAB))) \
+	    $(if $(SEED),--seed $(SEED))
+
+grade-all: deps
+	@$(MAKE) --no-print-directory all
+	$(BIN)/grade_all --lab $(LAB) --submissions $(SUBMISSIONS) $(if $(SEED),--seed $(SEED)) \
+	    --out $(or $(OUT),grades-$(LAB))
 
 # The per-scenario rules come first in this file; without this, a bare
 # `make` would build only the first scenario's first program.

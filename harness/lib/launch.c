@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -158,6 +160,127 @@ int launch_capture(const char *program, char *const argv[], char **out, char **e
     else
         free(collected_err.text);
     return status;
+}
+
+static double monotonic_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* Reads both pipes until they close or `deadline` passes (then false),
+ * doing `event` once when its time comes. */
+static bool collect_until(struct collected *out, struct collected *err, double started,
+                          double deadline, const struct launch_event *event)
+{
+    bool out_open = true, err_open = true, event_done = event == NULL;
+    while (out_open || err_open) {
+        double now = monotonic_now();
+        if (now >= deadline)
+            return false;
+        if (!event_done && now - started >= event->at_s) {
+            event->act(event->context);
+            event_done = true;
+        }
+        double until = event_done ? deadline : started + event->at_s;
+        int wait_ms = (int)((until - now) * 1000.0) + 1;
+        struct pollfd fds[2] = { { out_open ? out->fd : -1, POLLIN, 0 },
+                                 { err_open ? err->fd : -1, POLLIN, 0 } };
+        int ready = poll(fds, 2, wait_ms);
+        if (ready < 0 && errno != EINTR)
+            return true;
+        if (ready <= 0)
+            continue;
+        if (out_open && fds[0].revents)
+            out_open = collect_some(out);
+        if (err_open && fds[1].revents)
+            err_open = collect_some(err);
+    }
+    return true;
+}
+
+/* The process group launch_run_bounded waits for; 0 when none. */
+static volatile pid_t running_group;
+
+void launch_kill_running(void)
+{
+    if (running_group > 0)
+        kill(-running_group, SIGKILL);
+}
+
+static int wait_with_usage(pid_t pid, double *cpu_s)
+{
+    int status;
+    struct rusage usage;
+    while (wait4(pid, &status, 0, &usage) < 0)
+        if (errno != EINTR)
+            return -1;
+    *cpu_s = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6
+           + (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+}
+
+int launch_run_bounded(const char *program, char *const argv[], double limit_s,
+                       const struct launch_event *event, struct launch_result *result)
+{
+    memset(result, 0, sizeof *result);
+    result->status = -1;
+    int out_pipe[2], err_pipe[2];
+    if (pipe(out_pipe) != 0)
+        return -1;
+    if (pipe(err_pipe) != 0) {
+        close(out_pipe[0]);
+        close(out_pipe[1]);
+        return -1;
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
+    posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
+    /* A group of its own: killing it also kills anything it started. */
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    pid_t pid;
+    double started = monotonic_now();
+    int spawned = posix_spawnp(&pid, argv[0], &actions, &attributes, argv, environ);
+    posix_spawnattr_destroy(&attributes);
+    posix_spawn_file_actions_destroy(&actions);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+
+    struct collected out = { out_pipe[0], NULL, 0 };
+    struct collected err = { err_pipe[0], NULL, 0 };
+    if (spawned != 0) {
+        fprintf(stderr, "%s: cannot start %s: %s\n", program, argv[0], strerror(spawned));
+    } else {
+        running_group = pid;
+        if (!collect_until(&out, &err, started, started + limit_s, event)) {
+            kill(-pid, SIGKILL);
+            result->killed = true;
+        }
+        result->status = wait_with_usage(pid, &result->cpu_s);
+        running_group = 0;
+        result->wall_s = monotonic_now() - started;
+    }
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    result->out = text_or_empty(&out);
+    result->err = text_or_empty(&err);
+    return result->status;
+}
+
+void launch_result_free(struct launch_result *result)
+{
+    free(result->out);
+    free(result->err);
+    result->out = result->err = NULL;
 }
 
 void launch_last_line(const char *text, char *line, size_t size)
