@@ -159,71 +159,129 @@ static int closed_port(void)
     return port;
 }
 
-/* ---------------------------------------------------------------- slow_api */
+/* ---------------------------------------------------------------- delay labs */
+/*
+ * slow_api and blocking_pitfall: requests to /delay-me, one reply line each.
+ * Both are graded on two runs of seeded work; what differs is what run 2
+ * proves (the --concurrency limit, or a heartbeat that stays on time).
+ */
 
 enum {
-    SLOW_API_REPLIES_ALL, SLOW_API_REPLIES_LIMITED, SLOW_API_EXIT_OK,
-    SLOW_API_ALL_IN_FLIGHT, SLOW_API_LIMIT_HELD,
-    SLOW_API_ON_TIME, SLOW_API_SLEEPS,
-    SLOW_API_SERVER_DOWN, SLOW_API_BAD_FLAG, SLOW_API_SERVER_DIES,
-    SLOW_API_VALGRIND,
+    DELAY_REPLIES_RUN1, DELAY_REPLIES_RUN2, DELAY_EXIT_OK,
+    DELAY_ALL_IN_FLIGHT, DELAY_RUN2_CONCURRENCY,
+    DELAY_ON_TIME, DELAY_SLEEPS,
+    DELAY_SERVER_DOWN, DELAY_BAD_FLAG, DELAY_SERVER_DIES,
+    DELAY_VALGRIND,
 };
+
+#define SHARED_CHECKS(bad_flag) \
+    [DELAY_EXIT_OK] = { "correctness", 5, "both runs exit 0" }, \
+    [DELAY_ALL_IN_FLIGHT] = { "concurrency", 15, \
+        "run 1: all N requests in flight at once (slowserver's /stats max_in_flight)" }, \
+    [DELAY_ON_TIME] = { "efficiency", 10, \
+        "both runs end within 1.25x of --predict (+0.5 s to start); needs correct replies" }, \
+    [DELAY_SLEEPS] = { "efficiency", 5, \
+        "it sleeps while it waits (curl_multi_poll): CPU time under 10% of the run" }, \
+    [DELAY_SERVER_DOWN] = { "robustness", 3, "no server at --url: exit 2" }, \
+    [DELAY_BAD_FLAG] = { "robustness", 2, bad_flag ": exit 1" }, \
+    [DELAY_SERVER_DIES] = { "robustness", 5, \
+        "the server dies mid-run: the program still ends, within 5 s, with exit 3" }, \
+    [DELAY_VALGRIND] = { "memory", 10, \
+        "valgrind: no memory errors, nothing leaked (every handle cleaned up)" }
 
 static const struct rubric_check SLOW_API_CHECKS[] = {
-    [SLOW_API_REPLIES_ALL] = { "correctness", 15,
+    [DELAY_REPLIES_RUN1] = { "correctness", 15,
         "run 1 (no --concurrency): every request's reply printed once, with the server's text" },
-    [SLOW_API_REPLIES_LIMITED] = { "correctness", 15,
-        "run 2 (--concurrency C): the same" },
-    [SLOW_API_EXIT_OK] = { "correctness", 5, "both runs exit 0" },
-    [SLOW_API_ALL_IN_FLIGHT] = { "concurrency", 15,
-        "run 1: all N requests in flight at once (slowserver's /stats max_in_flight)" },
-    [SLOW_API_LIMIT_HELD] = { "concurrency", 15,
+    [DELAY_REPLIES_RUN2] = { "correctness", 15, "run 2 (--concurrency C): the same" },
+    [DELAY_RUN2_CONCURRENCY] = { "concurrency", 15,
         "run 2: exactly C requests in flight at most: the limit reached, never passed" },
-    [SLOW_API_ON_TIME] = { "efficiency", 10,
-        "both runs end within 1.25x of --predict (+0.5 s to start); needs correct replies" },
-    [SLOW_API_SLEEPS] = { "efficiency", 5,
-        "it sleeps while it waits (curl_multi_poll): CPU time under 10% of the run" },
-    [SLOW_API_SERVER_DOWN] = { "robustness", 3, "no server at --url: exit 2" },
-    [SLOW_API_BAD_FLAG] = { "robustness", 2, "--concurrency 0: exit 1" },
-    [SLOW_API_SERVER_DIES] = { "robustness", 5,
-        "the server dies mid-run: the program still ends, within 5 s, with exit 3" },
-    [SLOW_API_VALGRIND] = { "memory", 10,
-        "valgrind: no memory errors, nothing leaked (every handle cleaned up)" },
+    SHARED_CHECKS("--concurrency 0"),
 };
 
-struct slow_api_work {
-    int count;                 /* N requests, one delay each */
-    double delays[16];
-    long concurrency;          /* C, for run 2 */
+static const struct rubric_check BLOCKING_PITFALL_CHECKS[] = {
+    [DELAY_REPLIES_RUN1] = { "correctness", 15,
+        "run 1: every request's reply printed once, with the server's text" },
+    [DELAY_REPLIES_RUN2] = { "correctness", 15, "run 2 (twice as many requests): the same" },
+    [DELAY_RUN2_CONCURRENCY] = { "concurrency", 15,
+        "the heartbeat stays on time: worst lag under 0.2 s in both runs (the loop never blocks)" },
+    SHARED_CHECKS("--delays x"),
+};
+
+/* What one run sends: N delays, and (slow_api's run 2) a limit C. */
+struct delay_run {
+    int count;
+    double delays[24];
+    long concurrency;          /* 0: no --concurrency */
     char delay_list[256];      /* "0.35,0.5,..." for --delays */
     char concurrency_text[16];
+    const char *name;          /* "run 1" */
 };
 
-/* The seed's problem: 5 to 8 requests of 0.3 to 0.6 s, at most C of them
- * at once.  Short enough to grade fast; long enough that one-at-a-time
- * (at least 1.5 s) can never pass for all-at-once (at most 1.25 s). */
-static void slow_api_draw(unsigned long seed, struct slow_api_work *work)
+/* The lab's specifics. */
+struct delay_lab {
+    bool limits_run2;          /* run 2 is run 1 with --concurrency C */
+    bool has_heartbeat;        /* the program prints "Worst heartbeat lag: X s" */
+    const char *bad_flag[3];
+    const char *memcheck_args[6];
+};
+
+static const struct delay_lab SLOW_API = {
+    true, false, { "--concurrency", "0", NULL },
+    { "--delays", "0.1,0.2,0.1", "--concurrency", "2", "--quiet", NULL },
+};
+static const struct delay_lab BLOCKING_PITFALL = {
+    false, true, { "--delays", "x", NULL },
+    { "--delays", "0.1,0.2,0.1", "--quiet", NULL },
+};
+
+/* The heartbeat may run this late at most; a blocked loop makes it wait a
+ * whole request (at least 0.2 s below). */
+#define HEARTBEAT_LAG_MAX_S 0.2
+
+static void draw_delays(struct seed *draw, struct delay_run *run, int count, double low,
+                        double high)
+{
+    run->count = count;
+    size_t used = 0;
+    for (int i = 0; i < count; i++) {
+        run->delays[i] = seed_step(draw, low, high, 0.05);
+        used += (size_t)snprintf(run->delay_list + used, sizeof run->delay_list - used,
+                                 "%s%g", i ? "," : "", run->delays[i]);
+    }
+}
+
+/* The seed's problem.  Run 1: 5 to 8 requests of 0.3 to 0.6 s, short
+ * enough to grade fast and long enough that one-at-a-time (at least 1.5 s)
+ * can never pass for all-at-once (at most 1.25 s).  Run 2: the same with a
+ * limit C (slow_api), or 10 to 16 other requests of 0.2 to 0.5 s. */
+static void draw_work(unsigned long seed, const struct delay_lab *lab, struct delay_run runs[2])
 {
     struct seed draw = seed_start(seed);
-    work->count = (int)seed_between(&draw, 5, 8);
-    size_t used = 0;
-    for (int i = 0; i < work->count; i++) {
-        work->delays[i] = seed_step(&draw, 0.3, 0.6, 0.05);
-        used += (size_t)snprintf(work->delay_list + used, sizeof work->delay_list - used,
-                                 "%s%g", i ? "," : "", work->delays[i]);
+    memset(runs, 0, 2 * sizeof runs[0]);
+    runs[0].name = "run 1";
+    runs[1].name = "run 2";
+    draw_delays(&draw, &runs[0], (int)seed_between(&draw, 5, 8), 0.3, 0.6);
+    if (lab->limits_run2) {
+        struct delay_run *limited = &runs[1];
+        memcpy(limited->delays, runs[0].delays, sizeof limited->delays);
+        memcpy(limited->delay_list, runs[0].delay_list, sizeof limited->delay_list);
+        limited->count = runs[0].count;
+        limited->concurrency = seed_between(&draw, 2, runs[0].count / 2);
+        snprintf(limited->concurrency_text, sizeof limited->concurrency_text, "%ld",
+                 limited->concurrency);
+    } else {
+        draw_delays(&draw, &runs[1], (int)seed_between(&draw, 10, 16), 0.2, 0.5);
     }
-    work->concurrency = seed_between(&draw, 2, work->count / 2);
-    snprintf(work->concurrency_text, sizeof work->concurrency_text, "%ld", work->concurrency);
 }
 
 /* Every request's reply line, exactly once, with the text the server sends. */
-static bool slow_api_replies_right(const struct slow_api_work *work,
-                                   const struct launch_result *result, char *why, size_t size)
+static bool replies_right(const struct delay_run *run, const struct launch_result *result,
+                          char *why, size_t size)
 {
-    for (int i = 0; i < work->count; i++) {
+    for (int i = 0; i < run->count; i++) {
         char want[160];
         snprintf(want, sizeof want, "R%d: Request finally done! Server replied "
-                 "'Done, I waited for %g secs'\n", i + 1, work->delays[i]);
+                 "'Done, I waited for %g secs'\n", i + 1, run->delays[i]);
         const char *first = strstr(result->out, want);
         if (first == NULL) {
             want[strlen(want) - 1] = '\0';
@@ -235,42 +293,108 @@ static bool slow_api_replies_right(const struct slow_api_work *work,
             return false;
         }
     }
-    snprintf(why, size, "all %d replies printed once, with the server's text", work->count);
+    snprintf(why, size, "all %d replies printed once, with the server's text", run->count);
     return true;
 }
 
-/* Runs the submission on the work (limited to C in flight or not) and
- * reads the server's max_in_flight for /delay-me afterwards. */
-static long slow_api_run(struct grading *grading, const char *url,
-                         const struct slow_api_work *work, bool limited,
-                         struct launch_result *result)
+/* Runs the submission on one run's work and reads the server's
+ * max_in_flight for /delay-me afterwards (0 if none reached it). */
+static long run_delays(struct grading *grading, const char *url, const struct delay_run *run,
+                       struct launch_result *result)
 {
     double serial = 0;
-    for (int i = 0; i < work->count; i++)
-        serial += work->delays[i];
+    for (int i = 0; i < run->count; i++)
+        serial += run->delays[i];
     server_stats_reset(url);
-    const char *args[] = { "--delays", work->delay_list,
-                           limited ? "--concurrency" : NULL, work->concurrency_text, NULL };
+    const char *args[] = { "--delays", run->delay_list,
+                           run->concurrency ? "--concurrency" : NULL, run->concurrency_text,
+                           NULL };
     run_submission(grading, url, args, 2.0 * serial, NULL, result);
-    return server_stats_path(url, "/delay-me", "max_in_flight");
+    long most = server_stats_path(url, "/delay-me", "max_in_flight");
+    return most > 0 ? most : 0;
 }
 
-static void slow_api_grade_replies(struct grading *grading, size_t check, const char *run_name,
-                                   const struct slow_api_work *work,
-                                   const struct launch_result *result)
+static void grade_replies(struct grading *grading, size_t check, const struct delay_run *run,
+                          const struct launch_result *result)
 {
     char why[256], end[64];
     describe_end(result, end, sizeof end);
-    bool right = slow_api_replies_right(work, result, why, sizeof why);
+    bool right = replies_right(run, result, why, sizeof why);
     if (result->killed || result->status > 128)
-        grade_check(&grading->sheet, check, false, "%s: %s; %s", run_name, end, why);
+        grade_check(&grading->sheet, check, false, "%s: %s; %s", run->name, end, why);
     else
-        grade_check(&grading->sheet, check, right, "%s: %s", run_name, why);
+        grade_check(&grading->sheet, check, right, "%s: %s", run->name, why);
 }
 
-static double slow_api_allowed(double predicted)
+static double allowed_time(double predicted)
 {
     return PREDICT_RATIO * predicted + PREDICT_ALLOWANCE_S;
+}
+
+/* The last "Worst heartbeat lag: X s" the program printed; -1 if none. */
+static double heartbeat_lag(const char *out)
+{
+    const char *label = "Worst heartbeat lag: ", *found = NULL;
+    for (const char *at = strstr(out, label); at != NULL; at = strstr(at + 1, label))
+        found = at;
+    double lag;
+    return found && sscanf(found + strlen(label), "%lf", &lag) == 1 ? lag : -1.0;
+}
+
+static void grade_run2_concurrency(struct grading *grading, const struct delay_lab *lab,
+                                   const struct delay_run runs[2],
+                                   const struct launch_result results[2], long run2_in_flight)
+{
+    struct grade_sheet *sheet = &grading->sheet;
+    if (lab->limits_run2) {
+        long limit = runs[1].concurrency;
+        grade_check(sheet, DELAY_RUN2_CONCURRENCY, run2_in_flight == limit,
+                    "run 2 (--concurrency %ld): the server held %ld at once%s", limit,
+                    run2_in_flight, run2_in_flight > limit ? ": the limit was ignored"
+                    : run2_in_flight < limit ? ": the limit was never reached" : "");
+        return;
+    }
+    double lags[2] = { heartbeat_lag(results[0].out), heartbeat_lag(results[1].out) };
+    bool on_time = lags[0] >= 0 && lags[1] >= 0 && lags[0] < HEARTBEAT_LAG_MAX_S
+                && lags[1] < HEARTBEAT_LAG_MAX_S;
+    if (lags[0] < 0 || lags[1] < 0)
+        grade_check(sheet, DELAY_RUN2_CONCURRENCY, false,
+                    "no \"Worst heartbeat lag\" line: did the program finish?");
+    else
+        grade_check(sheet, DELAY_RUN2_CONCURRENCY, on_time,
+                    "worst heartbeat lag %.3f s in run 1, %.3f s in run 2%s", lags[0], lags[1],
+                    on_time ? "" : ": something blocks the event loop");
+}
+
+static void grade_efficiency(struct grading *grading, const struct delay_run runs[2],
+                             const struct launch_result results[2])
+{
+    struct grade_sheet *sheet = &grading->sheet;
+    if (sheet->results[DELAY_REPLIES_RUN1].outcome != CHECK_PASSED
+        || sheet->results[DELAY_REPLIES_RUN2].outcome != CHECK_PASSED) {
+        grade_check(sheet, DELAY_ON_TIME, false, "not timed: the replies were not right");
+        grade_check(sheet, DELAY_SLEEPS, false, "not measured: the replies were not right");
+        return;
+    }
+    double predicted[2];
+    bool on_time = true;
+    for (int i = 0; i < 2; i++) {
+        predicted[i] = predict_makespan(runs[i].delays, (size_t)runs[i].count,
+                                        runs[i].concurrency);
+        on_time = on_time && results[i].wall_s <= allowed_time(predicted[i]);
+    }
+    grade_check(sheet, DELAY_ON_TIME, on_time,
+                "run 1 took %.2f s (predicted %.2f, allowed %.2f), run 2 %.2f s "
+                "(predicted %.2f, allowed %.2f)", results[0].wall_s, predicted[0],
+                allowed_time(predicted[0]), results[1].wall_s, predicted[1],
+                allowed_time(predicted[1]));
+
+    double wall = results[0].wall_s + results[1].wall_s;
+    double cpu = results[0].cpu_s + results[1].cpu_s;
+    bool sleeps = cpu <= CPU_SHARE_MAX * wall + CPU_ALLOWANCE_S;
+    grade_check(sheet, DELAY_SLEEPS, sleeps, "used %.2f s of CPU in %.2f s (%.0f%%)%s", cpu, wall,
+                wall > 0 ? 100.0 * cpu / wall : 0.0,
+                sleeps ? "" : ": it spins instead of sleeping in curl_multi_poll");
 }
 
 /* Stops the server under a running submission: SIGKILL, no goodbye. */
@@ -281,7 +405,7 @@ static void kill_server(void *context)
         kill(server->pid, SIGKILL);
 }
 
-static void slow_api_robustness(struct grading *grading)
+static void grade_robustness(struct grading *grading, const struct delay_lab *lab)
 {
     struct grade_sheet *sheet = &grading->sheet;
     struct launch_result result;
@@ -291,15 +415,14 @@ static void slow_api_robustness(struct grading *grading)
     const char *plain[] = { "--delays", "0.3", NULL };
     run_submission(grading, url, plain, 15.0, NULL, &result);
     describe_end(&result, end, sizeof end);
-    grade_check(sheet, SLOW_API_SERVER_DOWN, result.status == 2 && !result.killed,
+    grade_check(sheet, DELAY_SERVER_DOWN, result.status == 2 && !result.killed,
                 "no server at %s: %s%s", url, end, result.status == 2 ? "" : ", not exit 2");
     launch_result_free(&result);
 
-    const char *bad[] = { "--concurrency", "0", NULL };
-    run_submission(grading, "http://127.0.0.1:1", bad, 5.0, NULL, &result);
+    run_submission(grading, "http://127.0.0.1:1", lab->bad_flag, 5.0, NULL, &result);
     describe_end(&result, end, sizeof end);
-    grade_check(sheet, SLOW_API_BAD_FLAG, result.status == 1 && !result.killed,
-                "--concurrency 0: %s%s", end, result.status == 1 ? "" : ", not exit 1");
+    grade_check(sheet, DELAY_BAD_FLAG, result.status == 1 && !result.killed, "%s %s: %s%s",
+                lab->bad_flag[0], lab->bad_flag[1], end, result.status == 1 ? "" : ", not exit 1");
     launch_result_free(&result);
 
     /* A server of its own, killed 0.5 s into three 3 s requests. */
@@ -307,7 +430,7 @@ static void slow_api_robustness(struct grading *grading)
     server_pool_init(&doomed, PROGRAM, bin_dir);
     const char *doomed_url = server_pool_url(&doomed, "async", true);
     if (doomed_url == NULL) {
-        grade_skip(sheet, SLOW_API_SERVER_DIES, "could not start a second slowserver");
+        grade_skip(sheet, DELAY_SERVER_DIES, "could not start a second slowserver");
         return;
     }
     const char *slow[] = { "--delays", "3,3,3", NULL };
@@ -317,24 +440,24 @@ static void slow_api_robustness(struct grading *grading)
     server_pool_stop(&doomed);
     describe_end(&result, end, sizeof end);
     bool ended_right = !result.killed && result.status == 3;
-    grade_check(sheet, SLOW_API_SERVER_DIES, ended_right, "server killed 0.5 s in: %s%s", end,
+    grade_check(sheet, DELAY_SERVER_DIES, ended_right, "server killed 0.5 s in: %s%s", end,
                 ended_right ? ", the failures reported"
                 : result.killed ? ": it must give up on transfers that fail"
                                 : ", not exit 3 (failed requests must say so)");
     launch_result_free(&result);
 }
 
-static void slow_api_memory(struct grading *grading, const char *url)
+static void grade_memory(struct grading *grading, size_t check, const char *url,
+                         const char *const *args)
 {
     if (!grading->memcheck) {
-        grade_skip(&grading->sheet, SLOW_API_VALGRIND, "skipped (--no-memcheck)");
+        grade_skip(&grading->sheet, check, "skipped (--no-memcheck)");
         return;
     }
     if (!valgrind_installed()) {
-        grade_skip(&grading->sheet, SLOW_API_VALGRIND, "skipped: valgrind is not installed");
+        grade_skip(&grading->sheet, check, "skipped: valgrind is not installed");
         return;
     }
-    const char *args[] = { "--delays", "0.1,0.2,0.1", "--concurrency", "2", "--quiet", NULL };
     struct launch_result result;
     run_under_valgrind(grading, url, args, 120.0, &result);
     char detail[200] = "";
@@ -344,78 +467,59 @@ static void slow_api_memory(struct grading *grading, const char *url)
     char end[64];
     describe_end(&result, end, sizeof end);
     bool clean = result.status == 0 && !result.killed;
-    grade_check(&grading->sheet, SLOW_API_VALGRIND, clean, "valgrind: %s%s%s",
-                clean ? "clean" : end, detail[0] ? ": " : "", detail);
+    grade_check(&grading->sheet, check, clean, "valgrind: %s%s%s", clean ? "clean" : end,
+                detail[0] ? ": " : "", detail);
     launch_result_free(&result);
 }
 
-static void grade_slow_api(struct grading *grading)
+static void grade_delay_lab(struct grading *grading, const struct delay_lab *lab)
 {
     struct grade_sheet *sheet = &grading->sheet;
-    struct slow_api_work work;
-    slow_api_draw(grading->seed, &work);
-    grading->work = json_pack("{s:s, s:i, s:I}", "delays", work.delay_list,
-                              "requests", work.count, "concurrency", (json_int_t)work.concurrency);
+    struct delay_run runs[2];
+    draw_work(grading->seed, lab, runs);
+    grading->work = json_pack("{s:s, s:s, s:I}", "run1_delays", runs[0].delay_list,
+                              "run2_delays", runs[1].delay_list,
+                              "run2_concurrency", (json_int_t)runs[1].concurrency);
     const char *url = server_pool_url(&grading->servers, "async", true);
     if (url == NULL) {
         grade_fail_rest(sheet, "the grader could not start slowserver");
         return;
     }
 
-    struct launch_result all, limited;
-    long all_in_flight = slow_api_run(grading, url, &work, false, &all);
-    long limited_in_flight = slow_api_run(grading, url, &work, true, &limited);
+    struct launch_result results[2];
+    long in_flight[2];
+    for (int i = 0; i < 2; i++)
+        in_flight[i] = run_delays(grading, url, &runs[i], &results[i]);
 
-    slow_api_grade_replies(grading, SLOW_API_REPLIES_ALL, "run 1", &work, &all);
-    slow_api_grade_replies(grading, SLOW_API_REPLIES_LIMITED, "run 2", &work, &limited);
-    char end_all[64], end_limited[64];
-    describe_end(&all, end_all, sizeof end_all);
-    describe_end(&limited, end_limited, sizeof end_limited);
-    grade_check(sheet, SLOW_API_EXIT_OK, all.status == 0 && limited.status == 0,
-                "run 1: %s, run 2: %s", end_all, end_limited);
+    grade_replies(grading, DELAY_REPLIES_RUN1, &runs[0], &results[0]);
+    grade_replies(grading, DELAY_REPLIES_RUN2, &runs[1], &results[1]);
+    char ends[2][64];
+    describe_end(&results[0], ends[0], sizeof ends[0]);
+    describe_end(&results[1], ends[1], sizeof ends[1]);
+    grade_check(sheet, DELAY_EXIT_OK, results[0].status == 0 && results[1].status == 0,
+                "run 1: %s, run 2: %s", ends[0], ends[1]);
 
-    if (all_in_flight < 0)
-        all_in_flight = 0;  /* no /delay-me request reached the server */
-    grade_check(sheet, SLOW_API_ALL_IN_FLIGHT, all_in_flight == work.count,
-                "run 1: the server held %ld of the %d requests at once%s", all_in_flight,
-                work.count, all_in_flight == work.count ? "" : ": they were not all overlapped");
-    if (limited_in_flight < 0)
-        limited_in_flight = 0;
-    grade_check(sheet, SLOW_API_LIMIT_HELD, limited_in_flight == work.concurrency,
-                "run 2 (--concurrency %ld): the server held %ld at once%s", work.concurrency,
-                limited_in_flight,
-                limited_in_flight > work.concurrency ? ": the limit was ignored"
-                : limited_in_flight < work.concurrency ? ": the limit was never reached" : "");
+    grade_check(sheet, DELAY_ALL_IN_FLIGHT, in_flight[0] == runs[0].count,
+                "run 1: the server held %ld of the %d requests at once%s", in_flight[0],
+                runs[0].count, in_flight[0] == runs[0].count ? ""
+                : ": they were not all overlapped");
+    grade_run2_concurrency(grading, lab, runs, results, in_flight[1]);
+    grade_efficiency(grading, runs, results);
+    launch_result_free(&results[0]);
+    launch_result_free(&results[1]);
 
-    bool replies_right = sheet->results[SLOW_API_REPLIES_ALL].outcome == CHECK_PASSED
-                      && sheet->results[SLOW_API_REPLIES_LIMITED].outcome == CHECK_PASSED;
-    double predicted_all = predict_makespan(work.delays, (size_t)work.count, 0);
-    double predicted_limited = predict_makespan(work.delays, (size_t)work.count,
-                                                work.concurrency);
-    bool on_time = all.wall_s <= slow_api_allowed(predicted_all)
-                && limited.wall_s <= slow_api_allowed(predicted_limited);
-    if (!replies_right)
-        grade_check(sheet, SLOW_API_ON_TIME, false, "not timed: the replies were not right");
-    else
-        grade_check(sheet, SLOW_API_ON_TIME, on_time,
-                    "run 1 took %.2f s (predicted %.2f, allowed %.2f), run 2 %.2f s "
-                    "(predicted %.2f, allowed %.2f)", all.wall_s, predicted_all,
-                    slow_api_allowed(predicted_all), limited.wall_s, predicted_limited,
-                    slow_api_allowed(predicted_limited));
+    grade_robustness(grading, lab);
+    grade_memory(grading, DELAY_VALGRIND, url, lab->memcheck_args);
+}
 
-    double wall = all.wall_s + limited.wall_s, cpu = all.cpu_s + limited.cpu_s;
-    bool sleeps = cpu <= CPU_SHARE_MAX * wall + CPU_ALLOWANCE_S;
-    if (!replies_right)
-        grade_check(sheet, SLOW_API_SLEEPS, false, "not measured: the replies were not right");
-    else
-        grade_check(sheet, SLOW_API_SLEEPS, sleeps, "used %.2f s of CPU in %.2f s (%.0f%%)%s",
-                    cpu, wall, wall > 0 ? 100.0 * cpu / wall : 0.0,
-                    sleeps ? "" : ": it spins instead of sleeping in curl_multi_poll");
-    launch_result_free(&all);
-    launch_result_free(&limited);
+static void grade_slow_api(struct grading *grading)
+{
+    grade_delay_lab(grading, &SLOW_API);
+}
 
-    slow_api_robustness(grading);
-    slow_api_memory(grading, url);
+static void grade_blocking_pitfall(struct grading *grading)
+{
+    grade_delay_lab(grading, &BLOCKING_PITFALL);
 }
 
 /* ---------------------------------------------------------------- labs */
@@ -423,6 +527,9 @@ static void grade_slow_api(struct grading *grading)
 static const struct lab LABS[] = {
     { "slow_api", "async.c", SLOW_API_CHECKS,
       sizeof SLOW_API_CHECKS / sizeof SLOW_API_CHECKS[0], grade_slow_api },
+    { "blocking_pitfall", "async.c", BLOCKING_PITFALL_CHECKS,
+      sizeof BLOCKING_PITFALL_CHECKS / sizeof BLOCKING_PITFALL_CHECKS[0],
+      grade_blocking_pitfall },
 };
 #define LAB_COUNT (sizeof LABS / sizeof LABS[0])
 

@@ -201,3 +201,15 @@ int blocking_pitfall_finish(struct blocking_pitfall *run)
     http_global_cleanup();
     return status;
 }
+
+long blocking_pitfall_perform_next(struct blocking_pitfall *run, CURL *easy,
+                                   struct http_body *body)
+{
+    struct delay_request *request = &run->requests[run->blocking_next++];
+    http_body_reset(body);
+    curl_easy_setopt(easy, CURLOPT_URL, request->url);
+    blocking_pitfall_request_started(run, request);
+    CURLcode result = curl_easy_perform(easy);  /* the loop stalls here */
+    blocking_pitfall_request_finished(run, request, result, http_status(easy), body);
+    return 1;
+}

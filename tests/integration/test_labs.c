@@ -7,9 +7,9 @@
  * fixture expects, with the reason printed.
  *
  * The submissions are graded the way a teacher grades a class: one
- * grade_all run over a folder, so grade-all's CSV and JSON are tested too.
- * That run skips valgrind (slow); a second one grades the reference and the
- * leaking submission with it.
+ * grade_all run over a folder per lab, so grade-all's CSV and JSON are
+ * tested too.  Those runs skip valgrind (slow); one more grades the
+ * slow_api reference and the leaking submission with it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,17 +29,26 @@
 #include "files.h"
 #include "process.h"
 
-#define LAB "slow_api"
 #define SEED "5"
-#define LESSON ASYNCLAB_SOURCE_DIR "/scenarios/" LAB "/async.c"
-#define FIXTURES ASYNCLAB_SOURCE_DIR "/tests/fixtures/labs/" LAB
+#define SOURCE ASYNCLAB_SOURCE_DIR
 /* Grading a folder takes a while (the starter alone sends its requests
  * one at a time); the grader bounds every run it makes. */
 #define GRADE_ALL_TIMEOUT_S 400.0
 
 static char scratch[64];
-static json_t *grades;          /* the folder graded without valgrind */
-static json_t *memcheck_grades; /* reference and leaks_handles, with valgrind */
+
+/* One lab's folder of submissions and the grades grade_all gave them. */
+struct lab_case {
+    const char *lab;
+    const char *other_references[2];  /* more lesson files that must score 100 */
+    json_t *grades;
+    int submissions;                  /* how many the folder held */
+};
+
+static struct lab_case slow_api = { "slow_api", { NULL }, NULL, 0 };
+static struct lab_case blocking_pitfall = { "blocking_pitfall", { "async_offload.c", NULL },
+                                            NULL, 0 };
+static json_t *memcheck_grades; /* slow_api's reference and leaks_handles, with valgrind */
 
 /* ---------------------------------------------------------------- files */
 
@@ -116,18 +126,24 @@ static int apply_edit(char **source, const char *edit)
     return 0;
 }
 
-static const char *const WRONG[] = {
-    "serial_loop", "busy_wait", "ignores_concurrency", "leaks_handles",
-    "blocks_in_callback", "hardcoded_output", "never_returns",
-};
-#define WRONG_COUNT (sizeof WRONG / sizeof WRONG[0])
 
-static int write_wrong_submission(const char *folder, const char *name)
+static void lesson_path(const char *lab, const char *file, char *path, size_t size)
+{
+    snprintf(path, size, SOURCE "/scenarios/%s/%s", lab, file);
+}
+
+static void fixture_path(const char *lab, const char *name, char *path, size_t size)
+{
+    snprintf(path, size, SOURCE "/tests/fixtures/labs/%s/%s.edit", lab, name);
+}
+
+static int write_wrong_submission(const char *lab, const char *folder, const char *name)
 {
     char path[256];
-    snprintf(path, sizeof path, FIXTURES "/%s.edit", name);
+    fixture_path(lab, name, path, sizeof path);
     char *edit = read_text(path);
-    char *source = read_text(LESSON);
+    lesson_path(lab, "async.c", path, sizeof path);
+    char *source = read_text(path);
     int status = edit && source ? apply_edit(&source, edit) : -1;
     snprintf(path, sizeof path, "%s/%s.c", folder, name);
     if (status == 0)
@@ -155,11 +171,11 @@ static struct test_process_result run_shell(const char *command)
     return result;
 }
 
-static int make_workspace(const char *dir, const char *force)
+static int make_workspace(const char *lab, const char *dir, const char *force)
 {
     char command[1024];
     snprintf(command, sizeof command, "cd '%s' && scripts/make-lab.sh %s '%s' '%s' '%s'",
-             ASYNCLAB_SOURCE_DIR, LAB, dir, force, ASYNCLAB_BIN_DIR);
+             SOURCE, lab, dir, force, ASYNCLAB_BIN_DIR);
     const char *argv[] = { "/bin/sh", "-c", command, NULL };
     struct test_process_result result;
     if (test_run(argv, 120.0, &result) != 0)
@@ -172,9 +188,9 @@ static int make_workspace(const char *dir, const char *force)
 }
 
 /* grade_all over `folder`; the JSON table it wrote, or NULL. */
-static json_t *grade_folder(const char *folder, const char *out, bool memcheck)
+static json_t *grade_folder(const char *lab, const char *folder, const char *out, bool memcheck)
 {
-    const char *argv[] = { test_bin("grade_all"), "--lab", LAB, "--submissions", folder,
+    const char *argv[] = { test_bin("grade_all"), "--lab", lab, "--submissions", folder,
                            "--seed", SEED, "--jobs", "2", "--out", out,
                            memcheck ? NULL : "--no-memcheck", NULL };
     struct test_process_result result;
@@ -187,45 +203,80 @@ static json_t *grade_folder(const char *folder, const char *out, bool memcheck)
     return json_load_file(path, 0, NULL);
 }
 
+/* The lab's folder: its starter (from a workspace `make lab` wrote), the
+ * lesson's own program(s), and every fixture's wrong submission. */
+static int prepare_lab(struct lab_case *lab_case)
+{
+    const char *lab = lab_case->lab;
+    char folder[128], workspace[128], from[256], to[256];
+    snprintf(folder, sizeof folder, "%s/%s", scratch, lab);
+    snprintf(workspace, sizeof workspace, "%s/%s-workspace", scratch, lab);
+    if (mkdir(folder, 0700) != 0 || make_workspace(lab, workspace, "") != 0)
+        return -1;
+    snprintf(from, sizeof from, "%s/async.c", workspace);
+    snprintf(to, sizeof to, "%s/starter.c", folder);
+    lab_case->submissions = 2;
+    if (copy_file(from, to) != 0)
+        return -1;
+    lesson_path(lab, "async.c", from, sizeof from);
+    snprintf(to, sizeof to, "%s/reference.c", folder);
+    if (copy_file(from, to) != 0)
+        return -1;
+    for (const char *const *other = lab_case->other_references; *other; other++) {
+        lesson_path(lab, *other, from, sizeof from);
+        snprintf(to, sizeof to, "%s/reference_%s", folder, *other);
+        lab_case->submissions++;
+        if (copy_file(from, to) != 0)
+            return -1;
+    }
+    snprintf(from, sizeof from, SOURCE "/tests/fixtures/labs/%s", lab);
+    DIR *fixtures = opendir(from);
+    struct dirent *entry;
+    while (fixtures != NULL && (entry = readdir(fixtures)) != NULL) {
+        char name[128];
+        size_t length = strlen(entry->d_name);
+        if (length < 6 || strcmp(entry->d_name + length - 5, ".edit") != 0)
+            continue;
+        snprintf(name, sizeof name, "%.*s", (int)(length - 5), entry->d_name);
+        lab_case->submissions++;
+        if (write_wrong_submission(lab, folder, name) != 0) {
+            closedir(fixtures);
+            return -1;
+        }
+    }
+    if (fixtures != NULL)
+        closedir(fixtures);
+    snprintf(to, sizeof to, "%s/%s-grades", scratch, lab);
+    lab_case->grades = grade_folder(lab, folder, to, false);
+    return lab_case->grades != NULL ? 0 : -1;
+}
+
 static int setup(void **state)
 {
     (void)state;
     snprintf(scratch, sizeof scratch, "/tmp/asynclab-labs-%d", (int)getpid());
-    char folder[128], workspace[128], starter[160], out[128];
-    snprintf(folder, sizeof folder, "%s/submissions", scratch);
-    snprintf(workspace, sizeof workspace, "%s/workspace", scratch);
-    if (mkdir(scratch, 0700) != 0 || mkdir(folder, 0700) != 0)
+    if (mkdir(scratch, 0700) != 0 || prepare_lab(&slow_api) != 0
+        || prepare_lab(&blocking_pitfall) != 0)
         return -1;
-    if (make_workspace(workspace, "") != 0)
-        return -1;
-    snprintf(starter, sizeof starter, "%s/starter.c", folder);
-    char reference[160];
-    snprintf(reference, sizeof reference, "%s/reference.c", folder);
-    char workspace_source[160];
-    snprintf(workspace_source, sizeof workspace_source, "%s/async.c", workspace);
-    if (copy_file(workspace_source, starter) != 0 || copy_file(LESSON, reference) != 0)
-        return -1;
-    for (size_t i = 0; i < WRONG_COUNT; i++)
-        if (write_wrong_submission(folder, WRONG[i]) != 0)
-            return -1;
-    snprintf(out, sizeof out, "%s/grades", scratch);
-    grades = grade_folder(folder, out, false);
 
     /* The valgrind pair: the reference and the leak. */
+    char folder[128], reference[160], out[128], lesson[256];
     snprintf(folder, sizeof folder, "%s/memcheck", scratch);
     snprintf(reference, sizeof reference, "%s/reference.c", folder);
-    if (mkdir(folder, 0700) != 0 || copy_file(LESSON, reference) != 0
-        || write_wrong_submission(folder, "leaks_handles") != 0)
+    lesson_path("slow_api", "async.c", lesson, sizeof lesson);
+    if (mkdir(folder, 0700) != 0 || copy_file(lesson, reference) != 0
+        || write_wrong_submission("slow_api", folder, "leaks_handles") != 0)
         return -1;
     snprintf(out, sizeof out, "%s/memcheck-grades", scratch);
-    memcheck_grades = grade_folder(folder, out, true);
-    return grades != NULL && memcheck_grades != NULL ? 0 : -1;
+    memcheck_grades = grade_folder("slow_api", folder, out, true);
+    return memcheck_grades != NULL ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    json_decref(grades);
+    json_decref(slow_api.grades);
+    json_decref(blocking_pitfall.grades);
     json_decref(memcheck_grades);
     return test_remove_tree(scratch);
 }
@@ -235,7 +286,7 @@ static int teardown(void **state)
 static json_t *grade_of(json_t *table, const char *name)
 {
     char file[128];
-    snprintf(file, sizeof file, "%s.c", name);
+    snprintf(file, sizeof file, "%s%s", name, strstr(name, ".c") ? "" : ".c");
     size_t index;
     json_t *row;
     json_array_foreach(json_object_get(table, "submissions"), index, row)
@@ -274,10 +325,10 @@ static char *reasons(json_t *grade)
 }
 
 /* Every "expect CATEGORY POINTS" and "reason TEXT" line of the fixture. */
-static void assert_fixture_grade(json_t *table, const char *name)
+static void assert_fixture_grade(json_t *table, const char *lab, const char *name)
 {
     char path[256];
-    snprintf(path, sizeof path, FIXTURES "/%s.edit", name);
+    fixture_path(lab, name, path, sizeof path);
     char *edit = read_text(path);
     assert_non_null(edit);
     json_t *grade = grade_of(table, name);
@@ -303,22 +354,33 @@ static void assert_fixture_grade(json_t *table, const char *name)
     free(edit);
 }
 
-static void test_reference_scores_100(void **state)
+static void assert_full_marks(json_t *grade)
 {
-    (void)state;
-    json_t *grade = grade_of(memcheck_grades, "reference");
     for (const char *const *category = (const char *const[]){ "correctness", "concurrency",
-             "efficiency", "robustness", "memory", NULL }; *category; category++) {
-        assert_true(most(grade, *category) > 0);
+             "efficiency", "robustness", "memory", NULL }; *category; category++)
         assert_int_equal(points(grade, *category), most(grade, *category));
-    }
     assert_int_equal(json_integer_value(json_object_get(grade, "total")), 100);
 }
 
-static void test_starter_gets_correctness_and_no_concurrency(void **state)
+static void test_slow_api_reference_scores_100(void **state)
 {
     (void)state;
-    json_t *grade = grade_of(grades, "starter");
+    json_t *grade = grade_of(memcheck_grades, "reference");
+    assert_int_equal(most(grade, "memory"), 10);  /* valgrind ran */
+    assert_full_marks(grade);
+    assert_full_marks(grade_of(slow_api.grades, "reference"));
+}
+
+static void test_blocking_pitfall_references_score_100(void **state)
+{
+    (void)state;
+    assert_full_marks(grade_of(blocking_pitfall.grades, "reference"));
+    assert_full_marks(grade_of(blocking_pitfall.grades, "reference_async_offload.c"));
+}
+
+static void assert_starter_grade(json_t *table)
+{
+    json_t *grade = grade_of(table, "starter");
     assert_int_equal(points(grade, "correctness"), most(grade, "correctness"));
     assert_int_equal(points(grade, "concurrency"), 0);
     char *why = reasons(grade);
@@ -326,19 +388,30 @@ static void test_starter_gets_correctness_and_no_concurrency(void **state)
     free(why);
 }
 
+static void test_starters_get_correctness_and_no_concurrency(void **state)
+{
+    (void)state;
+    assert_starter_grade(slow_api.grades);
+    assert_starter_grade(blocking_pitfall.grades);
+}
+
 static void test_starter_builds_without_warnings(void **state)
 {
     (void)state;
     char command[512];
-    snprintf(command, sizeof command, "make -s -C '%s/workspace' 2>&1", scratch);
-    struct test_process_result result = run_shell(command);
-    assert_int_equal(result.exit_status, 0);
-    assert_null(strstr(result.out, "warning"));
-    test_process_result_free(&result);
+    for (const char *const *lab = (const char *const[]){ "slow_api", "blocking_pitfall", NULL };
+         *lab; lab++) {
+        snprintf(command, sizeof command, "make -s -C '%s/%s-workspace' 2>&1", scratch, *lab);
+        struct test_process_result result = run_shell(command);
+        assert_int_equal(result.exit_status, 0);
+        assert_null(strstr(result.out, "warning"));
+        test_process_result_free(&result);
+    }
 }
 
 #define WRONG_TEST(name) \
-    static void test_wrong_##name(void **state) { (void)state; assert_fixture_grade(grades, #name); }
+    static void test_wrong_##name(void **state) \
+    { (void)state; assert_fixture_grade(slow_api.grades, "slow_api", #name); }
 WRONG_TEST(serial_loop)
 WRONG_TEST(busy_wait)
 WRONG_TEST(ignores_concurrency)
@@ -349,14 +422,21 @@ WRONG_TEST(never_returns)
 static void test_wrong_leaks_handles(void **state)
 {
     (void)state;
-    assert_fixture_grade(memcheck_grades, "leaks_handles");
+    assert_fixture_grade(memcheck_grades, "slow_api", "leaks_handles");
+}
+
+static void test_wrong_blocking_pitfall_submissions(void **state)
+{
+    (void)state;
+    assert_fixture_grade(blocking_pitfall.grades, "blocking_pitfall", "blocks_in_callback");
+    assert_fixture_grade(blocking_pitfall.grades, "blocking_pitfall", "busy_wait");
 }
 
 static void test_grade_all_writes_csv(void **state)
 {
     (void)state;
     char path[128];
-    snprintf(path, sizeof path, "%s/grades.csv", scratch);
+    snprintf(path, sizeof path, "%s/slow_api-grades.csv", scratch);
     char *csv = read_text(path);
     assert_non_null(csv);
     test_assert_contains(csv, "submission,total,correctness,concurrency,efficiency,"
@@ -365,7 +445,7 @@ static void test_grade_all_writes_csv(void **state)
     int rows = 0;
     for (const char *c = csv; *c; c++)
         rows += *c == '\n';
-    assert_int_equal(rows, 1 + 2 + (int)WRONG_COUNT);
+    assert_int_equal(rows, 1 + slow_api.submissions);
     free(csv);
 }
 
@@ -373,23 +453,24 @@ static void test_make_lab_keeps_existing_work(void **state)
 {
     (void)state;
     char workspace[128];
-    snprintf(workspace, sizeof workspace, "%s/workspace", scratch);
-    assert_int_not_equal(make_workspace(workspace, ""), 0);
-    assert_int_equal(make_workspace(workspace, "1"), 0);
-    assert_int_not_equal(make_workspace("build/lab-in-build", "1"), 0);
+    snprintf(workspace, sizeof workspace, "%s/slow_api-workspace", scratch);
+    assert_int_not_equal(make_workspace("slow_api", workspace, ""), 0);
+    assert_int_equal(make_workspace("slow_api", workspace, "1"), 0);
+    assert_int_not_equal(make_workspace("slow_api", "build/lab-in-build", "1"), 0);
 }
 
 static void test_grader_rejects_bad_input(void **state)
 {
     (void)state;
-    const char *no_lab[] = { test_bin("grade"), "--lab", "nope", "--src", LESSON, NULL };
+    const char *no_lab[] = { test_bin("grade"), "--lab", "nope", "--src", "x.c", NULL };
     struct test_process_result result;
     assert_int_equal(test_run(no_lab, 30.0, &result), 0);
     assert_int_equal(result.exit_status, 1);
     test_assert_one_line(result.err);
     test_process_result_free(&result);
 
-    const char *missing[] = { test_bin("grade"), "--lab", LAB, "--src", "/nonexistent.c", NULL };
+    const char *missing[] = { test_bin("grade"), "--lab", "slow_api", "--src", "/nonexistent.c",
+                              NULL };
     assert_int_equal(test_run(missing, 30.0, &result), 0);
     assert_int_equal(result.exit_status, 2);
     test_assert_one_line(result.err);
@@ -418,8 +499,9 @@ static void test_seed_draws_the_work(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reference_scores_100),
-        cmocka_unit_test(test_starter_gets_correctness_and_no_concurrency),
+        cmocka_unit_test(test_slow_api_reference_scores_100),
+        cmocka_unit_test(test_blocking_pitfall_references_score_100),
+        cmocka_unit_test(test_starters_get_correctness_and_no_concurrency),
         cmocka_unit_test(test_starter_builds_without_warnings),
         cmocka_unit_test(test_wrong_serial_loop),
         cmocka_unit_test(test_wrong_busy_wait),
@@ -428,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_wrong_blocks_in_callback),
         cmocka_unit_test(test_wrong_hardcoded_output),
         cmocka_unit_test(test_wrong_never_returns),
+        cmocka_unit_test(test_wrong_blocking_pitfall_submissions),
         cmocka_unit_test(test_grade_all_writes_csv),
         cmocka_unit_test(test_make_lab_keeps_existing_work),
         cmocka_unit_test(test_grader_rejects_bad_input),
