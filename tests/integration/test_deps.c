@@ -138,12 +138,7 @@ static void it_prints_one_line_per_step_and_logs_the_rest(void **state)
     test_assert_contains(result.out, "deps: installing wrk ... done\n");
     assert_string_equal(result.err, "");
     assert_null(strstr(result.out, "noise"));
-    char *log = NULL;
-    size_t size = 0;
-    FILE *file = fopen(log_file, "r");
-    assert_non_null(file);
-    assert_int_not_equal(getdelim(&log, &size, '\0', file), -1);
-    fclose(file);
+    char *log = test_read_file(log_file);
     test_assert_contains(log, "Unpacking noise 39");
     free(log);
     test_process_result_free(&result);
