@@ -211,6 +211,14 @@ static void the_kept_traces_are_real_runs_of_each_variant(void **state)
 
     assert_int_equal(trace_intervals("traces/slow_api-async.json", intervals, 3), 3);
     assert_true(test_all_overlap(intervals, 3));
+
+    const struct scenario *scenario = slow_api();
+    for (size_t i = 0; i < SCENARIO_MAX_VARIANTS && scenario->variants[i]; i++) {
+        char path[256], program[64];
+        snprintf(path, sizeof path, "%s/traces/slow_api-%s.json", out_dir, scenario->variants[i]);
+        snprintf(program, sizeof program, "slow_api_%s", scenario->variants[i]);
+        test_assert_trace_viewable(path, program);
+    }
 }
 
 static void the_sweep_measured_each_k(void **state)
