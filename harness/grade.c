@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exit_codes.h"
 #include "launch.h"
 #include "predict.h"
 #include "rubric.h"
@@ -36,9 +37,6 @@
 #include "servers.h"
 
 static const char PROGRAM[] = "grade";
-
-#define EXIT_USAGE 1
-#define EXIT_SETUP 2
 
 /* How long a submission may take to build, and the slack every run gets on
  * top of its own bound (a loaded machine starts programs slowly). */

@@ -5,9 +5,9 @@
 # builds submissions with the very same rule (make -f this file).
 #
 # The student's file is compiled against the checkout's lesson code: the
-# lab's shared file(s) and scenarios/common/, as built objects in the
-# checkout's build/obj (made there first if missing), with the libraries
-# found by pkg-config.
+# lab's own library and the lesson and base tiers, as built in the
+# checkout's build/lib (made there first if missing), with the Debian
+# libraries found by pkg-config.
 
 ifndef ASYNCLAB
 $(error set ASYNCLAB to the asynclab checkout)
@@ -23,38 +23,35 @@ ARGS       ?= --scale 0.2
 HANDIN     ?= $(LAB)-handin-$(or $(USER),student).tar.gz
 
 CC      ?= cc
-PKGS    := libcurl libmicrohttpd sqlite3 jansson
-OBJ_DIR := $(ASYNCLAB)/build/obj
-# The lab's shared files: every .c in its folder that is not a program
-# (the same rule as the checkout's Makefile).
-LAB_SRC := $(filter-out $(addprefix $(ASYNCLAB)/scenarios/$(LAB)/,sync.c async.c sync_% async_%), \
-             $(wildcard $(ASYNCLAB)/scenarios/$(LAB)/*.c))
-LAB_OBJ := $(patsubst $(ASYNCLAB)/%.c,$(OBJ_DIR)/%.o,$(LAB_SRC) \
-             $(wildcard $(ASYNCLAB)/scenarios/common/*.c))
-LAB_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 -g \
+PKGS    := libcurl jansson sqlite3
+LIB_DIR := $(ASYNCLAB)/build/lib
+# The lab's own library, then the lesson and base tiers (the checkout's
+# Makefile explains the layers).
+LAB_LIBS   := $(LIB_DIR)/lib$(LAB).a $(LIB_DIR)/liblesson.a $(LIB_DIR)/libbase.a
+LAB_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 -g -I$(ASYNCLAB)/scenarios/common/base \
              -I$(ASYNCLAB)/scenarios/common -I$(ASYNCLAB)/scenarios/$(LAB) \
              $(shell pkg-config --cflags $(PKGS))
-LAB_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+LINK_LIBS  = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 GRADER     := $(ASYNCLAB)/build/bin/grade
 
-.PHONY: all run grade handin asynclab-objects
+.PHONY: all run grade handin asynclab-libs
 all: $(PROGRAM)
 
-$(PROGRAM): $(SUBMISSION) $(LAB_OBJ)
-	$(CC) $(LAB_CFLAGS) -o $@ $(SUBMISSION) $(LAB_OBJ) $(LAB_LIBS)
+$(PROGRAM): $(SUBMISSION) $(LAB_LIBS)
+	$(CC) $(LAB_CFLAGS) -o $@ $(SUBMISSION) $(LAB_LIBS) $(LINK_LIBS)
 
-# The checkout's objects and grader, built there (never here) when missing.
-$(LAB_OBJ) $(GRADER): asynclab-objects
+# The checkout's libraries and grader, built there (never here) when missing.
+$(LAB_LIBS) $(GRADER): asynclab-libs
 	@:
-asynclab-objects:
-	@$(MAKE) --no-print-directory -s -C $(ASYNCLAB) SANITIZE= lab-objects
+asynclab-libs:
+	@$(MAKE) --no-print-directory -s -C $(ASYNCLAB) SANITIZE= lab-libs build/bin/grade
 
 # A fresh slowserver, the program once with ARGS, the server stopped again.
-run: asynclab-objects
+run: asynclab-libs
 	@$(GRADER) --lab $(LAB) --src $(SUBMISSION) --run -- $(ARGS)
 
 # The grade the teacher's `make grade-all` will give (with their seed).
-grade: asynclab-objects
+grade: asynclab-libs
 	@$(GRADER) --lab $(LAB) --src $(SUBMISSION) $(if $(SEED),--seed $(SEED)) | tee grade-report.txt
 
 handin: grade
