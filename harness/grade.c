@@ -32,6 +32,7 @@
 #include "launch.h"
 #include "predict.h"
 #include "rubric.h"
+#include "scratch.h"
 #include "seed.h"
 #include "server_stats.h"
 #include "servers.h"
@@ -46,16 +47,13 @@ static const char PROGRAM[] = "grade";
  * allowance for starting the program and connecting. */
 #define PREDICT_RATIO 1.25
 #define PREDICT_ALLOWANCE_S 0.5
-/* A program that sleeps while it waits uses a sliver of the CPU; one that
- * spins uses all of it. */
-#define CPU_SHARE_MAX 0.1
-#define CPU_ALLOWANCE_S 0.05
 
 struct grading;
 
 struct lab {
     const char *name;              /* "slow_api" */
     const char *source;            /* the file a student hands in: "async.c" */
+    bool needs_server;             /* runs against slowserver (--run starts one) */
     const struct rubric_check *checks;
     size_t check_count;
     void (*grade)(struct grading *grading);
@@ -77,13 +75,14 @@ static char bin_dir[PATH_MAX];
 
 /* ---------------------------------------------------------------- runs */
 
-/* Runs the built submission with `args` (NULL-terminated) after --url. */
+/* Runs the built submission with `args` (NULL-terminated), after --url
+ * unless url is NULL. */
 static int run_submission(struct grading *grading, const char *url, const char *const *args,
                           double limit_s, const struct launch_event *event,
                           struct launch_result *result)
 {
     const char *argv[32] = { grading->program, "--url", url };
-    size_t count = 3;
+    size_t count = url ? 3 : 1;
     for (size_t i = 0; args[i] != NULL && count < 31; i++)
         argv[count++] = args[i];
     argv[count] = NULL;
@@ -99,7 +98,7 @@ static int run_under_valgrind(struct grading *grading, const char *url, const ch
                              "--errors-for-leak-kinds=definite,indirect",
                              "--show-leak-kinds=definite,indirect", grading->program,
                              "--url", url };
-    size_t count = 9;
+    size_t count = url ? 9 : 7;
     for (size_t i = 0; args[i] != NULL && count < 39; i++)
         argv[count++] = args[i];
     argv[count] = NULL;
@@ -179,7 +178,8 @@ enum {
     [DELAY_ON_TIME] = { "efficiency", 10, \
         "both runs end within 1.25x of --predict (+0.5 s to start); needs correct replies" }, \
     [DELAY_SLEEPS] = { "efficiency", 5, \
-        "it sleeps while it waits (curl_multi_poll): CPU time under 10% of the run" }, \
+        "it sleeps while it waits: while one 0.8 s request waits, at most twice the CPU the " \
+        "lesson's async.c uses (+0.05 s)" }, \
     [DELAY_SERVER_DOWN] = { "robustness", 3, "no server at --url: exit 2" }, \
     [DELAY_BAD_FLAG] = { "robustness", 2, bad_flag ": exit 1" }, \
     [DELAY_SERVER_DIES] = { "robustness", 5, \
@@ -371,7 +371,6 @@ static void grade_efficiency(struct grading *grading, const struct delay_run run
     if (sheet->results[DELAY_REPLIES_RUN1].outcome != CHECK_PASSED
         || sheet->results[DELAY_REPLIES_RUN2].outcome != CHECK_PASSED) {
         grade_check(sheet, DELAY_ON_TIME, false, "not timed: the replies were not right");
-        grade_check(sheet, DELAY_SLEEPS, false, "not measured: the replies were not right");
         return;
     }
     double predicted[2];
@@ -387,12 +386,40 @@ static void grade_efficiency(struct grading *grading, const struct delay_run run
                 allowed_time(predicted[0]), results[1].wall_s, predicted[1],
                 allowed_time(predicted[1]));
 
-    double wall = results[0].wall_s + results[1].wall_s;
-    double cpu = results[0].cpu_s + results[1].cpu_s;
-    bool sleeps = cpu <= CPU_SHARE_MAX * wall + CPU_ALLOWANCE_S;
-    grade_check(sheet, DELAY_SLEEPS, sleeps, "used %.2f s of CPU in %.2f s (%.0f%%)%s", cpu, wall,
-                wall > 0 ? 100.0 * cpu / wall : 0.0,
+}
+
+/*
+ * A program that sleeps while it waits uses next to no CPU; one that spins
+ * uses all it can get.  On a busy machine "all it can get" may be a small
+ * share, so the measure is one request with nothing else to do, and the
+ * yardstick the lesson's own async.c on the same request a moment before.
+ */
+#define IDLE_DELAY "0.8"
+#define IDLE_CPU_RATIO 2.0
+#define IDLE_CPU_ALLOWANCE_S 0.05
+
+static void grade_sleeping(struct grading *grading, const char *url)
+{
+    struct grade_sheet *sheet = &grading->sheet;
+    if (sheet->results[DELAY_REPLIES_RUN1].outcome != CHECK_PASSED) {
+        grade_check(sheet, DELAY_SLEEPS, false, "not measured: the replies were not right");
+        return;
+    }
+    const char *args[] = { "--delays", IDLE_DELAY, "--quiet", NULL };
+    char lesson[PATH_MAX + 64];
+    snprintf(lesson, sizeof lesson, "%s/%s_async", bin_dir, grading->lab->name);
+    const char *argv[] = { lesson, "--url", url, "--delays", IDLE_DELAY, "--quiet", NULL };
+    struct launch_result yardstick, result;
+    launch_run_bounded(PROGRAM, (char *const *)argv, 30.0, NULL, &yardstick);
+    run_submission(grading, url, args, 30.0, NULL, &result);
+    double allowed = IDLE_CPU_RATIO * yardstick.cpu_s + IDLE_CPU_ALLOWANCE_S;
+    bool sleeps = result.status == 0 && result.cpu_s <= allowed;
+    grade_check(sheet, DELAY_SLEEPS, sleeps, "while one request waited " IDLE_DELAY " s it used "
+                "%.3f s of CPU (the lesson's async.c %.3f s, allowed %.3f)%s", result.cpu_s,
+                yardstick.cpu_s, allowed,
                 sleeps ? "" : ": it spins instead of sleeping in curl_multi_poll");
+    launch_result_free(&yardstick);
+    launch_result_free(&result);
 }
 
 /* Stops the server under a running submission: SIGKILL, no goodbye. */
@@ -505,6 +532,7 @@ static void grade_delay_lab(struct grading *grading, const struct delay_lab *lab
     grade_efficiency(grading, runs, results);
     launch_result_free(&results[0]);
     launch_result_free(&results[1]);
+    grade_sleeping(grading, url);
 
     grade_robustness(grading, lab);
     grade_memory(grading, DELAY_VALGRIND, url, lab->memcheck_args);
@@ -520,14 +548,289 @@ static void grade_blocking_pitfall(struct grading *grading)
     grade_delay_lab(grading, &BLOCKING_PITFALL);
 }
 
+/* ---------------------------------------------------------------- database */
+/*
+ * The database lab: three SQLite queries on worker threads, completions
+ * back through a pipe.  No server: the grader builds a seeded database
+ * (database_makedb --seed), so the row counts are the seed's, and proves
+ * the overlap with the work windows each query's own thread recorded
+ * (args.work_offset_s and work_seconds in the trace).
+ */
+
+enum {
+    DB_REPLIES, DB_EXIT_OK, DB_WORK_OVERLAPS, DB_REPORTED_PROMPTLY, DB_SLEEPS,
+    DB_MISSING, DB_BAD_FLAG, DB_DAMAGED, DB_VALGRIND,
+};
+
+static const struct rubric_check DATABASE_CHECKS[] = {
+    [DB_REPLIES] = { "correctness", 30,
+        "every query's row count printed once, right for the seeded database" },
+    [DB_EXIT_OK] = { "correctness", 5, "exit 0" },
+    [DB_WORK_OVERLAPS] = { "concurrency", 20,
+        "the three queries' work overlaps (work windows their threads recorded in the trace)" },
+    [DB_REPORTED_PROMPTLY] = { "concurrency", 15,
+        "each result reported within 0.15 s of its query's end (the loop wakes on the pipe)" },
+    [DB_SLEEPS] = { "efficiency", 10,
+        "the loop sleeps while the workers work: CPU time within 1.25x of the lesson's own "
+        "async.c on the same file (+0.05 s)" },
+    [DB_MISSING] = { "robustness", 3, "no database at --db: exit 2" },
+    [DB_BAD_FLAG] = { "robustness", 2, "--bogus: exit 1" },
+    [DB_DAMAGED] = { "robustness", 5,
+        "a damaged database: every query's failure reported, exit 2, within 6 s" },
+    [DB_VALGRIND] = { "memory", 10,
+        "valgrind: no memory errors, nothing leaked (every thread joined, connection closed)" },
+};
+
+#define DB_QUERIES 3
+#define DB_PROMPT_S 0.15
+
+/* One query's times in the trace, in seconds from the program's start. */
+struct query_times {
+    bool found;
+    double asked, work_start, work_end, reported;
+};
+
+/* Runs one of the checkout's own programs (database_makedb, database_sync). */
+static int run_tool(const char *tool, const char *const *args, double limit_s,
+                    struct launch_result *result)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s", bin_dir, tool);
+    const char *argv[16] = { path };
+    size_t count = 1;
+    for (size_t i = 0; args[i] != NULL && count < 15; i++)
+        argv[count++] = args[i];
+    argv[count] = NULL;
+    return launch_run_bounded(PROGRAM, (char *const *)argv, limit_s, NULL, result);
+}
+
+static bool make_database(struct grading *grading, const char *path, long cities)
+{
+    char cities_text[32], seed_text[32];
+    snprintf(cities_text, sizeof cities_text, "%ld", cities);
+    snprintf(seed_text, sizeof seed_text, "%lu", grading->seed);
+    const char *args[] = { "--out", path, "--cities", cities_text, "--seed", seed_text,
+                           "--force", "--quiet", NULL };
+    struct launch_result result;
+    bool made = run_tool("database_makedb", args, 120.0, &result) == 0;
+    if (!made)
+        fprintf(stderr, "%s: database_makedb failed: %s", PROGRAM, result.err);
+    launch_result_free(&result);
+    return made;
+}
+
+/* The row count the program printed for query n, or -1. */
+static long long printed_rows(const char *out, int number, int *times)
+{
+    char label[64];
+    snprintf(label, sizeof label, "Q%d: Query made! Db replied '", number);
+    long long rows = -1;
+    *times = 0;
+    for (const char *at = strstr(out, label); at != NULL; at = strstr(at + 1, label)) {
+        rows = strtoll(at + strlen(label), NULL, 10);
+        (*times)++;
+    }
+    return rows;
+}
+
+/* A copy of the database with its middle overwritten: the schema reads,
+ * the queries hit pages that are garbage. */
+static bool damage_copy(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    bool ok = in != NULL && out != NULL;
+    if (ok) {
+        fseek(in, 0, SEEK_END);
+        long size = ftell(in);
+        rewind(in);
+        struct seed noise = seed_start(7);
+        char page[4096];
+        size_t got;
+        long at = 0;
+        while ((got = fread(page, 1, sizeof page, in)) > 0) {
+            if (at > size / 3 && at < 2 * size / 3)
+                for (size_t i = 0; i < got; i++)
+                    page[i] = (char)seed_next(&noise);
+            ok = ok && fwrite(page, 1, got, out) == got;
+            at += (long)got;
+        }
+    }
+    if (in != NULL)
+        fclose(in);
+    if (out != NULL && fclose(out) != 0)
+        ok = false;
+    return ok;
+}
+
+/* Reads each query's asked/work/reported times from the program's trace. */
+static bool read_query_times(const char *trace_path, struct query_times times[DB_QUERIES])
+{
+    memset(times, 0, DB_QUERIES * sizeof times[0]);
+    json_t *trace = json_load_file(trace_path, 0, NULL);
+    size_t index;
+    json_t *event;
+    json_array_foreach(json_object_get(trace, "traceEvents"), index, event) {
+        json_t *args = json_object_get(event, "args");
+        json_t *offset = json_object_get(args, "work_offset_s");
+        const char *name = json_string_value(json_object_get(event, "name"));
+        int number = 0;
+        if (offset == NULL || name == NULL || sscanf(name, "Q%d", &number) != 1
+            || number < 1 || number > DB_QUERIES)
+            continue;
+        struct query_times *query = &times[number - 1];
+        query->found = true;
+        query->asked = json_number_value(json_object_get(event, "ts")) / 1e6;
+        query->reported = query->asked + json_number_value(json_object_get(event, "dur")) / 1e6;
+        query->work_start = query->asked + json_number_value(offset);
+        query->work_end = query->work_start
+                        + json_number_value(json_object_get(args, "work_seconds"));
+    }
+    json_decref(trace);
+    for (int i = 0; i < DB_QUERIES; i++)
+        if (!times[i].found)
+            return false;
+    return true;
+}
+
+/* key_cpu_s: the CPU the lesson's own async.c needed for the same queries
+ * on the same file, what the work costs when the loop sleeps. */
+static void grade_database_concurrency(struct grading *grading, const char *trace_path,
+                                       const struct launch_result *result, double key_cpu_s)
+{
+    struct grade_sheet *sheet = &grading->sheet;
+    struct query_times times[DB_QUERIES];
+    if (!read_query_times(trace_path, times)) {
+        grade_check(sheet, DB_WORK_OVERLAPS, false, "no trace with all three queries' work");
+        grade_check(sheet, DB_REPORTED_PROMPTLY, false, "no trace with all three queries' work");
+        grade_check(sheet, DB_SLEEPS, false, "not measured: the queries did not all run");
+        return;
+    }
+    double latest_start = 0, earliest_end = 1e300, latest_report = 0;
+    int late = 0;
+    for (int i = 0; i < DB_QUERIES; i++) {
+        if (times[i].work_start > latest_start)
+            latest_start = times[i].work_start;
+        if (times[i].work_end < earliest_end)
+            earliest_end = times[i].work_end;
+        double delay = times[i].reported - times[i].work_end;
+        if (delay > latest_report) {
+            latest_report = delay;
+            late = i + 1;
+        }
+    }
+    bool overlap = latest_start < earliest_end;
+    grade_check(sheet, DB_WORK_OVERLAPS, overlap,
+                overlap ? "all three queries were working at once (for %.3f s)"
+                        : "the queries' work did not overlap (the last began %.3f s after "
+                          "the first ended): they ran one at a time",
+                overlap ? earliest_end - latest_start : latest_start - earliest_end);
+    if (!overlap)
+        grade_check(sheet, DB_REPORTED_PROMPTLY, false, "not judged: the queries did not overlap");
+    else
+        grade_check(sheet, DB_REPORTED_PROMPTLY, latest_report <= DB_PROMPT_S,
+                    "the slowest report came %.3f s after its query (Q%d) ended%s", latest_report,
+                    late, latest_report <= DB_PROMPT_S ? ""
+                    : ": results wait for something else instead of waking the loop");
+    double allowed = 1.25 * key_cpu_s + 0.05;
+    bool sleeps = result->cpu_s <= allowed;
+    grade_check(sheet, DB_SLEEPS, sleeps, "used %.2f s of CPU; the lesson's async.c %.2f s "
+                "(allowed %.2f)%s", result->cpu_s, key_cpu_s, allowed,
+                sleeps ? "" : ": the loop spins instead of sleeping in poll");
+}
+
+static void grade_database(struct grading *grading)
+{
+    struct grade_sheet *sheet = &grading->sheet;
+    struct seed draw = seed_start(grading->seed);
+    long cities = seed_between(&draw, 200000, 300000);
+    char db[PATH_MAX], damaged[PATH_MAX], small[PATH_MAX], trace[PATH_MAX];
+    snprintf(db, sizeof db, "%s/lab.db", grading->work_dir);
+    snprintf(damaged, sizeof damaged, "%s/damaged.db", grading->work_dir);
+    snprintf(small, sizeof small, "%s/small.db", grading->work_dir);
+    snprintf(trace, sizeof trace, "%s/trace.json", grading->work_dir);
+    grading->work = json_pack("{s:I}", "cities", (json_int_t)cities);
+    if (!make_database(grading, db, cities) || !damage_copy(db, damaged)) {
+        grade_fail_rest(sheet, "the grader could not build its database");
+        return;
+    }
+
+    /* The answers, and what the work costs: the lesson's own program on
+     * the same file. */
+    struct launch_result result;
+    const char *key_args[] = { "--db", db, NULL };
+    run_tool("database_async", key_args, 120.0, &result);
+    long long want[DB_QUERIES];
+    for (int i = 0; i < DB_QUERIES; i++) {
+        int times;
+        want[i] = printed_rows(result.out, i + 1, &times);
+    }
+    double key_cpu_s = result.cpu_s;
+    launch_result_free(&result);
+
+    const char *args[] = { "--db", db, "--trace", trace, NULL };
+    run_submission(grading, NULL, args, 60.0, NULL, &result);
+    char end[64], why[200] = "";
+    describe_end(&result, end, sizeof end);
+    bool right = !result.killed;
+    for (int i = 0; i < DB_QUERIES && right; i++) {
+        int times;
+        long long got = printed_rows(result.out, i + 1, &times);
+        if (times != 1 || got != want[i]) {
+            right = false;
+            snprintf(why, sizeof why, times == 0 ? "no line \"Q%d: Query made! Db replied '%lld' rows\""
+                     : times > 1 ? "Q%d's result printed more than once (want %lld)"
+                     : "Q%d: wrong row count (want %lld)", i + 1, want[i]);
+        }
+    }
+    grade_check(sheet, DB_REPLIES, right, "%s%s",
+                right ? "all three row counts printed once, right for this database" : why,
+                result.killed ? "; killed" : "");
+    grade_check(sheet, DB_EXIT_OK, result.status == 0, "%s", end);
+    grade_database_concurrency(grading, trace, &result, key_cpu_s);
+    launch_result_free(&result);
+
+    const char *missing[] = { "--db", "/nonexistent/asynclab.db", NULL };
+    run_submission(grading, NULL, missing, 10.0, NULL, &result);
+    describe_end(&result, end, sizeof end);
+    grade_check(sheet, DB_MISSING, result.status == 2 && !result.killed, "no database: %s%s", end,
+                result.status == 2 ? "" : ", not exit 2");
+    launch_result_free(&result);
+    const char *bogus[] = { "--bogus", NULL };
+    run_submission(grading, NULL, bogus, 10.0, NULL, &result);
+    describe_end(&result, end, sizeof end);
+    grade_check(sheet, DB_BAD_FLAG, result.status == 1 && !result.killed, "--bogus: %s%s", end,
+                result.status == 1 ? "" : ", not exit 1");
+    launch_result_free(&result);
+    const char *broken[] = { "--db", damaged, NULL };
+    run_submission(grading, NULL, broken, 1.0, NULL, &result);
+    describe_end(&result, end, sizeof end);
+    int failures = 0;
+    for (const char *at = strstr(result.out, ": Query failed"); at; at = strstr(at + 1, ": Query failed"))
+        failures++;
+    bool handled = result.status == 2 && !result.killed && failures == DB_QUERIES;
+    grade_check(sheet, DB_DAMAGED, handled, "damaged database: %s, %d of 3 failures reported%s",
+                end, failures, handled ? "" : result.killed
+                ? ": a failed query must still wake the loop" : "");
+    launch_result_free(&result);
+
+    if (grading->memcheck && !make_database(grading, small, 2000)) {
+        grade_skip(sheet, DB_VALGRIND, "could not build the small database");
+        return;
+    }
+    const char *small_args[] = { "--db", small, "--quiet", NULL };
+    grade_memory(grading, DB_VALGRIND, NULL, small_args);
+}
+
 /* ---------------------------------------------------------------- labs */
 
 static const struct lab LABS[] = {
-    { "slow_api", "async.c", SLOW_API_CHECKS,
+    { "slow_api", "async.c", true, SLOW_API_CHECKS,
       sizeof SLOW_API_CHECKS / sizeof SLOW_API_CHECKS[0], grade_slow_api },
-    { "blocking_pitfall", "async.c", BLOCKING_PITFALL_CHECKS,
+    { "blocking_pitfall", "async.c", true, BLOCKING_PITFALL_CHECKS,
       sizeof BLOCKING_PITFALL_CHECKS / sizeof BLOCKING_PITFALL_CHECKS[0],
       grade_blocking_pitfall },
+    { "database", "async.c", false, DATABASE_CHECKS,
+      sizeof DATABASE_CHECKS / sizeof DATABASE_CHECKS[0], grade_database },
 };
 #define LAB_COUNT (sizeof LABS / sizeof LABS[0])
 
@@ -688,14 +991,18 @@ static bool find_submission(const struct options *options, const struct lab *lab
     return true;
 }
 
-/* --run: the student's own program against a fresh server, output as it is. */
+/* --run: the student's own program (against a fresh server, if the lab
+ * needs one; on the checkout's lesson database unless --db or
+ * $ASYNCLAB_DB says otherwise), its output as it is. */
 static int run_once(struct grading *grading, char **args)
 {
-    const char *url = server_pool_url(&grading->servers, "async", false);
-    if (url == NULL)
+    const char *url = NULL;
+    if (grading->lab->needs_server && (url = server_pool_url(&grading->servers, "async",
+                                                             false)) == NULL)
         return EXIT_SETUP;
+    setenv("ASYNCLAB_DB", ASYNCLAB_ROOT "/build/asynclab.db", 0);
     const char *argv[64] = { grading->program, "--url", url };
-    size_t count = 3;
+    size_t count = url ? 3 : 1;
     for (size_t i = 0; args[i] != NULL && count < 63; i++)
         argv[count++] = args[i];
     argv[count] = NULL;
@@ -719,13 +1026,6 @@ static void print_json(const struct grading *grading)
     json_decref(report);
 }
 
-static void remove_work_dir(const struct grading *grading)
-{
-    if (grading->program[0] != '\0')
-        unlink(grading->program);
-    rmdir(grading->work_dir);
-}
-
 int main(int argc, char **argv)
 {
     struct options options;
@@ -747,11 +1047,8 @@ int main(int argc, char **argv)
         return EXIT_SETUP;
     grading.seed = options.seed_given ? options.seed
                                       : (unsigned long)(time(NULL) ^ getpid()) % 2147483648UL;
-    snprintf(grading.work_dir, sizeof grading.work_dir, "/tmp/asynclab-grade-XXXXXX");
-    if (mkdtemp(grading.work_dir) == NULL) {
-        fprintf(stderr, "%s: cannot make a scratch directory: %s\n", PROGRAM, strerror(errno));
+    if (!scratch_make(PROGRAM, "grade", grading.work_dir, sizeof grading.work_dir))
         return EXIT_SETUP;
-    }
     setenv("NO_COLOR", "1", 1);  /* plain lines to compare */
     server_pool_init(&grading.servers, PROGRAM, bin_dir);
     running_servers = &grading.servers;
@@ -776,7 +1073,7 @@ int main(int argc, char **argv)
     }
     server_pool_stop(&grading.servers);
     running_servers = NULL;
-    remove_work_dir(&grading);
+    scratch_remove(grading.work_dir);
 
     if (!options.run) {
         if (options.json)

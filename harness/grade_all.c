@@ -28,6 +28,7 @@
 
 #include "launch.h"
 #include "rubric.h"
+#include "scratch.h"
 
 static const char PROGRAM[] = "grade_all";
 
@@ -52,7 +53,7 @@ struct options {
     bool memcheck;
 };
 
-static char scratch[64] = "/tmp/asynclab-grade-all-XXXXXX";
+static char scratch[64];
 
 static bool ends_with(const char *text, const char *suffix)
 {
@@ -239,15 +240,6 @@ static bool write_tables(const struct options *options, struct submission *submi
     return true;
 }
 
-/* Removes what the scratch folder holds: reports and unpacked handins. */
-static void remove_scratch(void)
-{
-    const char *argv[] = { "rm", "-rf", scratch, NULL };
-    struct launch_result result;
-    launch_run_bounded(PROGRAM, (char *const *)argv, 60.0, NULL, &result);
-    launch_result_free(&result);
-}
-
 static int parse_options(int argc, char **argv, struct options *options)
 {
     static const struct option table[] = {
@@ -320,15 +312,13 @@ int main(int argc, char **argv)
         return 2;
     }
     closedir(probe);
-    if (mkdtemp(scratch) == NULL) {
-        fprintf(stderr, "%s: cannot make a scratch folder: %s\n", PROGRAM, strerror(errno));
+    if (!scratch_make(PROGRAM, "grade-all", scratch, sizeof scratch))
         return 2;
-    }
     size_t count = list_submissions(options.folder, submissions);
     if (count == 0)
         fprintf(stderr, "%s: %s holds no submissions\n", PROGRAM, options.folder);
     grade_all(&options, grader, submissions, count);
     bool written = write_tables(&options, submissions, count);
-    remove_scratch();
+    scratch_remove(scratch);
     return written && count > 0 ? 0 : 2;
 }

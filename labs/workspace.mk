@@ -19,7 +19,7 @@ endif
 SUBMISSION ?= async.c
 PROGRAM    ?= ./$(LAB)_lab
 SEED       ?=
-ARGS       ?= --scale 0.2
+ARGS       ?= $(if $(filter database,$(LAB)),,--scale 0.2)
 HANDIN     ?= $(LAB)-handin-$(or $(USER),student).tar.gz
 
 CC      ?= cc
@@ -48,6 +48,7 @@ asynclab-libs:
 
 # A fresh slowserver, the program once with ARGS, the server stopped again.
 run: asynclab-libs
+	$(if $(filter database,$(LAB)),@$(MAKE) --no-print-directory -s -C $(ASYNCLAB) db)
 	@$(GRADER) --lab $(LAB) --src $(SUBMISSION) --run -- $(ARGS)
 
 # The grade the teacher's `make grade-all` will give (with their seed).

@@ -276,6 +276,7 @@ void database_query_run(const char *path, struct database_query *query)
     sqlite3_finalize(statement);
     sqlite3_close(db);
     query->rows = rows;
+    query->work_began = began;
     query->work_seconds = clock_now() - began;
 }
 
@@ -299,6 +300,9 @@ void database_query_finished(struct database *run, struct database_query *query)
                                           query->started, query->finished);
     trace_set_text(event, "sql", query->sql);
     trace_set_integer(event, "rows", query->rows);
+    /* The work's own window, as the thread that ran it saw it: the grader
+     * proves overlap with these (docs/labs/README.md). */
+    trace_set_number(event, "work_offset_s", query->work_began - query->started);
     trace_set_number(event, "work_seconds", query->work_seconds);
     trace_set_text(event, "outcome", ok ? "ok" : query->error);
 }
@@ -346,4 +350,13 @@ int database_finish(struct database *run)
         status = EXIT_SETUP;
     trace_free(run->trace);
     return status;
+}
+
+void database_run_one_at_a_time(struct database *run)
+{
+    for (int i = 0; i < DATABASE_QUERY_COUNT; i++) {
+        database_query_started(run, &run->queries[i]);
+        database_query_run(run->path, &run->queries[i]);
+        database_query_finished(run, &run->queries[i]);
+    }
 }

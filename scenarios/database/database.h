@@ -28,6 +28,7 @@ struct database_query {
 
     /* Filled by database_query_run, on whatever thread ran it. */
     long long rows;
+    double work_began;     /* clock_now() when database_query_run began */
     double work_seconds;   /* time spent inside database_query_run */
     int result;            /* SQLITE_OK, or the SQLite error code */
     char error[256];       /* SQLite's message when result != SQLITE_OK */
@@ -80,6 +81,10 @@ void database_query_run(const char *path, struct database_query *query);
 /* Call when the program has the query's result in hand: prints "Q1: Query
  * made! Db replied 'N' rows" (or why it failed) and records the trace. */
 void database_query_finished(struct database *run, struct database_query *query);
+
+/* The lab's starter (docs/labs/README.md) runs this where async.c has its
+ * workers and event loop: each query in turn, blocking, on the main thread. */
+void database_run_one_at_a_time(struct database *run);
 
 /* Prints the summary, writes the trace, frees everything; returns the exit
  * status (0; EXIT_TASKS_FAILED if a query failed; EXIT_SETUP if the file

@@ -48,6 +48,7 @@ struct lab_case {
 static struct lab_case slow_api = { "slow_api", { NULL }, NULL, 0 };
 static struct lab_case blocking_pitfall = { "blocking_pitfall", { "async_offload.c", NULL },
                                             NULL, 0 };
+static struct lab_case database = { "database", { NULL }, NULL, 0 };
 static json_t *memcheck_grades; /* slow_api's reference and leaks_handles, with valgrind */
 
 /* ---------------------------------------------------------------- files */
@@ -187,19 +188,33 @@ static int make_workspace(const char *lab, const char *dir, const char *force)
     return status;
 }
 
-/* grade_all over `folder`; the JSON table it wrote, or NULL. */
-static json_t *grade_folder(const char *lab, const char *folder, const char *out, bool memcheck)
+/* grade_all over several folders at once (lab, folder, output prefix and
+ * grade_all's other flags for each: a NULL-terminated list of four-tuples), as
+ * one shell running them in the background and waiting for them all:
+ * grading mostly waits on slow requests, so they share the cores well. */
+static int grade_folders(const char *const *jobs)
 {
-    const char *argv[] = { test_bin("grade_all"), "--lab", lab, "--submissions", folder,
-                           "--seed", SEED, "--jobs", "2", "--out", out,
-                           memcheck ? NULL : "--no-memcheck", NULL };
+    char command[4096] = "";
+    for (size_t i = 0; jobs[i] != NULL; i += 4) {
+        size_t used = strlen(command);
+        snprintf(command + used, sizeof command - used,
+                 "'%s' --lab %s --submissions '%s' --seed " SEED " --out '%s' %s & ",
+                 test_bin("grade_all"), jobs[i], jobs[i + 1], jobs[i + 2], jobs[i + 3]);
+    }
+    strncat(command, "wait", sizeof command - strlen(command) - 1);
+    const char *argv[] = { "/bin/sh", "-c", command, NULL };
     struct test_process_result result;
     if (test_run(argv, GRADE_ALL_TIMEOUT_S, &result) != 0)
-        return NULL;
+        return -1;
     printf("%s", result.out);
     test_process_result_free(&result);
+    return 0;
+}
+
+static json_t *load_grades(const char *name)
+{
     char path[256];
-    snprintf(path, sizeof path, "%s.json", out);
+    snprintf(path, sizeof path, "%s/%s-grades.json", scratch, name);
     return json_load_file(path, 0, NULL);
 }
 
@@ -246,9 +261,7 @@ static int prepare_lab(struct lab_case *lab_case)
     }
     if (fixtures != NULL)
         closedir(fixtures);
-    snprintf(to, sizeof to, "%s/%s-grades", scratch, lab);
-    lab_case->grades = grade_folder(lab, folder, to, false);
-    return lab_case->grades != NULL ? 0 : -1;
+    return 0;
 }
 
 static int setup(void **state)
@@ -256,20 +269,41 @@ static int setup(void **state)
     (void)state;
     snprintf(scratch, sizeof scratch, "/tmp/asynclab-labs-%d", (int)getpid());
     if (mkdir(scratch, 0700) != 0 || prepare_lab(&slow_api) != 0
-        || prepare_lab(&blocking_pitfall) != 0)
+        || prepare_lab(&blocking_pitfall) != 0 || prepare_lab(&database) != 0)
         return -1;
 
     /* The valgrind pair: the reference and the leak. */
-    char folder[128], reference[160], out[128], lesson[256];
+    char folder[128], reference[160], lesson[256];
     snprintf(folder, sizeof folder, "%s/memcheck", scratch);
     snprintf(reference, sizeof reference, "%s/reference.c", folder);
     lesson_path("slow_api", "async.c", lesson, sizeof lesson);
     if (mkdir(folder, 0700) != 0 || copy_file(lesson, reference) != 0
         || write_wrong_submission("slow_api", folder, "leaks_handles") != 0)
         return -1;
-    snprintf(out, sizeof out, "%s/memcheck-grades", scratch);
-    memcheck_grades = grade_folder("slow_api", folder, out, true);
-    return memcheck_grades != NULL ? 0 : -1;
+
+    /* The HTTP labs together; then the database lab alone, whose queries
+     * want the cores to themselves. */
+    char paths[8][160];
+    const char *labs[] = { "slow_api", "blocking_pitfall", "memcheck" };
+    for (int i = 0; i < 3; i++) {
+        snprintf(paths[2 * i], sizeof paths[0], "%s/%s", scratch, labs[i]);
+        snprintf(paths[2 * i + 1], sizeof paths[0], "%s/%s-grades", scratch, labs[i]);
+    }
+    snprintf(paths[6], sizeof paths[0], "%s/database", scratch);
+    snprintf(paths[7], sizeof paths[0], "%s/database-grades", scratch);
+    const char *http_labs[] = { "slow_api", paths[0], paths[1], "--jobs 3 --no-memcheck",
+                                "blocking_pitfall", paths[2], paths[3], "--jobs 2 --no-memcheck",
+                                "slow_api", paths[4], paths[5], "--jobs 2", NULL };
+    const char *database_lab[] = { "database", paths[6], paths[7], "--jobs 2 --no-memcheck",
+                                   NULL };
+    if (grade_folders(http_labs) != 0 || grade_folders(database_lab) != 0)
+        return -1;
+    slow_api.grades = load_grades("slow_api");
+    blocking_pitfall.grades = load_grades("blocking_pitfall");
+    database.grades = load_grades("database");
+    memcheck_grades = load_grades("memcheck");
+    return slow_api.grades && blocking_pitfall.grades && database.grades && memcheck_grades
+           ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -277,6 +311,7 @@ static int teardown(void **state)
     (void)state;
     json_decref(slow_api.grades);
     json_decref(blocking_pitfall.grades);
+    json_decref(database.grades);
     json_decref(memcheck_grades);
     return test_remove_tree(scratch);
 }
@@ -371,35 +406,38 @@ static void test_slow_api_reference_scores_100(void **state)
     assert_full_marks(grade_of(slow_api.grades, "reference"));
 }
 
-static void test_blocking_pitfall_references_score_100(void **state)
+static void test_blocking_pitfall_and_database_references_score_100(void **state)
 {
     (void)state;
     assert_full_marks(grade_of(blocking_pitfall.grades, "reference"));
     assert_full_marks(grade_of(blocking_pitfall.grades, "reference_async_offload.c"));
+    assert_full_marks(grade_of(database.grades, "reference"));
 }
 
-static void assert_starter_grade(json_t *table)
+static void assert_starter_grade(json_t *table, const char *why_no_concurrency)
 {
     json_t *grade = grade_of(table, "starter");
     assert_int_equal(points(grade, "correctness"), most(grade, "correctness"));
     assert_int_equal(points(grade, "concurrency"), 0);
     char *why = reasons(grade);
-    test_assert_contains(why, "they were not all overlapped");
+    test_assert_contains(why, why_no_concurrency);
     free(why);
 }
 
 static void test_starters_get_correctness_and_no_concurrency(void **state)
 {
     (void)state;
-    assert_starter_grade(slow_api.grades);
-    assert_starter_grade(blocking_pitfall.grades);
+    assert_starter_grade(slow_api.grades, "they were not all overlapped");
+    assert_starter_grade(blocking_pitfall.grades, "they were not all overlapped");
+    assert_starter_grade(database.grades, "they ran one at a time");
 }
 
 static void test_starter_builds_without_warnings(void **state)
 {
     (void)state;
     char command[512];
-    for (const char *const *lab = (const char *const[]){ "slow_api", "blocking_pitfall", NULL };
+    for (const char *const *lab = (const char *const[]){ "slow_api", "blocking_pitfall",
+                                                         "database", NULL };
          *lab; lab++) {
         snprintf(command, sizeof command, "make -s -C '%s/%s-workspace' 2>&1", scratch, *lab);
         struct test_process_result result = run_shell(command);
@@ -430,6 +468,14 @@ static void test_wrong_blocking_pitfall_submissions(void **state)
     (void)state;
     assert_fixture_grade(blocking_pitfall.grades, "blocking_pitfall", "blocks_in_callback");
     assert_fixture_grade(blocking_pitfall.grades, "blocking_pitfall", "busy_wait");
+}
+
+static void test_wrong_database_submissions(void **state)
+{
+    (void)state;
+    assert_fixture_grade(database.grades, "database", "joins_in_order");
+    assert_fixture_grade(database.grades, "database", "busy_wait");
+    assert_fixture_grade(database.grades, "database", "silent_on_failure");
 }
 
 static void test_grade_all_writes_csv(void **state)
@@ -500,7 +546,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slow_api_reference_scores_100),
-        cmocka_unit_test(test_blocking_pitfall_references_score_100),
+        cmocka_unit_test(test_blocking_pitfall_and_database_references_score_100),
         cmocka_unit_test(test_starters_get_correctness_and_no_concurrency),
         cmocka_unit_test(test_starter_builds_without_warnings),
         cmocka_unit_test(test_wrong_serial_loop),
@@ -511,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_wrong_hardcoded_output),
         cmocka_unit_test(test_wrong_never_returns),
         cmocka_unit_test(test_wrong_blocking_pitfall_submissions),
+        cmocka_unit_test(test_wrong_database_submissions),
         cmocka_unit_test(test_grade_all_writes_csv),
         cmocka_unit_test(test_make_lab_keeps_existing_work),
         cmocka_unit_test(test_grader_rejects_bad_input),
