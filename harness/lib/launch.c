@@ -171,19 +171,21 @@ static double monotonic_now(void)
 
 /* Reads both pipes until they close or `deadline` passes (then false),
  * doing `event` once when its time comes. */
-static bool collect_until(struct collected *out, struct collected *err, double started,
-                          double deadline, const struct launch_event *event)
+static bool collect_until(struct collected *out, struct collected *err, pid_t pid,
+                          double started, double deadline, const struct launch_event *event)
 {
     bool out_open = true, err_open = true, event_done = event == NULL;
+    double event_at = event ? started + event->at_s : deadline;
     while (out_open || err_open) {
         double now = monotonic_now();
         if (now >= deadline)
             return false;
-        if (!event_done && now - started >= event->at_s) {
-            event->act(event->context);
-            event_done = true;
+        if (!event_done && now >= event_at) {
+            event->act(event->context, pid);
+            event_done = event->every_s <= 0;
+            event_at = now + event->every_s;
         }
-        double until = event_done ? deadline : started + event->at_s;
+        double until = event_done || event_at > deadline ? deadline : event_at;
         int wait_ms = (int)((until - now) * 1000.0) + 1;
         struct pollfd fds[2] = { { out_open ? out->fd : -1, POLLIN, 0 },
                                  { err_open ? err->fd : -1, POLLIN, 0 } };
@@ -261,7 +263,7 @@ int launch_run_bounded(const char *program, char *const argv[], double limit_s,
         fprintf(stderr, "%s: cannot start %s: %s\n", program, argv[0], strerror(spawned));
     } else {
         running_group = pid;
-        if (!collect_until(&out, &err, started, started + limit_s, event)) {
+        if (!collect_until(&out, &err, pid, started, started + limit_s, event)) {
             kill(-pid, SIGKILL);
             result->killed = true;
         }

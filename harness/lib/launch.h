@@ -44,12 +44,14 @@ struct launch_result {
     char *err;
 };
 
-/* Optional: something to do once while the program runs (the grader stops a
- * server under a running submission), `at_s` seconds after the start. */
+/* Optional: something to do while the program runs, `at_s` seconds after
+ * the start and then every `every_s` seconds (0: once).  The grader stops a
+ * server under a running submission, or samples its main thread's CPU. */
 struct launch_event {
     double at_s;
-    void (*act)(void *context);
+    void (*act)(void *context, pid_t pid);
     void *context;
+    double every_s;
 };
 
 /*

@@ -104,7 +104,6 @@ void timeouts_drain_wake_fd(void)
 static struct cli_double_target timeout_target;
 static struct cli_double_target deadline_target;
 static struct cli_long_target retries_target;
-static struct cli_long_target seed_target;
 
 static enum cli_result parse_command_line(struct timeouts_batch *batch, const char *program,
                                           bool is_async, int argc, char **argv)
@@ -112,7 +111,6 @@ static enum cli_result parse_command_line(struct timeouts_batch *batch, const ch
     timeout_target = (struct cli_double_target){ &batch->timeout, 0.0, MAX_SECONDS };
     deadline_target = (struct cli_double_target){ &batch->deadline, 0.0, MAX_SECONDS };
     retries_target = (struct cli_long_target){ &batch->retries, 0, MAX_RETRIES };
-    seed_target = (struct cli_long_target){ &batch->seed, 0, 2147483647L };
     const struct cli_option options[] = {
         { "timeout", "S", "give up on one attempt after S seconds; 0 = wait forever (default 2)",
           "seconds from 0 to 3600", cli_apply_double, &timeout_target },
@@ -122,8 +120,6 @@ static enum cli_result parse_command_line(struct timeouts_batch *batch, const ch
           "no value", cli_apply_flag, &batch->fail_fast },
         { "retries", "N", "retry 429/503 and refused connections up to N times (default 0)",
           "a whole number from 0 to 10", cli_apply_long, &retries_target },
-        { "seed", "N", "seed of the backoff jitter, so runs repeat exactly (default 1)",
-          "a whole number from 0 to 2147483647", cli_apply_long, &seed_target },
     };
     const struct cli_program description = {
         .name = program,
@@ -533,6 +529,10 @@ int timeouts_setup(struct timeouts_batch *batch, const char *program, bool is_as
     case CLI_EXIT_USAGE: return EXIT_USAGE;
     case CLI_RUN: break;
     }
+    /* --seed (a common flag) seeds the backoff's jitter, so runs repeat
+     * exactly; without it, seed 1. */
+    if (batch->common.seeded)
+        batch->seed = (long)batch->common.seed;
     /* Every time on the command line is in the lesson's seconds, like the
      * server delays: --scale shrinks them all together. */
     batch->timeout *= batch->common.scale;
