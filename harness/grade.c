@@ -413,11 +413,17 @@ static void grade_sleeping(struct grading *grading, const char *url)
     launch_run_bounded(PROGRAM, (char *const *)argv, 30.0, NULL, &yardstick);
     run_submission(grading, url, args, 30.0, NULL, &result);
     double allowed = IDLE_CPU_RATIO * yardstick.cpu_s + IDLE_CPU_ALLOWANCE_S;
-    bool sleeps = result.status == 0 && result.cpu_s <= allowed;
-    grade_check(sheet, DELAY_SLEEPS, sleeps, "while one request waited " IDLE_DELAY " s it used "
-                "%.3f s of CPU (the lesson's async.c %.3f s, allowed %.3f)%s", result.cpu_s,
-                yardstick.cpu_s, allowed,
-                sleeps ? "" : ": it spins instead of sleeping in curl_multi_poll");
+    bool sleeps = result.cpu_s <= allowed;
+    char end[64];
+    describe_end(&result, end, sizeof end);
+    if (result.status != 0)
+        grade_check(sheet, DELAY_SLEEPS, false, "one " IDLE_DELAY " s request: %s, not exit 0",
+                    end);
+    else
+        grade_check(sheet, DELAY_SLEEPS, sleeps, "while one request waited " IDLE_DELAY " s it "
+                    "used %.3f s of CPU (the lesson's async.c %.3f s, allowed %.3f)%s",
+                    result.cpu_s, yardstick.cpu_s, allowed,
+                    sleeps ? "" : ": it spins instead of sleeping in curl_multi_poll");
     launch_result_free(&yardstick);
     launch_result_free(&result);
 }

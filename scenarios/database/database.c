@@ -223,6 +223,9 @@ int database_setup(struct database *run, const struct database_program *program,
     if (run->common.scale != 1.0)
         output_error(program->name, "note: --scale does nothing here; the database's size sets the "
                      "work (database_makedb --cities N builds a smaller one)");
+    if (run->common.seeded)
+        output_error(program->name, "note: --seed does nothing here; the database's rows are the "
+                     "seeded work (database_makedb --seed N builds another)");
     if ((run->common.trace_path != NULL
          && !trace_path_writable(run->common.trace_path, program->name))
         || !check_database(run))
