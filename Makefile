@@ -213,3 +213,10 @@ report: deps
 .DEFAULT_GOAL := all
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# scenarios/event_loops/ (docs/event_loops.md) sends the slow_api lesson's
+# requests and prints its lines, so its programs link slow_api's shared
+# part; its io_uring program links liburing.
+$(OBJ)/scenarios/event_loops/%.o: ALL_CFLAGS += -Iscenarios/slow_api
+$(event_loops_BINS): $(OBJ)/scenarios/slow_api/slow_api.o
+$(BIN)/event_loops_async_uring: LIBS += -luring
