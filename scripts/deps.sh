@@ -3,7 +3,7 @@
 # As root it runs apt-get itself; otherwise it prints the exact command to run.
 set -eu
 
-PACKAGES="build-essential pkg-config libcurl4-openssl-dev libmicrohttpd-dev \
+PACKAGES="build-essential pkg-config libcurl4-openssl-dev libmicrohttpd-dev liburing-dev \
 libsqlite3-dev libjansson-dev libcmocka-dev hyperfine gnuplot-nox valgrind wrk"
 
 missing=""
