@@ -4,15 +4,13 @@
  *
  * Demonstrates: COMPLETION instead of readiness.  async.c asks the kernel
  * "tell me when this socket is ready" and then makes the call itself; here
- * the call itself (connect, send, recv) is handed to the kernel as an
- * operation in a ring shared with it, and the loop reaps what has finished:
- * "this recv got 143 bytes, already in your buffer".  Each request is the
- * same small state machine as in async.c, moved on by completions.  Each
- * operation is linked to an io_uring timeout that cancels it at the
- * request's deadline.  Where io_uring is not available (an old kernel, a
- * container's seccomp profile, the kernel.io_uring_disabled sysctl) it says
- * so in one line and exits 2.  Compare with async.c; docs/event_loops.md
- * explains both.
+ * the call (connect, send, recv) is handed to the kernel as an operation in
+ * a ring shared with it, and the loop reaps what has finished: "this recv
+ * got 143 bytes, already in your buffer".  Each request is async.c's state
+ * machine, moved on by completions; each operation is linked to an io_uring
+ * timeout that cancels it at the request's deadline.  Where io_uring is not
+ * available (an old kernel, a seccomp profile, kernel.io_uring_disabled) it
+ * says so in one line and exits 2.  docs/event_loops.md explains it.
  *
  * This lesson is the one place asynclab writes HTTP by hand (raw_http.c),
  * because the system calls are the lesson; everywhere else libcurl does it.
@@ -40,8 +38,7 @@ static const struct slow_api_program PROGRAM = {
 
 #define RING_ENTRIES 4096
 
-/* Where one request in flight is: the state machine. */
-enum step { IDLE, CONNECTING, SENDING, RECEIVING };
+enum step { IDLE, CONNECTING, SENDING, RECEIVING };  /* the state machine */
 
 /* One request in flight and its socket; --concurrency N makes N of them,
  * and the next request reuses a connection the server kept open.  At most
@@ -92,8 +89,7 @@ static void submit_step(struct loop *loop, struct connection *connection)
     io_uring_sqe_set_data(operation, connection);
     operation->flags |= IOSQE_IO_LINK;
 
-    double left = connection->deadline - clock_now();
-    left = left > 0 ? left : 0;
+    double left = connection->deadline > clock_now() ? connection->deadline - clock_now() : 0;
     connection->time_left.tv_sec = (long long)left;
     connection->time_left.tv_nsec = (long long)((left - (double)(long long)left) * 1e9);
     struct io_uring_sqe *timeout = io_uring_get_sqe(&loop->ring);
@@ -147,9 +143,9 @@ static void start_request(struct loop *loop, struct connection *connection,
     /* A kept-alive connection is ready to send; a new one must connect.  The
      * socket stays blocking: io_uring never blocks the loop on it. */
     connection->step = connection->fd >= 0 ? SENDING : CONNECTING;
-    if (connection->fd < 0)
-        connection->fd = socket(loop->server->address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (connection->fd < 0) {
+    if (connection->fd < 0
+        && (connection->fd = socket(loop->server->address.ss_family,
+                                    SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
         finish_request(loop, connection, "cannot open a socket", errno);
         return;
     }
@@ -221,13 +217,9 @@ int main(int argc, char **argv)
         return early_exit;
 
     struct raw_http_server server;
-    char reason[320];
     struct loop loop = { .server = &server, .run = &run };
-    if (!raw_http_server_resolve(run.common.url, &server, reason, sizeof reason)) {
-        output_error(PROGRAM.name, "%s", reason);
-        slow_api_abandon(&run);
+    if (!event_loops_resolve(&run, &server))
         return EXIT_SETUP;
-    }
     if (!open_ring(&loop.ring)) {
         slow_api_abandon(&run);
         return EXIT_SETUP;
