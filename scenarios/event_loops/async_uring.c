@@ -62,12 +62,44 @@ struct loop {
     long in_flight;
 };
 
+static void disconnect(struct connection *connection)
+{
+    if (connection->fd >= 0)
+        close(connection->fd);
+    connection->fd = -1;
+}
+
+static void start_request(struct loop *loop, struct connection *connection,
+                          struct delay_request *request);
+
+/* The request is over, however it ended; the connection takes the next one. */
+static void finish_request(struct loop *loop, struct connection *connection,
+                           const char *failure, int error_number)
+{
+    if (failure != NULL)
+        event_loops_request_failed(loop->run, connection->request, failure, error_number);
+    else
+        event_loops_reply_arrived(loop->run, connection->request, &connection->reply);
+    if (failure != NULL || !connection->reply.keep_alive)
+        disconnect(connection);
+    connection->step = IDLE;
+    loop->in_flight--;
+    if (loop->next < loop->run->request_count)
+        start_request(loop, connection, &loop->run->requests[loop->next++]);
+    else
+        disconnect(connection);
+}
+
 /* The operation this connection's step needs, linked to a timeout that
  * cancels it at the request's deadline. */
 static void submit_step(struct loop *loop, struct connection *connection)
 {
     if (io_uring_sq_space_left(&loop->ring) < 2)  /* a linked pair goes in together */
         io_uring_submit(&loop->ring);
+    if (io_uring_sq_space_left(&loop->ring) < 2) {  /* the kernel took none: give up */
+        finish_request(loop, connection, "the io_uring submission queue stays full", 0);
+        return;
+    }
     struct io_uring_sqe *operation = io_uring_get_sqe(&loop->ring);
     size_t room;
     char *space;
@@ -95,34 +127,6 @@ static void submit_step(struct loop *loop, struct connection *connection)
     struct io_uring_sqe *timeout = io_uring_get_sqe(&loop->ring);
     io_uring_prep_link_timeout(timeout, &connection->time_left, 0);
     io_uring_sqe_set_data(timeout, NULL);  /* its own completion tells nothing new */
-}
-
-static void disconnect(struct connection *connection)
-{
-    if (connection->fd >= 0)
-        close(connection->fd);
-    connection->fd = -1;
-}
-
-static void start_request(struct loop *loop, struct connection *connection,
-                          struct delay_request *request);
-
-/* The request is over, however it ended; the connection takes the next one. */
-static void finish_request(struct loop *loop, struct connection *connection,
-                           const char *failure, int error_number)
-{
-    if (failure != NULL)
-        event_loops_request_failed(loop->run, connection->request, failure, error_number);
-    else
-        event_loops_reply_arrived(loop->run, connection->request, &connection->reply);
-    if (failure != NULL || !connection->reply.keep_alive)
-        disconnect(connection);
-    connection->step = IDLE;
-    loop->in_flight--;
-    if (loop->next < loop->run->request_count)
-        start_request(loop, connection, &loop->run->requests[loop->next++]);
-    else
-        disconnect(connection);
 }
 
 /* Hands a request to the ring and returns at once: nothing waits. */
