@@ -428,7 +428,7 @@ static void draw_bars(const struct paths *paths, const char *scenario,
             runs = m->runs;
     }
     char title[256], svg[PATH_MAX], file[256];
-    snprintf(title, sizeof title, "%s at scale %s: median of %zu run%s per variant", scenario,
+    snprintf(title, sizeof title, "%s%s: median of %zu run%s per variant", scenario,
              scale_text, runs, runs == 1 ? "" : "s");
     snprintf(file, sizeof file, "charts/%s.svg", scenario);
     path_in(svg, sizeof svg, paths->out, file);
@@ -461,8 +461,8 @@ static void draw_timelines(const struct paths *paths, const char *scenario,
         file_safe(rows[i].name, safe, sizeof safe);
         snprintf(file, sizeof file, "charts/timeline-%s-%s.svg", scenario, safe);
         path_in(svg, sizeof svg, paths->out, file);
-        snprintf(title, sizeof title, "%s %s at scale %s: one traced run", scenario,
-                 rows[i].name, scale_text);
+        snprintf(title, sizeof title, "%s %s%s: one traced run", scenario, rows[i].name,
+                 scale_text);
         if (rows[i].trace != NULL)
             path_in(trace, sizeof trace, paths->in, rows[i].trace);
         if (rows[i].trace != NULL && draw_timeline(trace, svg, title, x_max))
@@ -517,8 +517,13 @@ static void write_scenario(const struct paths *paths, const json_t *summary,
         fprintf(md, "\nPython lesson numbers: %s.\n", note);
     write_commands(md, rows, count);
     if (have_measurements) {
-        draw_bars(paths, name, rows, count, scale_text, by_design, md);
-        draw_timelines(paths, name, rows, count, scale_text, md);
+        /* The scale multiplies slowserver's delays; without the server
+         * there is nothing for it to multiply (the database lesson). */
+        char at_scale[64];
+        snprintf(at_scale, sizeof at_scale, json_is_true(json_object_get(entry, "uses_server"))
+                 ? " at scale %s" : " (no server delays: the scale does not apply)", scale_text);
+        draw_bars(paths, name, rows, count, at_scale, by_design, md);
+        draw_timelines(paths, name, rows, count, at_scale, md);
     }
     hyperfine_free(&measured);
 }
@@ -643,6 +648,7 @@ struct scale_line {
     const char *pairing;
     double k[MAX_SCALE_KS], ratio[MAX_SCALE_KS], client_mb[MAX_SCALE_KS], server_mb[MAX_SCALE_KS];
     size_t count;
+    char stopped[96];   /* "stops: K = 10000 failed (exit 3)", or "" */
 };
 
 static struct scale_line *scale_line_for(struct scale_line *lines, size_t *count,
@@ -655,6 +661,20 @@ static struct scale_line *scale_line_for(struct scale_line *lines, size_t *count
         return NULL;
     lines[*count] = (struct scale_line){ .pairing = pairing };
     return &lines[(*count)++];
+}
+
+/* Where a pairing's line ends, for its charts: the K it did not reach and
+ * the first words of why ("exit 3"); the table has the whole reason. */
+static void stop_note(const json_t *run, char *text, size_t size)
+{
+    const char *failure = text_or(run, "failure", NULL);
+    const char *skipped = text_or(run, "skipped", NULL);
+    if (failure != NULL)
+        snprintf(text, size, "stops: K = %.0f failed (%.*s)", number_or_nan(run, "k"),
+                 (int)strcspn(failure, ":"), failure);
+    else
+        snprintf(text, size, "stops: K = %.0f %s", number_or_nan(run, "k"),
+                 skipped ? "skipped" : "not reached");
 }
 
 static void write_scale_row(FILE *md, const json_t *run)
@@ -688,13 +708,15 @@ static void draw_scale_chart(const struct paths *paths, FILE *md, const char *fi
     for (size_t i = 0; i < count; i++) {
         const double *y = which == 0 ? lines[i].ratio
                           : which == 1 ? lines[i].client_mb : lines[i].server_mb;
-        series[i] = (struct chart_series){ lines[i].pairing, lines[i].k, y, lines[i].count };
+        series[i] = (struct chart_series){ lines[i].pairing, lines[i].k, y, lines[i].count,
+                                           lines[i].stopped[0] ? lines[i].stopped : NULL };
     }
     char svg[PATH_MAX], relative[128];
     snprintf(relative, sizeof relative, "charts/%s", file);
     path_in(svg, sizeof svg, paths->out, relative);
+    bool memory = which != 0;
     if (chart_lines(svg, title, "K: requests in flight at once", y_label, series, count,
-                    false, which == 0 ? 1.0 : NAN) == 0)
+                    false, memory, memory ? NAN : 1.0) == 0)
         fprintf(md, "\n![%s](%s)\n", alt, relative);
     else
         failures = true;
@@ -751,6 +773,8 @@ static void write_scale(const struct paths *paths, FILE *md)
         if (line == NULL || line->count == MAX_SCALE_KS)
             continue;
         bool ok = json_is_true(json_object_get(run, "ok"));
+        if (!ok && line->stopped[0] == '\0')
+            stop_note(run, line->stopped, sizeof line->stopped);
         line->k[line->count] = number_or_nan(run, "k");
         line->ratio[line->count] = ok ? number_or_nan(run, "elapsed_over_delay") : NAN;
         line->client_mb[line->count] = ok ? number_or_nan(run, "client_peak_rss_kb") / 1024 : NAN;

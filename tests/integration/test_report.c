@@ -278,6 +278,50 @@ static void timelines_show_failed_tasks_in_red_and_only_those(void **state)
     free(slow_api);
 }
 
+/* What the charts say besides their data: the legend for a failed task,
+ * the title of a lesson that has no delays to scale, a model that is
+ * missing, the point where a line stops, and memory that is never shown
+ * below zero. */
+static void charts_explain_what_they_leave_out(void **state)
+{
+    (void)state;
+    char *timeouts = read_output("charts/timeline-timeouts-sync.svg");
+    char *slow_api = read_output("charts/timeline-slow_api-sync.svg");
+    test_assert_contains(timeouts, "a task that failed (timeout, error reply)");
+    test_assert_contains(slow_api, "a task, from start to finish");
+    assert_lacks(slow_api, "a task that failed");
+    free(timeouts);
+    free(slow_api);
+
+    char *no_server = read_output("charts/newer_hyperfine.svg");
+    test_assert_contains(no_server, "newer_hyperfine (no server delays: the scale does not apply)");
+    assert_lacks(no_server, "at scale");
+    free(no_server);
+    char *with_server = read_output("charts/slow_api.svg");
+    test_assert_contains(with_server, "slow_api at scale 0.1: median of 3 runs");
+    assert_lacks(with_server, "no model line");
+    free(with_server);
+    char *no_model = read_output("charts/tied.svg");
+    test_assert_contains(no_model, "no model line: --predict has no number for these programs");
+    free(no_model);
+
+    /* The thread client failed at K = 10000; the event loop did not. */
+    const char *scale_charts[] = { "charts/scale-elapsed.svg", "charts/scale-client-memory.svg",
+                                   "charts/scale-server-memory.svg" };
+    for (size_t i = 0; i < 3; i++) {
+        char *svg = read_output(scale_charts[i]);
+        test_assert_contains(svg, "stops: K = 10000 failed (exit 3)");
+        free(svg);
+    }
+    const char *memory_charts[] = { "charts/scale-client-memory.svg",
+                                    "charts/scale-server-memory.svg" };
+    for (size_t i = 0; i < 2; i++) {
+        char *svg = read_output(memory_charts[i]);
+        assert_lacks(svg, ">-");   /* no negative tick label */
+        free(svg);
+    }
+}
+
 static void bad_input_is_one_line_and_a_status(void **state)
 {
     (void)state;
@@ -327,6 +371,7 @@ int main(void)
         cmocka_unit_test(charts_are_svg_files_embedded_by_relative_path),
         cmocka_unit_test(only_real_failures_turn_a_bar_red),
         cmocka_unit_test(timelines_show_failed_tasks_in_red_and_only_those),
+        cmocka_unit_test(charts_explain_what_they_leave_out),
         cmocka_unit_test(bad_input_is_one_line_and_a_status),
     };
     return cmocka_run_group_tests_name("report", tests, render, clean_up);
