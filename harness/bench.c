@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "exit_codes.h"
 #include "clock.h"
 #include "hyperfine.h"
 #include "launch.h"

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 
 #include "charts.h"
-#include "cli.h"
+#include "exit_codes.h"
 #include "hyperfine.h"
 
 static const char PROGRAM[] = "report";

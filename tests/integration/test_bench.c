@@ -31,7 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../harness/scenarios.h"
+#include "scenarios.h"
 #include "checks.h"
 #include "files.h"
 #include "process.h"
