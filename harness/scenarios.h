@@ -56,8 +56,10 @@ static const struct scenario SCENARIOS[] = {
       .lesson = { { "sync", 17 }, { "async", 10 } } },
     { "blocking_pitfall", true,
       { "sync", "async_blocking", "async", "async_offload", "async@blocking", NULL },
-      .lesson = { { "async_blocking", 17 } },
-      .lesson_note = "async_blocking is the lesson's async_w_sync.py" },
+      .lesson = { { "sync", 17 }, { "async_blocking", 17 }, { "async", 10 } },
+      .lesson_note = "sync and async are the lesson's sync.py and async.py, async_blocking "
+                     "its async_w_sync.py; it has no program like async_offload or a "
+                     "blocking server" },
     { "database", false, { "sync", "async", NULL },
       .lesson = { { "sync", 22.9 }, { "async", 18.4 } },
       .lesson_note = "measured on PostgreSQL by the Python lesson; here it is SQLite" },
