@@ -70,6 +70,10 @@ TEST_PKGS    := cmocka libcurl jansson
 PKGS_database     := sqlite3 jansson
 PKGS_report       := jansson
 PKGS_run_scenario := libcurl
+# event_loops (docs/event_loops.md) writes its HTTP by hand but sends the
+# slow_api lesson's requests through slow_api.c (in its library, below);
+# its io_uring program needs liburing.
+PKGS_event_loops  := libcurl jansson liburing
 
 # pkg-config runs when a recipe needs it (recursive "=" and $(call) inside
 # recipes), not when make reads this file, so `make test` on a fresh
@@ -134,6 +138,8 @@ $(1): $$($(1)_BINS)
 ALL_BINS += $$($(1)_BINS)
 endef
 $(foreach s,$(SCENARIO_NAMES),$(eval $(call scenario_rules,$(s))))
+$(event_loops_LIB): $(OBJ)/scenarios/slow_api/slow_api.o
+$(OBJ)/scenarios/event_loops/%.o: LAYER_CFLAGS += -Iscenarios/slow_api
 
 # The database scenario's generator is a program of its own, not one of the
 # scenario's variants: it lives in scenarios/database/makedb/, out of reach

@@ -65,6 +65,7 @@ static const struct scenario SCENARIOS[] = {
       .lesson_note = "measured on PostgreSQL by the Python lesson; here it is SQLite" },
     { "producer_consumer", true, { "sync", "async", NULL } },
     { "timeouts", true, { "sync", "async", NULL }, .fails_by_design = true },
+    { "event_loops", true, { "sync", "async", "async_uring", NULL } },
 };
 
 #pragma GCC diagnostic pop

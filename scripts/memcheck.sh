@@ -22,7 +22,8 @@ if [ -z "$url" ]; then
     echo "memcheck: slowserver did not start"; kill "$server_pid" 2>/dev/null; exit 1
 fi
 
-for program in "$bin"/slow_api_* "$bin"/blocking_pitfall_* "$bin"/producer_consumer_*; do
+for program in "$bin"/slow_api_* "$bin"/event_loops_* "$bin"/blocking_pitfall_* \
+               "$bin"/producer_consumer_*; do
     name=$(basename "$program")
     if $valgrind --log-file="$log_dir/$name.log" "$program" --url "$url" --scale 0.02 --quiet > /dev/null; then
         echo "memcheck: $name clean"
