@@ -55,6 +55,12 @@ SERVER_SRC     := $(wildcard server/*.c)
 SERVER_LIB_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(filter-out server/main.c,$(SERVER_SRC)))
 SERVER_BIN     := $(BIN)/slowserver
 
+# The live view's page (server/live/) is built into slowserver as byte
+# arrays (server/live_assets.h says why); scripts/embed.sh writes them.
+LIVE_FILES      := $(wildcard server/live/*)
+LIVE_ASSETS_C   := $(OBJ)/gen/live_assets.c
+SERVER_LIB_OBJ  += $(OBJ)/gen/live_assets.o
+
 SCENARIO_NAMES := $(filter-out common,$(notdir $(patsubst %/,%,$(wildcard scenarios/*/))))
 
 ALL_BINS := $(SERVER_BIN)
@@ -132,6 +138,13 @@ deps:
 	@scripts/deps.sh
 
 $(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIVE_ASSETS_C): scripts/embed.sh $(LIVE_FILES)
+	@mkdir -p $(@D)
+	sh scripts/embed.sh $(LIVE_FILES) > $@.tmp && mv $@.tmp $@
+$(OBJ)/gen/live_assets.o: $(LIVE_ASSETS_C)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
