@@ -8,6 +8,11 @@
  * delay timer, a viewer is suspended under that lock and resumed only after
  * it is released: libmicrohttpd takes locks of its own in
  * MHD_resume_connection.
+ *
+ * Threads mode is the exception: there every connection has a thread of its
+ * own anyway, and libmicrohttpd 0.9 does not reliably wake a suspended
+ * connection's thread (its threads share one wake-up pipe), so a viewer's
+ * thread waits on a condition variable instead.
  */
 #include "live.h"
 
@@ -17,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "clock.h"
 #include "live_assets.h"
@@ -33,9 +39,14 @@
  * than after the megabytes loopback allows by default. */
 #define VIEWER_SOCKET_BUFFER 16384
 
+/* Threads mode: how often a waiting viewer's thread looks whether its
+ * viewer is still there. */
+#define THREAD_WAIT_CHECK_S 1
+
 struct viewer {
     struct server_live *live;
     struct MHD_Connection *connection;
+    int fd;                          /* its socket; -1 if unknown */
     struct viewer *prev, *next;      /* live->viewers */
     struct viewer *resume_next;      /* a list of viewers to resume */
     bool suspended;                  /* waiting for an event */
@@ -48,6 +59,8 @@ struct viewer {
 
 struct server_live {
     pthread_mutex_t lock;
+    bool wait_on_thread;             /* threads mode: viewers wait on `wakeup` */
+    pthread_cond_t wakeup;           /* broadcast when there is news */
     char mode[16];
     double started;                  /* clock_now() when the server started */
     long next_id;
@@ -60,12 +73,18 @@ struct server_live {
     size_t max_queued;
 };
 
-struct server_live *server_live_new(const char *mode_name)
+struct server_live *server_live_new(const char *mode_name, bool wait_on_thread)
 {
     struct server_live *live = calloc(1, sizeof *live);
     if (live == NULL)
         return NULL;
     pthread_mutex_init(&live->lock, NULL);
+    pthread_condattr_t attributes;
+    pthread_condattr_init(&attributes);
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+    pthread_cond_init(&live->wakeup, &attributes);
+    pthread_condattr_destroy(&attributes);
+    live->wait_on_thread = wait_on_thread;
     snprintf(live->mode, sizeof live->mode, "%s", mode_name);
     live->started = clock_now();
     return live;
@@ -75,6 +94,7 @@ void server_live_free(struct server_live *live)
 {
     if (live == NULL)
         return;
+    pthread_cond_destroy(&live->wakeup);
     pthread_mutex_destroy(&live->lock);
     free(live);
 }
@@ -149,6 +169,8 @@ static struct viewer *publish(struct server_live *live, const char *text, size_t
 {
     struct viewer *resume = NULL;
     live->events++;
+    if (live->wait_on_thread)
+        pthread_cond_broadcast(&live->wakeup);
     for (struct viewer *viewer = live->viewers; viewer != NULL; viewer = viewer->next) {
         ring_put(viewer, text, length);
         if (viewer->suspended) {
@@ -267,6 +289,19 @@ static size_t format_notices(struct viewer *viewer, char *buffer, size_t size)
     return length;
 }
 
+/* True if the viewer closed its end.  A viewer sends nothing after its
+ * request, so anything but "nothing to read yet" means it is gone.  Asked
+ * before each wait: the first write to a closed socket still succeeds, and
+ * an idle viewer would otherwise stay until its second event. */
+static bool viewer_left(const struct viewer *viewer)
+{
+    char byte;
+    if (viewer->fd < 0)
+        return false;
+    ssize_t got = recv(viewer->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 /* MHD_ContentReaderCallback of /live/events.  Returning 0 right after
  * suspending the connection is how a stream waits without a thread: the
  * next event resumes it and libmicrohttpd calls this again. */
@@ -276,18 +311,26 @@ static ssize_t read_events(void *cls, uint64_t position, char *buffer, size_t si
     struct server_live *live = viewer->live;
     (void)position;
     pthread_mutex_lock(&live->lock);
-    size_t written = format_notices(viewer, buffer, size);
-    written += ring_take(viewer, buffer + written, size - written);
-    if (written == 0 && live->closing) {
-        pthread_mutex_unlock(&live->lock);
-        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t written;
+    for (;;) {
+        written = format_notices(viewer, buffer, size);
+        written += ring_take(viewer, buffer + written, size - written);
+        if (written > 0 || live->closing || viewer_left(viewer) || !live->wait_on_thread)
+            break;
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += THREAD_WAIT_CHECK_S;
+        pthread_cond_timedwait(&live->wakeup, &live->lock, &until);
     }
-    if (written == 0) {
+    /* The stream ends when the server stops or the viewer left; for the
+     * browser that is the end of a reply, which EventSource retries. */
+    bool over = written == 0 && (live->closing || viewer_left(viewer));
+    if (written == 0 && !over) {
         viewer->suspended = true;
         MHD_suspend_connection(viewer->connection);
     }
     pthread_mutex_unlock(&live->lock);
-    return (ssize_t)written;
+    return over ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)written;
 }
 
 /* MHD_ContentReaderFreeCallback: the stream is over (the viewer left, or
@@ -309,7 +352,8 @@ static void free_viewer(void *cls)
 }
 
 /* A new viewer in the list, or NULL when there is no room (or memory). */
-static struct viewer *add_viewer(struct server_live *live, struct MHD_Connection *connection)
+static struct viewer *add_viewer(struct server_live *live, struct MHD_Connection *connection,
+                                 int fd)
 {
     pthread_mutex_lock(&live->lock);
     struct viewer *viewer = NULL;
@@ -318,6 +362,7 @@ static struct viewer *add_viewer(struct server_live *live, struct MHD_Connection
     if (viewer != NULL) {
         viewer->live = live;
         viewer->connection = connection;
+        viewer->fd = fd;
         viewer->next = live->viewers;
         if (live->viewers != NULL)
             live->viewers->prev = viewer;
@@ -349,7 +394,7 @@ static enum MHD_Result queue_text(struct MHD_Connection *connection, unsigned co
 enum MHD_Result server_live_answer_events(struct server_live *live, struct MHD_Connection *connection,
                                           int fd, unsigned *status)
 {
-    struct viewer *viewer = add_viewer(live, connection);
+    struct viewer *viewer = add_viewer(live, connection, fd);
     if (viewer == NULL)
         return queue_text(connection, MHD_HTTP_SERVICE_UNAVAILABLE,
                           "too many live viewers, or the server is stopping\n", status);
@@ -378,6 +423,7 @@ void server_live_shutdown(struct server_live *live)
     struct viewer *resume = NULL;
     pthread_mutex_lock(&live->lock);
     live->closing = true;
+    pthread_cond_broadcast(&live->wakeup);
     for (struct viewer *viewer = live->viewers; viewer != NULL; viewer = viewer->next) {
         if (viewer->suspended) {
             viewer->suspended = false;

@@ -13,7 +13,8 @@
  *
  * An empty queue does not hold a thread either: the viewer's connection is
  * suspended (MHD_suspend_connection) and resumed by the next event, as the
- * delay timer does for held requests.
+ * delay timer does for held requests.  (In threads mode the viewer's own
+ * thread waits instead; see live.c.)
  *
  * Every function takes NULL for "the live view is off" (--no-live) and then
  * does nothing.
@@ -36,8 +37,11 @@
 
 struct server_live;
 
-/* NULL (errno set) if out of memory. */
-struct server_live *server_live_new(const char *mode_name);
+/* mode_name is shown on the page.  wait_on_thread: a viewer with nothing
+ * to send waits on its connection's own thread (threads mode) rather than
+ * suspended (the other modes, which need MHD_ALLOW_SUSPEND_RESUME).
+ * NULL (errno set) if out of memory. */
+struct server_live *server_live_new(const char *mode_name, bool wait_on_thread);
 void server_live_free(struct server_live *live);
 
 /* A request on route started (path as the client sent it, without the

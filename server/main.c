@@ -292,19 +292,17 @@ static unsigned int mode_flags(enum server_mode mode)
     /* Common to all: MHD runs its own thread, logs its errors to stderr,
      * and has the wake-up pipe (ITC) that MHD_quiesce_daemon needs. */
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
-    /* In every mode the live view's event stream waits for its next event
-     * suspended, not on a thread (live.c). */
-    flags |= MHD_ALLOW_SUSPEND_RESUME;
     switch (mode) {
     case SERVER_MODE_ASYNC:
         /* One epoll thread for every connection; delays suspend. */
-        return flags | MHD_USE_EPOLL;
+        return flags | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     case SERVER_MODE_THREADS:
         /* A thread per connection (which needs poll, not epoll). */
         return flags | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
     case SERVER_MODE_BLOCKING:
-        /* One thread, and the handler sleeps in it. */
-        return flags | MHD_USE_EPOLL;
+        /* One thread, and the handler sleeps in it; the live view's
+         * stream waits suspended, or it would hold that thread (live.c). */
+        return flags | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     }
     return flags;
 }
@@ -406,7 +404,9 @@ int main(int argc, char **argv)
         close(listener.fd);
         return EXIT_SETUP;
     }
-    if (options.live && (app.live_view = server_live_new(options.mode_name)) == NULL) {
+    if (options.live)
+        app.live_view = server_live_new(options.mode_name, options.mode == SERVER_MODE_THREADS);
+    if (options.live && app.live_view == NULL) {
         fprintf(stderr, PROGRAM ": cannot set up the live view: %s\n", strerror(errno));
         server_app_destroy(&app);
         close(listener.fd);
