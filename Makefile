@@ -112,10 +112,14 @@ INTEGRATION_TEST_SRC := $(wildcard tests/integration/test_*.c)
 TEST_SUPPORT_OBJ     := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/support/*.c))
 UNIT_TESTS        := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_TEST_SRC))
 INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(INTEGRATION_TEST_SRC))
+# tests/browser/: the live view in a headless chromium; `make test-browser`
+# only (it needs chromium, which `make test` does not).
+BROWSER_TEST_SRC  := $(wildcard tests/browser/test_*.c)
+BROWSER_TESTS     := $(patsubst tests/browser/%.c,$(BIN)/tests/%,$(BROWSER_TEST_SRC))
 
 # ---------------------------------------------------------------- targets
 .PHONY: all help deps build test test-build test-run test-sanitize \
-        run-server run-scenario memcheck db clean
+        run-server run-scenario memcheck db clean test-browser
 
 all: $(ALL_BINS)
 build: all
@@ -125,6 +129,7 @@ help:
 	@echo "make deps            install the Debian packages that are missing"
 	@echo "make test            unit + integration tests (what CI runs)"
 	@echo "make test-sanitize   the tests again under ASan + UBSan"
+	@echo "make test-browser    the live view (/live) in headless chromium; installs it"
 	@echo "make memcheck        the server and clients once under valgrind"
 	@echo "make run-server      slowserver in the foreground on PORT=$(PORT)"
 	@echo "make run-scenario SCENARIO=slow_api [SCALE=0.1]   sync then async, compared"
@@ -160,16 +165,16 @@ $(HARNESS_BINS): $(BIN)/%: $(OBJ)/harness/%.o $(HARNESS_LIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(UNIT_TESTS) $(INTEGRATION_TESTS): $(BIN)/tests/%: $(TEST_SUPPORT_OBJ) \
+$(UNIT_TESTS) $(INTEGRATION_TESTS) $(BROWSER_TESTS): $(BIN)/tests/%: $(TEST_SUPPORT_OBJ) \
         $(SERVER_LIB_OBJ) $(SCENARIO_SHARED_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(shell pkg-config --libs cmocka)
 
 # Integration tests run the programs, so building one builds them too.
-$(INTEGRATION_TESTS): | $(ALL_BINS)
+$(INTEGRATION_TESTS) $(BROWSER_TESTS): | $(ALL_BINS)
 
 # Each test program's own object (tests/unit or tests/integration).
-$(foreach t,$(UNIT_TEST_SRC) $(INTEGRATION_TEST_SRC), \
+$(foreach t,$(UNIT_TEST_SRC) $(INTEGRATION_TEST_SRC) $(BROWSER_TEST_SRC), \
   $(eval $(BIN)/tests/$(basename $(notdir $(t))): $(OBJ)/$(t:.c=.o)))
 
 test-build: $(ALL_BINS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
@@ -183,6 +188,15 @@ test: deps
 
 test-sanitize: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 test-run
+
+# chromium is installed here rather than by `make deps`: only this needs it.
+# If it cannot be, the test says it was skipped, and why.
+SCREENSHOTS ?= $(BUILD)/screenshots
+test-browser: deps
+	@scripts/deps.sh chromium || echo "test-browser: chromium could not be installed"
+	@$(MAKE) --no-print-directory $(BROWSER_TESTS)
+	@mkdir -p $(SCREENSHOTS)
+	ASYNCLAB_SCREENSHOTS=$(abspath $(SCREENSHOTS)) scripts/run-tests.sh $(BROWSER_TESTS)
 
 memcheck: deps
 	@$(MAKE) --no-print-directory all

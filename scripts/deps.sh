@@ -1,10 +1,13 @@
 #!/bin/sh
 # Install the Debian packages asynclab needs, but only those that are missing.
+# Arguments are extra packages to install as well.
 # As root it runs apt-get itself; otherwise it prints the exact command to run.
 set -eu
 
 PACKAGES="build-essential pkg-config libcurl4-openssl-dev libmicrohttpd-dev \
 libsqlite3-dev libjansson-dev libcmocka-dev hyperfine gnuplot-nox valgrind wrk"
+# A target that needs more names it: `scripts/deps.sh chromium` (test-browser).
+PACKAGES="$PACKAGES $*"
 
 missing=""
 for package in $PACKAGES; do

@@ -8,9 +8,10 @@
 "use strict";
 
 const WINDOW_SECONDS = 20;      // how much of the past the drawings show
-const LANE_HEIGHT = 18;         // one row of the timeline per request held at once
+const LANE_HEIGHT = 18;         // one row of the timeline per request in sight
 const MAX_LANES = 60;           // more than this are counted, not drawn
 const RECENT_ROWS = 8;
+const RIGHT_MARGIN = 170;       // pixels right of "now", for the labels of the newest bars
 
 const root = document.getElementById("live");
 const timeline = document.getElementById("timeline");
@@ -19,7 +20,7 @@ const inFlightChart = document.getElementById("in-flight-chart");
 const state = {
     offset: null,          // page clock minus server clock, in seconds
     requests: new Map(),   // id -> {path, begin, end, status, lane}
-    lanes: [],             // lanes[i]: the id of the waiting request drawn in row i, or null
+    lanes: [],             // lanes[i]: the id of the request drawn in row i, or null
     inFlight: 0,
     maxInFlight: 0,
     seen: 0,
@@ -40,6 +41,9 @@ function serverNow() {
 
 // ------------------------------------------------------------ the state
 
+// Each request gets a row of its own until it scrolls out of sight, so the
+// picture is a staircase when requests take turns (sync) and a stack of
+// bars side by side when they wait together (async).
 function freeLane(id) {
     let lane = state.lanes.indexOf(null);
     if (lane < 0) {
@@ -84,7 +88,6 @@ function onEnd(data) {
         return;                      // began before this page connected, or its begin was dropped
     request.end = data.t;
     request.status = data.status;
-    state.lanes[request.lane] = null;
     state.finished++;
     state.recent.unshift(request);
     state.recent.length = Math.min(state.recent.length, RECENT_ROWS);
@@ -103,7 +106,7 @@ function clear() {
     // Like POST /stats/reset: forget the past, keep what is still waiting.
     for (const [id, request] of state.requests)
         if (request.end !== null)
-            state.requests.delete(id);
+            forget(id, request);
     state.samples = [[serverNow(), state.inFlight]];
     state.maxInFlight = state.inFlight;
     state.seen = 0;
@@ -122,8 +125,17 @@ function showConnection(connected, text) {
     root.dataset.connected = connected ? "yes" : "no";
 }
 
+function forget(id, request) {
+    state.requests.delete(id);
+    state.lanes[request.lane] = null;
+}
+
 function openCount() {
-    return state.lanes.filter(id => id !== null).length;
+    let open = 0;
+    for (const request of state.requests.values())
+        if (request.end === null)
+            open++;
+    return open;
 }
 
 // The numbers, both as text and as the data-* attributes tests read.
@@ -168,9 +180,9 @@ function colourOf(request) {
     return "#3ea055";
 }
 
-// x on a canvas for server time t: the right edge is now.
+// x on a canvas for server time t: "now" is RIGHT_MARGIN from the right edge.
 function xOf(canvas, t, now) {
-    return canvas.width * (1 - (now - t) / WINDOW_SECONDS);
+    return (canvas.width - RIGHT_MARGIN) * (1 - (now - t) / WINDOW_SECONDS);
 }
 
 function drawTimeline(now) {
@@ -187,7 +199,7 @@ function drawTimeline(now) {
     for (const [id, request] of state.requests) {
         const end = request.end === null ? now : request.end;
         if (end < now - WINDOW_SECONDS) {
-            state.requests.delete(id);   // scrolled out of sight
+            forget(id, request);         // scrolled out of sight
             continue;
         }
         if (request.lane >= MAX_LANES) {
@@ -202,7 +214,7 @@ function drawTimeline(now) {
         const label = request.path + "  " + (end - request.begin).toFixed(1) + " s" +
             (request.end === null ? "" : "  " + statusText(request.status));
         g.fillStyle = "#000";
-        g.fillText(label, x0 + 4, y + (LANE_HEIGHT - 4) / 2);
+        g.fillText(label, x1 + 4, y + (LANE_HEIGHT - 4) / 2);
     }
     if (hidden > 0) {
         g.fillStyle = "#b00020";
@@ -221,8 +233,15 @@ function drawSecondMarks(g, canvas, now) {
         g.lineTo(x, canvas.height);
         g.stroke();
         if (s % 5 === 0)
-            g.fillText("-" + Math.round(now - s) + " s", x + 2, canvas.height - 4);
+            g.fillText(Math.round(s - now) + " s", x + 2, canvas.height - 4);
     }
+    const x = xOf(canvas, now, now);
+    g.strokeStyle = "#888";
+    g.beginPath();
+    g.moveTo(x, 0);
+    g.lineTo(x, canvas.height);
+    g.stroke();
+    g.fillText("now", x + 2, canvas.height - 4);
 }
 
 function drawInFlight(now) {
@@ -255,7 +274,7 @@ function drawInFlight(now) {
         g.lineTo(x, yOf(next));
         value = next;
     }
-    g.lineTo(width, yOf(value));
+    g.lineTo(xOf(inFlightChart, now, now), yOf(value));
     g.stroke();
     g.lineWidth = 1;
 }

@@ -370,6 +370,18 @@ static void no_live_turns_the_view_off(void **state)
     assert_int_equal(live_stat("viewers"), -1);     /* no "live" in /stats */
 }
 
+static void the_server_says_where_the_page_is(void **state)
+{
+    (void)state;
+    assert_int_equal(test_server_start_verbose(&server, "async", NULL), 0);
+    char want[160], line[256];
+    snprintf(want, sizeof want, "live view: open %s/live in a browser", server.url);
+    bool found = false;
+    while (!found && test_server_read_line(&server, line, sizeof line, TIMEOUT_S) == 0)
+        found = strstr(line, want) != NULL;
+    assert_true(found);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +394,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(more_viewers_than_allowed_get_503, start_async, stop_server),
         cmocka_unit_test_teardown(every_mode_streams_and_shutdown_ends_the_streams, stop_server),
         cmocka_unit_test_teardown(no_live_turns_the_view_off, stop_server),
+        cmocka_unit_test_teardown(the_server_says_where_the_page_is, stop_server),
     };
     return cmocka_run_group_tests_name("live", tests, NULL, NULL);
 }
