@@ -13,7 +13,7 @@
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := libcurl libmicrohttpd sqlite3 jansson
+PKGS    := libcurl libmicrohttpd sqlite3 jansson libpq
 SERVER_PKGS := libmicrohttpd jansson
 
 ifeq ($(SANITIZE),1)
@@ -91,6 +91,15 @@ $(DATABASE_FILE): | $(DATABASE_MAKEDB)
 	$(DATABASE_MAKEDB) --out $@ $(if $(CITIES),--cities $(CITIES))
 # What `make run-scenario SCENARIO=X` needs besides the programs.
 SCENARIO_NEEDS_database := $(DATABASE_FILE)
+# The PostgreSQL half of the lesson: a throwaway cluster in $(BUILD)/pg
+# (scripts/pg.sh), loaded with the same rows.  `make pg` starts it and
+# leaves it running (`make pg-stop`); the targets that need it run inside
+# `pg.sh with`, which starts it if it is not running and stops it again
+# afterwards, on Ctrl+C too.  With PGHOST & co. set, nothing is started.
+PG_DIR     := $(BUILD)/pg
+PG_OPTIONS  = $(if $(CITIES),--cities $(CITIES))
+WITH_PG     = scripts/pg.sh with $(PG_DIR) $(PG_OPTIONS) --
+SCENARIO_WRAP_database = $(WITH_PG)
 
 HARNESS_SRC := $(wildcard harness/*.c)
 HARNESS_BINS := $(patsubst harness/%.c,$(BIN)/%,$(HARNESS_SRC))
@@ -109,7 +118,7 @@ INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(INTEGRATI
 
 # ---------------------------------------------------------------- targets
 .PHONY: all help deps build test test-build test-run test-sanitize \
-        run-server run-scenario memcheck db clean
+        run-server run-scenario memcheck db pg pg-stop clean
 
 all: $(ALL_BINS)
 build: all
@@ -123,6 +132,8 @@ help:
 	@echo "make run-server      slowserver in the foreground on PORT=$(PORT)"
 	@echo "make run-scenario SCENARIO=slow_api [SCALE=0.1]   sync then async, compared"
 	@echo "make db [CITIES=N]   build the database lesson's SQLite file if it is missing"
+	@echo "make pg [CITIES=N]   start the database lesson's PostgreSQL (build/pg), loading it"
+	@echo "make pg-stop         stop it again (the data stays in build/pg)"
 	@echo "make clean           remove build/"
 	@echo "make bench [SCALE=quick|F] [RUNS=N]   every scenario through hyperfine, rewrites results/"
 	@echo "make bench-scale [KS=3,100,1000]   thousands of requests at once: event loop vs threads"
@@ -136,6 +147,7 @@ $(OBJ)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(OBJ)/tests/%.o: ALL_CFLAGS += -Itests/support -DASYNCLAB_BIN_DIR='"$(abspath $(BIN))"'
+$(OBJ)/tests/%.o: ALL_CFLAGS += -DASYNCLAB_SCRIPTS_DIR='"$(abspath scripts)"'
 
 $(SERVER_BIN): $(OBJ)/server/main.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
@@ -181,12 +193,21 @@ run-server: deps
 
 run-scenario: deps
 	@$(MAKE) --no-print-directory all $(SCENARIO_NEEDS_$(SCENARIO))
-	$(BIN)/run_scenario --scenario $(SCENARIO) --scale $(SCALE)
+	$(SCENARIO_WRAP_$(SCENARIO)) $(BIN)/run_scenario --scenario $(SCENARIO) --scale $(SCALE)
 
 db: deps
 	@$(MAKE) --no-print-directory $(DATABASE_FILE)
 
+pg: deps
+	@$(MAKE) --no-print-directory $(DATABASE_MAKEDB)
+	scripts/pg.sh start $(PG_DIR) $(PG_OPTIONS)
+
+pg-stop:
+	scripts/pg.sh stop $(PG_DIR)
+
 clean:
+	scripts/pg.sh remove build/pg
+	scripts/pg.sh remove build/sanitize/pg
 	rm -rf build
 
 # ---------------------------------------------------------------- benchmarks
@@ -195,7 +216,7 @@ clean:
 .PHONY: bench bench-scale report
 bench: deps
 	@$(MAKE) --no-print-directory all db
-	$(BIN)/bench --scale $(BENCH_SCALE) $(if $(RUNS),--runs $(RUNS)) --out results
+	$(WITH_PG) $(BIN)/bench --scale $(BENCH_SCALE) $(if $(RUNS),--runs $(RUNS)) --out results
 
 # docs/scale.md: K requests at once, event loop against threads; adds
 # results/scale.json, which `report` renders into REPORT.md.

@@ -58,9 +58,9 @@ static const struct scenario SCENARIOS[] = {
       { "sync", "async_blocking", "async", "async_offload", "async@blocking", NULL },
       .lesson = { { "async_blocking", 17 } },
       .lesson_note = "async_blocking is the lesson's async_w_sync.py" },
-    { "database", false, { "sync", "async", NULL },
-      .lesson = { { "sync", 22.9 }, { "async", 18.4 } },
-      .lesson_note = "measured on PostgreSQL by the Python lesson; here it is SQLite" },
+    { "database", false, { "sync", "async", "sync_postgres", "async_postgres", NULL },
+      .lesson = { { "sync_postgres", 22.9 }, { "async_postgres", 18.4 } },
+      .lesson_note = "measured on PostgreSQL with asyncpg by the Python lesson" },
     { "producer_consumer", true, { "sync", "async", NULL } },
     { "timeouts", true, { "sync", "async", NULL }, .fails_by_design = true },
 };

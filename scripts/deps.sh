@@ -4,7 +4,8 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libcurl4-openssl-dev libmicrohttpd-dev \
-libsqlite3-dev libjansson-dev libcmocka-dev hyperfine gnuplot-nox valgrind wrk"
+libsqlite3-dev libjansson-dev libcmocka-dev hyperfine gnuplot-nox valgrind wrk \
+postgresql libpq-dev"
 
 missing=""
 for package in $PACKAGES; do
