@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "exit_codes.h"
 #include "clock.h"
 #include "launch.h"
 #include "machine.h"

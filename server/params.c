@@ -1,7 +1,7 @@
 /*
  * params.c - the rules of slowserver's API as plain functions; see params.h.
  *
- * Numbers go through scenarios/common/parse.c, so the server and its clients
+ * Numbers go through scenarios/common/base/parse.c, so the server and its clients
  * agree on what a number is (no NaN, no infinity, no trailing junk).
  */
 #include "params.h"

@@ -20,7 +20,7 @@
 
 #include "process.h"
 
-#define SCRIPT ASYNCLAB_SCRIPTS_DIR "/pg.sh"
+#define SCRIPT ASYNCLAB_SOURCE_DIR "/scripts/pg.sh"
 
 /* initdb, start and COPY of a small data set take a few seconds; allow
  * for a slow, shared machine. */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../scenarios/producer_consumer/producer_consumer.h"
+#include "producer_consumer.h"
 
 /* An item whose JSON is a fresh heap string, as a fetch would leave it. */
 static struct pc_item item_with_json(long id)

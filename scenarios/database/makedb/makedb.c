@@ -37,7 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "exit_codes.h"
 #include "parse.h"
 
 static const char PROGRAM[] = "database_makedb";

@@ -378,7 +378,7 @@ static void a_stopped_server_is_exit_2_with_the_fix(void **state)
  * group of its own: its pid, which is also the group's. */
 static pid_t start_with(const char *const *command)
 {
-    const char *argv[24] = { "/bin/sh", ASYNCLAB_SCRIPTS_DIR "/pg.sh", "with", pg.dir };
+    const char *argv[24] = { "/bin/sh", ASYNCLAB_SOURCE_DIR "/scripts/pg.sh", "with", pg.dir };
     size_t argc = 4;
     for (size_t i = 0; START_OPTIONS[i] != NULL; i++)
         argv[argc++] = START_OPTIONS[i];
