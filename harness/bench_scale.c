@@ -484,7 +484,9 @@ int main(int argc, char **argv)
     printf("Scale sweep: K requests of %g s all at once, a fresh slowserver per run\n",
            options.delay);
     double started = clock_now();
-    json_t *document = json_pack("{s:f, s:o, s:o}", "delay", options.delay,
+    char date[32];
+    machine_date_now(date, sizeof date);
+    json_t *document = json_pack("{s:s, s:f, s:o, s:o}", "date", date, "delay", options.delay,
                                  "machine", machine_describe(), "versions", machine_versions());
     json_t *k_list = json_array();
     for (size_t i = 0; i < options.k_count; i++)

@@ -44,14 +44,6 @@ void delay_request_started(struct delay_request *request)
     output_task(request->label, TONE_PLAIN, "Requesting '%s'", request->url);
 }
 
-/* The path and query of a URL, for the trace's event names. */
-static const char *path_of(const char *url)
-{
-    const char *host = strstr(url, "://");
-    const char *path = host ? strchr(host + 3, '/') : NULL;
-    return path ? path : url;
-}
-
 bool delay_request_finished(struct delay_request *request, struct trace *trace,
                             CURLcode result, long status, const struct http_body *body)
 {
@@ -75,7 +67,7 @@ bool delay_request_ended(struct delay_request *request, struct trace *trace,
     }
 
     char name[256];
-    snprintf(name, sizeof name, "%s GET %s", request->label, path_of(request->url));
+    snprintf(name, sizeof name, "%s GET %s", request->label, http_url_path(request->url));
     struct trace_event *event = trace_add(trace, name, request->number,
                                           request->started, finished);
     trace_set_text(event, "url", request->url);

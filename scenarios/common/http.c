@@ -92,6 +92,13 @@ char *http_url(const char *base, const char *path_format, ...)
     return url;
 }
 
+const char *http_url_path(const char *url)
+{
+    const char *host = strstr(url, "://");
+    const char *path = host ? strchr(host + 3, '/') : NULL;
+    return path ? path : url;
+}
+
 long http_status(CURL *easy)
 {
     long status = 0;

@@ -175,6 +175,7 @@ static void run_scenario_compares_both_programs(void **state)
     assert_int_equal(test_run(argv, TEST_RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
     test_assert_contains(result.out, "Started slowserver --mode async at http://127.0.0.1:");
+    test_assert_contains(result.out, "/live in a browser");
     test_assert_contains(result.out, "side by side");
     /* Each program's own --predict at scale 0.02: 17 * 0.02 and 10 * 0.02. */
     test_assert_contains(result.out, "0.340 s");
