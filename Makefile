@@ -66,10 +66,14 @@ LESSON_DIR := scenarios/common
 LESSON_PKGS  := libcurl jansson
 SERVER_PKGS  := libmicrohttpd jansson
 HARNESS_PKGS := libcurl libmicrohttpd sqlite3 jansson
-TEST_PKGS    := cmocka libcurl jansson
-PKGS_database     := sqlite3 jansson
+TEST_PKGS    := cmocka libcurl jansson libpq
+PKGS_database     := sqlite3 jansson libpq
 PKGS_report       := jansson
 PKGS_run_scenario := libcurl
+# event_loops (docs/event_loops.md) writes its HTTP by hand but sends the
+# slow_api lesson's requests through slow_api.c (in its library, below);
+# its io_uring program needs liburing.
+PKGS_event_loops  := libcurl jansson liburing
 
 # pkg-config runs when a recipe needs it (recursive "=" and $(call) inside
 # recipes), not when make reads this file, so `make test` on a fresh
@@ -144,6 +148,8 @@ $(1): $$($(1)_BINS)
 ALL_BINS += $$($(1)_BINS)
 endef
 $(foreach s,$(SCENARIO_NAMES),$(eval $(call scenario_rules,$(s))))
+$(event_loops_LIB): $(OBJ)/scenarios/slow_api/slow_api.o
+$(OBJ)/scenarios/event_loops/%.o: LAYER_CFLAGS += -Iscenarios/slow_api
 
 # The database scenario's generator is a program of its own, not one of the
 # scenario's variants: it lives in scenarios/database/makedb/, out of reach
@@ -163,6 +169,16 @@ $(DATABASE_FILE): | $(DATABASE_MAKEDB)
 	$(DATABASE_MAKEDB) --out $@ $(if $(CITIES),--cities $(CITIES))
 # What `make run-scenario SCENARIO=X` needs besides the programs.
 SCENARIO_NEEDS_database := $(DATABASE_FILE)
+# The PostgreSQL half of the lesson: a throwaway cluster in $(BUILD)/pg
+# (scripts/pg.sh), loaded with the same rows.  `make pg` starts it and
+# leaves it running (`make pg-stop`); the targets that need it run inside
+# `pg.sh with`, which starts it if it is not running and stops it again
+# afterwards, on Ctrl+C too.  With PGHOST & co. set, nothing is started.
+PG_DIR     := $(BUILD)/pg
+PG_OPTIONS  = $(if $(CITIES),--cities $(CITIES))
+WITH_PG     = scripts/pg.sh with $(PG_DIR) $(PG_OPTIONS) --
+SCENARIO_WRAP_database = $(WITH_PG)
+SCENARIO_DEPS_database = postgres
 
 # ---------------------------------------------------------------- harness
 # harness/*.c are programs; harness/lib/*.c is what they share (servers,
@@ -224,13 +240,13 @@ $(INTEGRATION_TESTS) $(BROWSER_TESTS): | $(ALL_BINS)
 
 # ---------------------------------------------------------------- targets
 .PHONY: all help deps test test-build test-run test-sanitize \
-        run-server run-scenario memcheck db clean test-browser
+        run-server run-scenario memcheck db pg pg-stop clean test-browser
 
 all: $(ALL_BINS)
 
 help:
 	@echo "make                 build everything into build/"
-	@echo "make deps [NEEDS=build|bench|test|scale]   install the missing Debian packages (all needs by default)"
+	@echo "make deps [NEEDS=build|bench|test|scale|postgres]   install the missing Debian packages (all needs by default)"
 	@echo "make test            unit + integration tests (what CI runs)"
 	@echo "make test-sanitize   the tests again under ASan + UBSan"
 	@echo "make test-browser    the live view (/live) in headless chromium (installs it)"
@@ -238,6 +254,8 @@ help:
 	@echo "make run-server      slowserver in the foreground on PORT=$(PORT)"
 	@echo "make run-scenario SCENARIO=slow_api [SCALE=0.1]   sync then async, compared"
 	@echo "make db [CITIES=N]   build the database lesson's SQLite file if it is missing"
+	@echo "make pg [CITIES=N]   start the database lesson's PostgreSQL (build/pg), loading it"
+	@echo "make pg-stop         stop it again (the data stays in build/pg)"
 	@echo "make <scenario>      one scenario's programs alone, e.g. make slow_api"
 	@echo "make clean           remove build/"
 	@echo "make bench [SCALE=quick|F] [RUNS=N] [OUT=$(OUT)]   every scenario through hyperfine, report in OUT"
@@ -265,11 +283,11 @@ test-run: test-build
 	@scripts/run-tests.sh $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
 test:
-	$(DEPS) build bench test
+	$(DEPS) build bench test postgres
 	@$(MAKE) --no-print-directory test-run
 
 test-sanitize:
-	$(DEPS) build bench test
+	$(DEPS) build bench test postgres
 	@$(MAKE) --no-print-directory SANITIZE=1 test-run
 
 # chromium is a need of its own ("browser"); if it cannot be installed the
@@ -283,7 +301,7 @@ test-browser:
 	@ASYNCLAB_SCREENSHOTS=$(abspath $(SCREENSHOTS)) scripts/run-tests.sh $(BROWSER_TESTS)
 
 memcheck:
-	$(DEPS) build bench test
+	$(DEPS) build bench test postgres
 	@$(MAKE) --no-print-directory all
 	@scripts/memcheck.sh $(BIN)
 
@@ -295,16 +313,27 @@ run-server:
 
 run-scenario:
 	$(CHECK_SCENARIO)$(CHECK) SCALE:number
-	$(DEPS) build
+	$(DEPS) build $(SCENARIO_DEPS_$(SCENARIO))
 	@$(MAKE) --no-print-directory all $(SCENARIO_NEEDS_$(SCENARIO))
-	$(BIN)/run_scenario --scenario $(SCENARIO) --scale $(SCALE)
+	$(SCENARIO_WRAP_$(SCENARIO)) $(BIN)/run_scenario --scenario $(SCENARIO) --scale $(SCALE)
 
 db:
 	$(CHECK) CITIES:count
 	$(DEPS) build
 	@$(MAKE) --no-print-directory $(DATABASE_FILE)
 
+pg:
+	$(CHECK) CITIES:count
+	$(DEPS) build postgres
+	@$(MAKE) --no-print-directory $(DATABASE_MAKEDB)
+	scripts/pg.sh start $(PG_DIR) $(PG_OPTIONS)
+
+pg-stop:
+	scripts/pg.sh stop $(PG_DIR)
+
 clean:
+	scripts/pg.sh remove build/pg
+	scripts/pg.sh remove build/sanitize/pg
 	rm -rf build
 
 # ---------------------------------------------------------------- benchmarks
@@ -313,9 +342,9 @@ clean:
 .PHONY: bench bench-scale report
 bench:
 	$(CHECK) SCALE:number-or-quick RUNS:count
-	$(DEPS) build bench
+	$(DEPS) build bench postgres
 	@$(MAKE) --no-print-directory all db
-	$(BIN)/bench --scale $(BENCH_SCALE) $(if $(RUNS),--runs $(RUNS)) --out $(OUT)
+	$(WITH_PG) $(BIN)/bench --scale $(BENCH_SCALE) $(if $(RUNS),--runs $(RUNS)) --out $(OUT)
 
 # docs/scale.md: K requests at once, event loop against threads; adds
 # $(OUT)/scale.json, which `report` renders into REPORT.md.
