@@ -23,7 +23,8 @@ ARGS       ?= $(if $(filter database,$(LAB)),,--scale 0.2)
 HANDIN     ?= $(LAB)-handin-$(or $(USER),student).tar.gz
 
 CC      ?= cc
-PKGS    := libcurl jansson sqlite3
+# The same Debian libraries the checkout links the lesson's programs with.
+PKGS    := $(shell $(MAKE) --no-print-directory -s -C $(ASYNCLAB) lab-pkgs LAB=$(LAB))
 LIB_DIR := $(ASYNCLAB)/build/lib
 # The lab's own library, then the lesson and base tiers (the checkout's
 # Makefile explains the layers).

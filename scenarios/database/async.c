@@ -35,6 +35,7 @@ static const struct database_program PROGRAM = {
     "Runs three heavy SQLite queries at once, each on a worker thread with its own\n"
     "connection, and collects the results in an event loop (the aiosqlite way).",
     true,
+    false,  /* SQLite */
 };
 
 /* LAB:cut write the worker: a thread per query that runs database_query_run
