@@ -42,7 +42,7 @@ static const char PROGRAM[] = "grade";
 /* How long a submission may take to build, and the slack every run gets on
  * top of its own bound (a loaded machine starts programs slowly). */
 #define BUILD_LIMIT_S 180.0
-#define RUN_SLACK_S 5.0
+#define RUN_SLACK_S 3.0
 /* Efficiency: a run must end within this ratio of --predict, plus a fixed
  * allowance for starting the program and connecting. */
 #define PREDICT_RATIO 1.25
@@ -183,7 +183,7 @@ enum {
     [DELAY_SERVER_DOWN] = { "robustness", 3, "no server at --url: exit 2" }, \
     [DELAY_BAD_FLAG] = { "robustness", 2, bad_flag ": exit 1" }, \
     [DELAY_SERVER_DIES] = { "robustness", 5, \
-        "the server dies mid-run: the program still ends, within 5 s, with exit 3" }, \
+        "the server dies mid-run: the program still ends, within 3 s, with exit 3" }, \
     [DELAY_VALGRIND] = { "memory", 10, \
         "valgrind: no memory errors, nothing leaked (every handle cleaned up)" }
 
@@ -467,7 +467,7 @@ static void grade_robustness(struct grading *grading, const struct delay_lab *la
     }
     const char *slow[] = { "--delays", "3,3,3", NULL };
     struct launch_event kill_it = { 0.5, kill_server, &doomed.servers[0], 0 };
-    /* The run's bound: 0.5 s until the kill, then 5 s (RUN_SLACK_S). */
+    /* The run's bound: 0.5 s until the kill, then 3 s (RUN_SLACK_S). */
     run_submission(grading, doomed_url, slow, 0.5, &kill_it, &result);
     server_pool_stop(&doomed);
     describe_end(&result, end, sizeof end);
@@ -498,7 +498,9 @@ static void grade_memory(struct grading *grading, size_t check, const char *url,
         line_with(result.err, "Invalid", detail, sizeof detail);
     char end[64];
     describe_end(&result, end, sizeof end);
-    bool clean = result.status == 0 && !result.killed;
+    /* The program's own status may be 3 (a batch that fails by design);
+     * valgrind's 99 is what marks an error. */
+    bool clean = result.status != 99 && result.status < 128 && !result.killed;
     grade_check(&grading->sheet, check, clean, "valgrind: %s%s%s", clean ? "clean" : end,
                 detail[0] ? ": " : "", detail);
     launch_result_free(&result);
@@ -584,7 +586,7 @@ static const struct rubric_check DATABASE_CHECKS[] = {
     [DB_MISSING] = { "robustness", 3, "no database at --db: exit 2" },
     [DB_BAD_FLAG] = { "robustness", 2, "--bogus: exit 1" },
     [DB_DAMAGED] = { "robustness", 5,
-        "a damaged database: every query's failure reported, exit 2, within 6 s" },
+        "a damaged database: every query's failure reported, exit 2, within 4 s" },
     [DB_VALGRIND] = { "memory", 10,
         "valgrind: no memory errors, nothing leaked (every thread joined, connection closed)" },
 };
@@ -863,6 +865,232 @@ static void grade_database(struct grading *grading)
     grade_memory(grading, DB_VALGRIND, NULL, small_args);
 }
 
+/* ---------------------------------------------------------------- timeouts */
+/*
+ * The timeouts lab: the lesson's batch of six (a fast reply, a slow one, one
+ * slower than its timeout, /hang, a 500, a 503) all at once, each attempt
+ * bounded by --timeout, the batch by --deadline.  The seed draws the scale
+ * and the timeout, and so which tasks succeed.
+ */
+
+enum {
+    TO_OUTCOMES, TO_SUMMARY, TO_EXIT, TO_ALL_IN_FLIGHT, TO_DEADLINE, TO_ON_TIME, TO_SLEEPS,
+    TO_SERVER_DOWN, TO_BAD_FLAG, TO_FAIL_FAST, TO_VALGRIND,
+};
+
+static const struct rubric_check TIMEOUTS_CHECKS[] = {
+    [TO_OUTCOMES] = { "correctness", 25,
+        "every task's outcome printed once and right for the seed's --timeout (ok, timed out, "
+        "HTTP 500, HTTP 503)" },
+    [TO_SUMMARY] = { "correctness", 5, "the summary counts them: ok, failed, 0 cancelled" },
+    [TO_EXIT] = { "correctness", 5, "exit 3: the batch failed partly, and says so" },
+    [TO_ALL_IN_FLIGHT] = { "concurrency", 20,
+        "all six requests at the server at once (slowserver's /stats max_in_flight)" },
+    [TO_DEADLINE] = { "concurrency", 10,
+        "--timeout 0 --deadline 1: T1, T5, T6 end, T2-T4 cancelled (deadline), on time" },
+    [TO_ON_TIME] = { "efficiency", 10,
+        "the batch ends within 1.25x of --predict (+0.5 s): the longest allowed wait, not the sum" },
+    [TO_SLEEPS] = { "efficiency", 5,
+        "it sleeps while it waits: with --timeout 0.8, at most twice the CPU of the lesson's "
+        "async.c (+0.05 s)" },
+    [TO_SERVER_DOWN] = { "robustness", 3, "no server at --url: exit 2" },
+    [TO_BAD_FLAG] = { "robustness", 2, "--timeout x: exit 1" },
+    [TO_FAIL_FAST] = { "robustness", 5,
+        "--fail-fast --timeout 0: ends at the first failure (T5's 500), the rest cancelled" },
+    [TO_VALGRIND] = { "memory", 10, "valgrind: no memory errors, nothing leaked" },
+};
+
+#define TO_TASKS 6
+
+/* The line each task must end with, for a per-attempt timeout (lesson s). */
+static void timeouts_expected(long timeout, const char *want[TO_TASKS])
+{
+    want[0] = "ok 200";
+    want[1] = timeout > 1.5 ? "ok 200" : "timed out";
+    want[2] = "timed out";
+    want[3] = "timed out";
+    want[4] = "HTTP 500";
+    want[5] = "HTTP 503";
+}
+
+/* True if every task ends with its line exactly once; else why not. */
+static bool task_lines_right(const char *out, const char *const want[TO_TASKS], char *why,
+                             size_t size)
+{
+    for (int i = 0; i < TO_TASKS; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "\nT%d: %s", i + 1, want[i]);
+        const char *first = strstr(out, line);
+        if (first == NULL || strstr(first + 1, line) != NULL) {
+            snprintf(why, size, first ? "T%d's outcome printed more than once"
+                                      : "no line \"T%d: %s ...\"", i + 1, want[i]);
+            return false;
+        }
+    }
+    snprintf(why, size, "all six outcomes right");
+    return true;
+}
+
+/* The lesson's own --predict for the same flags; -1 if it says none. */
+static double lesson_prediction(const char *program, const char *const *args)
+{
+    const char *argv[16];
+    size_t count = 0;
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", bin_dir, program);
+    argv[count++] = path;
+    for (size_t i = 0; args[i] != NULL && count < 14; i++)
+        argv[count++] = args[i];
+    argv[count++] = "--predict";
+    argv[count] = NULL;
+    struct launch_result result;
+    launch_run_bounded(PROGRAM, (char *const *)argv, 20.0, NULL, &result);
+    const char *found = strstr(result.out, "Predicted time: ");
+    double seconds = -1;
+    if (found == NULL || sscanf(found + strlen("Predicted time: "), "%lf", &seconds) != 1)
+        seconds = -1;
+    launch_result_free(&result);
+    return seconds;
+}
+
+static void timeouts_run_checks(struct grading *grading, const char *url, const char *scale,
+                                long timeout)
+{
+    struct grade_sheet *sheet = &grading->sheet;
+    char timeout_text[16];
+    snprintf(timeout_text, sizeof timeout_text, "%ld", timeout);
+    const char *want[TO_TASKS];
+    timeouts_expected(timeout, want);
+    int ok = 0;
+    for (int i = 0; i < TO_TASKS; i++)
+        ok += strcmp(want[i], "ok 200") == 0;
+
+    struct launch_result result;
+    const char *args[] = { "--scale", scale, "--timeout", timeout_text, NULL };
+    server_stats_reset(url);
+    run_submission(grading, url, args, 2.0 * (double)timeout * atof(scale) + 2.0, NULL, &result);
+    long in_flight = server_stats_total(url, "max_in_flight");
+    char why[200], end[64], summary[96];
+    describe_end(&result, end, sizeof end);
+    bool lines_right = task_lines_right(result.out, want, why, sizeof why) && !result.killed;
+    grade_check(sheet, TO_OUTCOMES, lines_right, "--scale %s --timeout %ld: %s%s%s", scale,
+                timeout, result.killed ? end : why, result.killed ? "; " : "",
+                result.killed ? why : "");
+    snprintf(summary, sizeof summary, "Outcomes: %d ok, %d failed, 0 cancelled, of 6 tasks", ok,
+             TO_TASKS - ok);
+    grade_check(sheet, TO_SUMMARY, strstr(result.out, summary) != NULL, "%s\"%s\"",
+                strstr(result.out, summary) ? "" : "no line ", summary);
+    grade_check(sheet, TO_EXIT, result.status == 3, "%s%s", end,
+                result.status == 3 ? "" : ", not exit 3");
+    grade_check(sheet, TO_ALL_IN_FLIGHT, in_flight >= TO_TASKS,
+                "the server held %ld of the six at once%s", in_flight < 0 ? 0 : in_flight,
+                in_flight >= TO_TASKS ? "" : ": they were not all in flight together");
+    double predicted = lesson_prediction("timeouts_async", args);
+    if (!lines_right)
+        grade_check(sheet, TO_ON_TIME, false, "not timed: the outcomes were not right");
+    else
+        grade_check(sheet, TO_ON_TIME, result.wall_s <= allowed_time(predicted),
+                    "took %.2f s (predicted %.2f, allowed %.2f)", result.wall_s, predicted,
+                    allowed_time(predicted));
+    launch_result_free(&result);
+}
+
+/* The limits the loop keeps itself, and bad set-ups. */
+static void timeouts_limit_checks(struct grading *grading, const char *url, const char *scale)
+{
+    struct grade_sheet *sheet = &grading->sheet;
+    struct launch_result result;
+    char end[64], why[200];
+    double s = atof(scale);
+
+    /* The deadline: 1 lesson second with nothing else to bound /hang. */
+    const char *deadline[] = { "--scale", scale, "--timeout", "0", "--deadline", "1", NULL };
+    run_submission(grading, url, deadline, s + 1.0, NULL, &result);
+    describe_end(&result, end, sizeof end);
+    const char *cut[TO_TASKS] = { "ok 200", "cancelled (deadline)", "cancelled (deadline)",
+                                  "cancelled (deadline)", "HTTP 500", "HTTP 503" };
+    bool cut_right = !result.killed && task_lines_right(result.out, cut, why, sizeof why)
+                  && result.wall_s <= s + PREDICT_ALLOWANCE_S;
+    grade_check(sheet, TO_DEADLINE, cut_right, "%s; ended after %.2f s (deadline %.2f s)%s%s",
+                result.killed ? end : why, result.wall_s, s,
+                !result.killed && result.wall_s > s + PREDICT_ALLOWANCE_S ? ": too late" : "",
+                result.killed ? ": the deadline must bound every wait" : "");
+    launch_result_free(&result);
+
+    const char *fail_fast[] = { "--scale", scale, "--timeout", "0", "--fail-fast", NULL };
+    run_submission(grading, url, fail_fast, 0.4 * s + 1.0, NULL, &result);
+    describe_end(&result, end, sizeof end);
+    const char *first_failure = strstr(result.out, "\nT5: HTTP 500");
+    bool stopped = !result.killed && result.status == 3 && first_failure != NULL
+                && strstr(result.out, "cancelled (fail-fast") != NULL;
+    grade_check(sheet, TO_FAIL_FAST, stopped, "--fail-fast --timeout 0: %s%s", end,
+                stopped ? ", the rest cancelled at T5's 500"
+                : result.killed ? ": it waited on /hang instead of cancelling"
+                                : ", without T5's 500 and the rest cancelled (fail-fast)");
+    launch_result_free(&result);
+
+    char down[64];
+    snprintf(down, sizeof down, "http://127.0.0.1:%d", closed_port());
+    const char *plain[] = { "--scale", scale, NULL };
+    run_submission(grading, down, plain, 10.0, NULL, &result);
+    grade_check(sheet, TO_SERVER_DOWN, result.status == 2 && !result.killed,
+                "no server: exit %d%s", result.status, result.status == 2 ? "" : ", not exit 2");
+    launch_result_free(&result);
+    const char *bad[] = { "--timeout", "x", NULL };
+    run_submission(grading, "http://127.0.0.1:1", bad, 5.0, NULL, &result);
+    grade_check(sheet, TO_BAD_FLAG, result.status == 1 && !result.killed,
+                "--timeout x: exit %d%s", result.status, result.status == 1 ? "" : ", not exit 1");
+    launch_result_free(&result);
+}
+
+/* --timeout 0.8 at the lesson's scale: 0.8 s with nothing to do but wait. */
+static void timeouts_sleeping(struct grading *grading, const char *url)
+{
+    struct grade_sheet *sheet = &grading->sheet;
+    if (sheet->results[TO_OUTCOMES].outcome != CHECK_PASSED) {
+        grade_check(sheet, TO_SLEEPS, false, "not measured: the outcomes were not right");
+        return;
+    }
+    char lesson[PATH_MAX + 64];
+    snprintf(lesson, sizeof lesson, "%s/timeouts_async", bin_dir);
+    const char *argv[] = { lesson, "--url", url, "--timeout", "0.8", "--quiet", NULL };
+    const char *args[] = { "--timeout", "0.8", "--quiet", NULL };
+    struct launch_result yardstick, result;
+    launch_run_bounded(PROGRAM, (char *const *)argv, 30.0, NULL, &yardstick);
+    run_submission(grading, url, args, 1.0, NULL, &result);
+    double allowed = IDLE_CPU_RATIO * yardstick.cpu_s + IDLE_CPU_ALLOWANCE_S;
+    char end[64];
+    describe_end(&result, end, sizeof end);
+    if (result.killed || result.status != 3)
+        grade_check(sheet, TO_SLEEPS, false, "--timeout 0.8: %s, not exit 3", end);
+    else
+        grade_check(sheet, TO_SLEEPS, result.cpu_s <= allowed, "--timeout 0.8: used %.3f s of "
+                    "CPU (the lesson's async.c %.3f s, allowed %.3f)%s", result.cpu_s,
+                    yardstick.cpu_s, allowed, result.cpu_s <= allowed ? ""
+                    : ": it spins instead of sleeping in curl_multi_poll");
+    launch_result_free(&yardstick);
+    launch_result_free(&result);
+}
+
+static void grade_timeouts(struct grading *grading)
+{
+    struct seed draw = seed_start(grading->seed);
+    char scale[16];
+    snprintf(scale, sizeof scale, "%g", seed_step(&draw, 0.15, 0.3, 0.05));
+    long timeout = seed_between(&draw, 1, 4);
+    grading->work = json_pack("{s:s, s:i}", "scale", scale, "timeout", (int)timeout);
+    const char *url = server_pool_url(&grading->servers, "async", true);
+    if (url == NULL) {
+        grade_fail_rest(&grading->sheet, "the grader could not start slowserver");
+        return;
+    }
+    timeouts_run_checks(grading, url, scale, timeout);
+    timeouts_limit_checks(grading, url, scale);
+    timeouts_sleeping(grading, url);
+    const char *small[] = { "--scale", "0.05", "--deadline", "0.5", "--quiet", NULL };
+    grade_memory(grading, TO_VALGRIND, url, small);
+}
+
 /* ---------------------------------------------------------------- labs */
 
 static const struct lab LABS[] = {
@@ -873,6 +1101,8 @@ static const struct lab LABS[] = {
       grade_blocking_pitfall },
     { "database", "async.c", false, DATABASE_CHECKS,
       sizeof DATABASE_CHECKS / sizeof DATABASE_CHECKS[0], grade_database },
+    { "timeouts", "async.c", true, TIMEOUTS_CHECKS,
+      sizeof TIMEOUTS_CHECKS / sizeof TIMEOUTS_CHECKS[0], grade_timeouts },
 };
 #define LAB_COUNT (sizeof LABS / sizeof LABS[0])
 

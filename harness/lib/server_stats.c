@@ -33,18 +33,29 @@ bool server_stats_reset(const char *base_url)
     return status == 204;
 }
 
-long server_stats_path(const char *base_url, const char *path, const char *field)
+/* /stats -> paths -> path -> field, or the top-level field when path is NULL. */
+static long stats_number(const char *base_url, const char *path, const char *field)
 {
     struct http_body body = { 0 };
     long value = -1;
     if (ask(base_url, "/stats", false, &body) == 200 && body.data != NULL) {
         json_t *stats = json_loads(body.data, 0, NULL);
-        json_t *number = json_object_get(json_object_get(json_object_get(stats, "paths"), path),
-                                         field);
+        json_t *scope = path ? json_object_get(json_object_get(stats, "paths"), path) : stats;
+        json_t *number = json_object_get(scope, field);
         if (json_is_integer(number))
             value = (long)json_integer_value(number);
         json_decref(stats);
     }
     http_body_free(&body);
     return value;
+}
+
+long server_stats_path(const char *base_url, const char *path, const char *field)
+{
+    return stats_number(base_url, path, field);
+}
+
+long server_stats_total(const char *base_url, const char *field)
+{
+    return stats_number(base_url, NULL, field);
 }

@@ -15,4 +15,7 @@ bool server_stats_reset(const char *base_url);
  * if the server did not answer or has no such counter (0 requests seen). */
 long server_stats_path(const char *base_url, const char *path, const char *field);
 
+/* A top-level /stats counter (say "max_in_flight"), or -1. */
+long server_stats_total(const char *base_url, const char *field);
+
 #endif

@@ -494,3 +494,28 @@ void timeouts_transfers_free(struct timeouts_transfer *transfers, int count)
     }
     free(transfers);
 }
+
+void timeouts_run_one_at_a_time(struct timeouts_batch *batch,
+                                struct timeouts_transfer *transfers)
+{
+    struct timeouts_transfer *transfer = &transfers[0];
+    while (timeouts_any_pending(batch)) {
+        enum timeouts_cancel_reason reason;
+        if (timeouts_must_stop(batch, &reason)) {
+            for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++)
+                timeouts_task_cancel(batch, &batch->tasks[i], reason);
+            return;
+        }
+        struct timeouts_task *task = timeouts_first_pending(batch);
+        double per_attempt = batch->timeout > 0 ? batch->timeout : TIMEOUTS_NO_LIMIT;
+        double limit = fmin(per_attempt, timeouts_time_left(batch, clock_now()));
+        http_body_reset(&transfer->body);
+        curl_easy_setopt(transfer->easy, CURLOPT_URL, task->url);
+        curl_easy_setopt(transfer->easy, CURLOPT_TIMEOUT_MS, timeouts_limit_ms(limit));
+        timeouts_attempt_started(batch, task);
+        CURLcode result = curl_easy_perform(transfer->easy);  /* blocks */
+        timeouts_attempt_finished(batch, task, transfer->easy, result);
+        if (task->retry_at > 0)
+            interrupt_sleep_until(timeouts_next_wake(batch, clock_now()));
+    }
+}

@@ -49,6 +49,7 @@ static struct lab_case slow_api = { "slow_api", { NULL }, NULL, 0 };
 static struct lab_case blocking_pitfall = { "blocking_pitfall", { "async_offload.c", NULL },
                                             NULL, 0 };
 static struct lab_case database = { "database", { NULL }, NULL, 0 };
+static struct lab_case timeouts = { "timeouts", { NULL }, NULL, 0 };
 static json_t *memcheck_grades; /* slow_api's reference and leaks_handles, with valgrind */
 
 /* ---------------------------------------------------------------- files */
@@ -269,7 +270,8 @@ static int setup(void **state)
     (void)state;
     snprintf(scratch, sizeof scratch, "/tmp/asynclab-labs-%d", (int)getpid());
     if (mkdir(scratch, 0700) != 0 || prepare_lab(&slow_api) != 0
-        || prepare_lab(&blocking_pitfall) != 0 || prepare_lab(&database) != 0)
+        || prepare_lab(&blocking_pitfall) != 0 || prepare_lab(&database) != 0
+        || prepare_lab(&timeouts) != 0)
         return -1;
 
     /* The valgrind pair: the reference and the leak. */
@@ -284,7 +286,7 @@ static int setup(void **state)
     /* Three rounds, so that no two spinning submissions (the busy-waits)
      * compete for the two cores at once: each would starve the other's
      * server and turn a lost efficiency point into lost time points. */
-    char paths[8][160];
+    char paths[10][160];
     const char *labs[] = { "slow_api", "blocking_pitfall", "memcheck" };
     for (int i = 0; i < 3; i++) {
         snprintf(paths[2 * i], sizeof paths[0], "%s/%s", scratch, labs[i]);
@@ -292,18 +294,22 @@ static int setup(void **state)
     }
     snprintf(paths[6], sizeof paths[0], "%s/database", scratch);
     snprintf(paths[7], sizeof paths[0], "%s/database-grades", scratch);
+    snprintf(paths[8], sizeof paths[0], "%s/timeouts", scratch);
+    snprintf(paths[9], sizeof paths[0], "%s/timeouts-grades", scratch);
     const char *round1[] = { "slow_api", paths[0], paths[1], "--jobs 3 --no-memcheck", NULL };
     const char *round2[] = { "blocking_pitfall", paths[2], paths[3], "--jobs 2 --no-memcheck",
-                             "slow_api", paths[4], paths[5], "--jobs 1", NULL };
+                             "slow_api", paths[4], paths[5], "--jobs 1",
+                             "timeouts", paths[8], paths[9], "--jobs 2 --no-memcheck", NULL };
     const char *round3[] = { "database", paths[6], paths[7], "--jobs 2 --no-memcheck", NULL };
     if (grade_folders(round1) != 0 || grade_folders(round2) != 0 || grade_folders(round3) != 0)
         return -1;
     slow_api.grades = load_grades("slow_api");
     blocking_pitfall.grades = load_grades("blocking_pitfall");
     database.grades = load_grades("database");
+    timeouts.grades = load_grades("timeouts");
     memcheck_grades = load_grades("memcheck");
-    return slow_api.grades && blocking_pitfall.grades && database.grades && memcheck_grades
-           ? 0 : -1;
+    return slow_api.grades && blocking_pitfall.grades && database.grades && timeouts.grades
+           && memcheck_grades ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -406,12 +412,13 @@ static void test_slow_api_reference_scores_100(void **state)
     assert_full_marks(grade_of(slow_api.grades, "reference"));
 }
 
-static void test_blocking_pitfall_and_database_references_score_100(void **state)
+static void test_other_references_score_100(void **state)
 {
     (void)state;
     assert_full_marks(grade_of(blocking_pitfall.grades, "reference"));
     assert_full_marks(grade_of(blocking_pitfall.grades, "reference_async_offload.c"));
     assert_full_marks(grade_of(database.grades, "reference"));
+    assert_full_marks(grade_of(timeouts.grades, "reference"));
 }
 
 static void assert_starter_grade(json_t *table, const char *why_no_concurrency)
@@ -430,6 +437,7 @@ static void test_starters_get_correctness_and_no_concurrency(void **state)
     assert_starter_grade(slow_api.grades, "they were not all overlapped");
     assert_starter_grade(blocking_pitfall.grades, "they were not all overlapped");
     assert_starter_grade(database.grades, "they ran one at a time");
+    assert_starter_grade(timeouts.grades, "they were not all in flight together");
 }
 
 static void test_starter_builds_without_warnings(void **state)
@@ -437,7 +445,7 @@ static void test_starter_builds_without_warnings(void **state)
     (void)state;
     char command[512];
     for (const char *const *lab = (const char *const[]){ "slow_api", "blocking_pitfall",
-                                                         "database", NULL };
+                                                         "database", "timeouts", NULL };
          *lab; lab++) {
         snprintf(command, sizeof command, "make -s -C '%s/%s-workspace' 2>&1", scratch, *lab);
         struct test_process_result result = run_shell(command);
@@ -476,6 +484,13 @@ static void test_wrong_database_submissions(void **state)
     assert_fixture_grade(database.grades, "database", "joins_in_order");
     assert_fixture_grade(database.grades, "database", "busy_wait");
     assert_fixture_grade(database.grades, "database", "silent_on_failure");
+}
+
+static void test_wrong_timeouts_submissions(void **state)
+{
+    (void)state;
+    assert_fixture_grade(timeouts.grades, "timeouts", "ignores_deadline");
+    assert_fixture_grade(timeouts.grades, "timeouts", "no_timeout");
 }
 
 static void test_grade_all_writes_csv(void **state)
@@ -546,7 +561,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slow_api_reference_scores_100),
-        cmocka_unit_test(test_blocking_pitfall_and_database_references_score_100),
+        cmocka_unit_test(test_other_references_score_100),
         cmocka_unit_test(test_starters_get_correctness_and_no_concurrency),
         cmocka_unit_test(test_starter_builds_without_warnings),
         cmocka_unit_test(test_wrong_serial_loop),
@@ -558,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_wrong_never_returns),
         cmocka_unit_test(test_wrong_blocking_pitfall_submissions),
         cmocka_unit_test(test_wrong_database_submissions),
+        cmocka_unit_test(test_wrong_timeouts_submissions),
         cmocka_unit_test(test_grade_all_writes_csv),
         cmocka_unit_test(test_make_lab_keeps_existing_work),
         cmocka_unit_test(test_grader_rejects_bad_input),
