@@ -1129,7 +1129,8 @@ static bool build_submission(struct grading *grading)
     snprintf(grading->program, sizeof grading->program, "%s/submission", grading->work_dir);
     snprintf(output, sizeof output, "PROGRAM=%s", grading->program);
     const char *argv[] = { "make", "-s", "--no-print-directory", "-f", makefile, root, lab,
-                           source, output, "SANITIZE=", grading->program, NULL };
+                           source, output, "SANITIZE=", "ASYNCLAB_BUILT=1", grading->program,
+                           NULL };
     struct launch_result result;
     launch_run_bounded(PROGRAM, (char *const *)argv, BUILD_LIMIT_S, NULL, &result);
     bool built = result.status == 0 && !result.killed && access(grading->program, X_OK) == 0;

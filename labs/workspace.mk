@@ -44,8 +44,10 @@ $(PROGRAM): $(SUBMISSION) $(LAB_LIBS)
 # The checkout's libraries and grader, built there (never here) when missing.
 $(LAB_LIBS) $(GRADER): asynclab-libs
 	@:
+# The grader sets ASYNCLAB_BUILT: it has built them once already, and
+# several gradings at once must not rebuild the checkout under each other.
 asynclab-libs:
-	@$(MAKE) --no-print-directory -s -C $(ASYNCLAB) SANITIZE= lab-libs build/bin/grade
+	$(if $(ASYNCLAB_BUILT),,@$(MAKE) --no-print-directory -s -C $(ASYNCLAB) SANITIZE= lab-libs build/bin/grade)
 
 # A fresh slowserver, the program once with ARGS, the server stopped again.
 run: asynclab-libs

@@ -122,9 +122,15 @@ static char *text_or_empty(struct collected *collected)
     return collected->text ? collected->text : strdup("");
 }
 
-int launch_capture(const char *program, char *const argv[], char **out, char **err)
+/* Starts argv with its stdout and stderr into two new pipes, whose read
+ * ends it leaves in out_fd and err_fd; in a process group of its own if
+ * asked (so it can be killed with everything it started).  The pid, or -1
+ * after one line prefixed by `program`. */
+static pid_t start_with_pipes(const char *program, char *const argv[], bool own_group,
+                              int *out_fd, int *err_fd)
 {
     int out_pipe[2], err_pipe[2];
+    *out_fd = *err_fd = -1;
     if (pipe(out_pipe) != 0)
         return -1;
     if (pipe(err_pipe) != 0) {
@@ -138,17 +144,42 @@ int launch_capture(const char *program, char *const argv[], char **out, char **e
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
     posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
     posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
-    pid_t pid = start_with_actions(program, argv, &actions);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    if (own_group) {
+        posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&attributes, 0);
+    }
+    pid_t pid;
+    int spawned = posix_spawnp(&pid, argv[0], &actions, &attributes, argv, environ);
+    posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     close(out_pipe[1]);
     close(err_pipe[1]);
+    if (spawned != 0) {
+        fprintf(stderr, "%s: cannot start %s: %s%s\n", program, argv[0], strerror(spawned),
+                strchr(argv[0], '/') ? " (run make first)" : " (run make deps first)");
+        close(out_pipe[0]);
+        close(err_pipe[0]);
+        return -1;
+    }
+    *out_fd = out_pipe[0];
+    *err_fd = err_pipe[0];
+    return pid;
+}
 
-    struct collected collected_out = { out_pipe[0], NULL, 0 };
-    struct collected collected_err = { err_pipe[0], NULL, 0 };
-    if (pid > 0)
+int launch_capture(const char *program, char *const argv[], char **out, char **err)
+{
+    int out_fd, err_fd;
+    pid_t pid = start_with_pipes(program, argv, false, &out_fd, &err_fd);
+
+    struct collected collected_out = { out_fd, NULL, 0 };
+    struct collected collected_err = { err_fd, NULL, 0 };
+    if (pid > 0) {
         collect_until_closed(&collected_out, &collected_err);
-    close(out_pipe[0]);
-    close(err_pipe[0]);
+        close(out_fd);
+        close(err_fd);
+    }
     int status = pid > 0 ? launch_wait(pid) : -1;
 
     if (out != NULL)
@@ -230,38 +261,13 @@ int launch_run_bounded(const char *program, char *const argv[], double limit_s,
 {
     memset(result, 0, sizeof *result);
     result->status = -1;
-    int out_pipe[2], err_pipe[2];
-    if (pipe(out_pipe) != 0)
-        return -1;
-    if (pipe(err_pipe) != 0) {
-        close(out_pipe[0]);
-        close(out_pipe[1]);
-        return -1;
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
-    posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
-    /* A group of its own: killing it also kills anything it started. */
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    pid_t pid;
+    int out_fd, err_fd;
     double started = monotonic_now();
-    int spawned = posix_spawnp(&pid, argv[0], &actions, &attributes, argv, environ);
-    posix_spawnattr_destroy(&attributes);
-    posix_spawn_file_actions_destroy(&actions);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-
-    struct collected out = { out_pipe[0], NULL, 0 };
-    struct collected err = { err_pipe[0], NULL, 0 };
-    if (spawned != 0) {
-        fprintf(stderr, "%s: cannot start %s: %s\n", program, argv[0], strerror(spawned));
-    } else {
+    /* A group of its own: killing it also kills anything it started. */
+    pid_t pid = start_with_pipes(program, argv, true, &out_fd, &err_fd);
+    struct collected out = { out_fd, NULL, 0 };
+    struct collected err = { err_fd, NULL, 0 };
+    if (pid > 0) {
         running_group = pid;
         if (!collect_until(&out, &err, pid, started, started + limit_s, event)) {
             kill(-pid, SIGKILL);
@@ -270,9 +276,9 @@ int launch_run_bounded(const char *program, char *const argv[], double limit_s,
         result->status = wait_with_usage(pid, &result->cpu_s);
         running_group = 0;
         result->wall_s = monotonic_now() - started;
+        close(out_fd);
+        close(err_fd);
     }
-    close(out_pipe[0]);
-    close(err_pipe[0]);
     result->out = text_or_empty(&out);
     result->err = text_or_empty(&err);
     return result->status;

@@ -54,23 +54,6 @@ static json_t *memcheck_grades; /* slow_api's reference and leaks_handles, with 
 
 /* ---------------------------------------------------------------- files */
 
-static char *read_text(const char *path)
-{
-    FILE *file = fopen(path, "r");
-    if (file == NULL)
-        return NULL;
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    rewind(file);
-    char *text = malloc((size_t)size + 1);
-    if (text != NULL) {
-        size_t got = fread(text, 1, (size_t)size, file);
-        text[got] = '\0';
-    }
-    fclose(file);
-    return text;
-}
-
 static int write_text(const char *path, const char *text)
 {
     FILE *file = fopen(path, "w");
@@ -143,9 +126,9 @@ static int write_wrong_submission(const char *lab, const char *folder, const cha
 {
     char path[256];
     fixture_path(lab, name, path, sizeof path);
-    char *edit = read_text(path);
+    char *edit = test_read_file(path);
     lesson_path(lab, "async.c", path, sizeof path);
-    char *source = read_text(path);
+    char *source = test_read_file(path);
     int status = edit && source ? apply_edit(&source, edit) : -1;
     snprintf(path, sizeof path, "%s/%s.c", folder, name);
     if (status == 0)
@@ -157,7 +140,7 @@ static int write_wrong_submission(const char *lab, const char *folder, const cha
 
 static int copy_file(const char *from, const char *to)
 {
-    char *text = read_text(from);
+    char *text = test_read_file(from);
     int status = text ? write_text(to, text) : -1;
     free(text);
     return status;
@@ -370,7 +353,7 @@ static void assert_fixture_grade(json_t *table, const char *lab, const char *nam
 {
     char path[256];
     fixture_path(lab, name, path, sizeof path);
-    char *edit = read_text(path);
+    char *edit = test_read_file(path);
     assert_non_null(edit);
     json_t *grade = grade_of(table, name);
     char *why = reasons(grade);
@@ -498,7 +481,7 @@ static void test_grade_all_writes_csv(void **state)
     (void)state;
     char path[128];
     snprintf(path, sizeof path, "%s/slow_api-grades.csv", scratch);
-    char *csv = read_text(path);
+    char *csv = test_read_file(path);
     assert_non_null(csv);
     test_assert_contains(csv, "submission,total,correctness,concurrency,efficiency,"
                               "robustness,memory,seed,problem\n");
