@@ -50,6 +50,7 @@ static struct lab_case blocking_pitfall = { "blocking_pitfall", { "async_offload
                                             NULL, 0 };
 static struct lab_case database = { "database", { NULL }, NULL, 0 };
 static struct lab_case timeouts = { "timeouts", { NULL }, NULL, 0 };
+static struct lab_case producer_consumer = { "producer_consumer", { NULL }, NULL, 0 };
 static json_t *memcheck_grades; /* slow_api's reference and leaks_handles, with valgrind */
 
 /* ---------------------------------------------------------------- files */
@@ -254,7 +255,7 @@ static int setup(void **state)
     snprintf(scratch, sizeof scratch, "/tmp/asynclab-labs-%d", (int)getpid());
     if (mkdir(scratch, 0700) != 0 || prepare_lab(&slow_api) != 0
         || prepare_lab(&blocking_pitfall) != 0 || prepare_lab(&database) != 0
-        || prepare_lab(&timeouts) != 0)
+        || prepare_lab(&timeouts) != 0 || prepare_lab(&producer_consumer) != 0)
         return -1;
 
     /* The valgrind pair: the reference and the leak. */
@@ -269,7 +270,7 @@ static int setup(void **state)
     /* Three rounds, so that no two spinning submissions (the busy-waits)
      * compete for the two cores at once: each would starve the other's
      * server and turn a lost efficiency point into lost time points. */
-    char paths[10][160];
+    char paths[12][160];
     const char *labs[] = { "slow_api", "blocking_pitfall", "memcheck" };
     for (int i = 0; i < 3; i++) {
         snprintf(paths[2 * i], sizeof paths[0], "%s/%s", scratch, labs[i]);
@@ -279,20 +280,25 @@ static int setup(void **state)
     snprintf(paths[7], sizeof paths[0], "%s/database-grades", scratch);
     snprintf(paths[8], sizeof paths[0], "%s/timeouts", scratch);
     snprintf(paths[9], sizeof paths[0], "%s/timeouts-grades", scratch);
-    const char *round1[] = { "slow_api", paths[0], paths[1], "--jobs 3 --no-memcheck", NULL };
+    snprintf(paths[10], sizeof paths[0], "%s/producer_consumer", scratch);
+    snprintf(paths[11], sizeof paths[0], "%s/producer_consumer-grades", scratch);
+    const char *round1[] = { "slow_api", paths[0], paths[1], "--jobs 3 --no-memcheck",
+                             "producer_consumer", paths[10], paths[11], "--jobs 3 --no-memcheck",
+                             NULL };
     const char *round2[] = { "blocking_pitfall", paths[2], paths[3], "--jobs 2 --no-memcheck",
-                             "slow_api", paths[4], paths[5], "--jobs 1",
-                             "timeouts", paths[8], paths[9], "--jobs 2 --no-memcheck", NULL };
-    const char *round3[] = { "database", paths[6], paths[7], "--jobs 2 --no-memcheck", NULL };
+                             "timeouts", paths[8], paths[9], "--jobs 4 --no-memcheck", NULL };
+    const char *round3[] = { "database", paths[6], paths[7], "--jobs 2 --no-memcheck",
+                             "slow_api", paths[4], paths[5], "--jobs 2", NULL };
     if (grade_folders(round1) != 0 || grade_folders(round2) != 0 || grade_folders(round3) != 0)
         return -1;
     slow_api.grades = load_grades("slow_api");
     blocking_pitfall.grades = load_grades("blocking_pitfall");
     database.grades = load_grades("database");
     timeouts.grades = load_grades("timeouts");
+    producer_consumer.grades = load_grades("producer_consumer");
     memcheck_grades = load_grades("memcheck");
     return slow_api.grades && blocking_pitfall.grades && database.grades && timeouts.grades
-           && memcheck_grades ? 0 : -1;
+           && producer_consumer.grades && memcheck_grades ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -301,6 +307,8 @@ static int teardown(void **state)
     json_decref(slow_api.grades);
     json_decref(blocking_pitfall.grades);
     json_decref(database.grades);
+    json_decref(timeouts.grades);
+    json_decref(producer_consumer.grades);
     json_decref(memcheck_grades);
     return test_remove_tree(scratch);
 }
@@ -402,6 +410,7 @@ static void test_other_references_score_100(void **state)
     assert_full_marks(grade_of(blocking_pitfall.grades, "reference_async_offload.c"));
     assert_full_marks(grade_of(database.grades, "reference"));
     assert_full_marks(grade_of(timeouts.grades, "reference"));
+    assert_full_marks(grade_of(producer_consumer.grades, "reference"));
 }
 
 static void assert_starter_grade(json_t *table, const char *why_no_concurrency)
@@ -421,6 +430,7 @@ static void test_starters_get_correctness_and_no_concurrency(void **state)
     assert_starter_grade(blocking_pitfall.grades, "they were not all overlapped");
     assert_starter_grade(database.grades, "they ran one at a time");
     assert_starter_grade(timeouts.grades, "they were not all in flight together");
+    assert_starter_grade(producer_consumer.grades, "the producers did not work together");
 }
 
 static void test_starter_builds_without_warnings(void **state)
@@ -428,7 +438,8 @@ static void test_starter_builds_without_warnings(void **state)
     (void)state;
     char command[512];
     for (const char *const *lab = (const char *const[]){ "slow_api", "blocking_pitfall",
-                                                         "database", "timeouts", NULL };
+                                                         "database", "timeouts",
+                                                         "producer_consumer", NULL };
          *lab; lab++) {
         snprintf(command, sizeof command, "make -s -C '%s/%s-workspace' 2>&1", scratch, *lab);
         struct test_process_result result = run_shell(command);
@@ -469,11 +480,12 @@ static void test_wrong_database_submissions(void **state)
     assert_fixture_grade(database.grades, "database", "silent_on_failure");
 }
 
-static void test_wrong_timeouts_submissions(void **state)
+static void test_wrong_timeouts_and_producer_consumer_submissions(void **state)
 {
     (void)state;
     assert_fixture_grade(timeouts.grades, "timeouts", "ignores_deadline");
     assert_fixture_grade(timeouts.grades, "timeouts", "no_timeout");
+    assert_fixture_grade(producer_consumer.grades, "producer_consumer", "ignores_consumers");
 }
 
 static void test_grade_all_writes_csv(void **state)
@@ -556,7 +568,7 @@ int main(void)
         cmocka_unit_test(test_wrong_never_returns),
         cmocka_unit_test(test_wrong_blocking_pitfall_submissions),
         cmocka_unit_test(test_wrong_database_submissions),
-        cmocka_unit_test(test_wrong_timeouts_submissions),
+        cmocka_unit_test(test_wrong_timeouts_and_producer_consumer_submissions),
         cmocka_unit_test(test_grade_all_writes_csv),
         cmocka_unit_test(test_make_lab_keeps_existing_work),
         cmocka_unit_test(test_grader_rejects_bad_input),
