@@ -102,10 +102,13 @@ trap - INT TERM
 
 # The harness: bench on one scenario at a tiny scale (it starts its own
 # server; the programs it times are checked above), report on the test
-# fixtures, and run_scenario against the server above.
+# fixtures, run_scenario against the server above, and the lab grader on
+# the lesson's own program (it starts its own servers; its memory check,
+# valgrind inside valgrind, is left out).
 for step in "bench --scenario slow_api --scale 0.01 --runs 1 --warmup 0 --sweep-ks 1,2 --out $log_dir/bench" \
             "report tests/fixtures/report --out $log_dir/report" \
-            "run_scenario --scenario slow_api --scale 0.01 --url $url"; do
+            "run_scenario --scenario slow_api --scale 0.01 --url $url" \
+            "grade --lab slow_api --src scenarios/slow_api/async.c --seed 1 --no-memcheck"; do
     name=${step%% *}
     # shellcheck disable=SC2086  # $step is a command line on purpose
     if $valgrind --log-file="$log_dir/$name.log" "$bin"/$step > /dev/null; then
