@@ -33,6 +33,9 @@ SCALE    ?= 1
 SCENARIO ?= slow_api
 PORT     ?= 8000
 RUNS     ?=
+# Where `make bench`, `bench-scale` and `report` write: by default not the
+# committed reference run in results/ (OUT=results refreshes that one).
+OUT      ?= build/results
 # `make bench` defaults to the quick scale, not run-scenario's 1, unless
 # SCALE was given (on the command line or in the environment).
 BENCH_SCALE = $(if $(filter file,$(origin SCALE)),quick,$(SCALE))
@@ -181,7 +184,8 @@ TEST_SUPPORT_LIB  := $(LIB)/libtestsupport.a
 $(TEST_SUPPORT_LIB): $(call objects_of,$(wildcard tests/support/*.c))
 $(OBJ)/tests/%.o: LAYER_CFLAGS = -Itests/support -I$(LESSON_DIR) -Iharness \
                                  $(call pkg_cflags,$(TEST_PKGS)) \
-                                 -DASYNCLAB_BIN_DIR='"$(abspath $(BIN))"'
+                                 -DASYNCLAB_BIN_DIR='"$(abspath $(BIN))"' \
+                                 -DASYNCLAB_SOURCE_DIR='"$(abspath .)"'
 
 # test_subject(test_name): the scenario (or "server") the test is named after.
 test_subject = $(firstword $(foreach s,$(SCENARIO_NAMES) server, \
@@ -212,7 +216,7 @@ all: $(ALL_BINS)
 
 help:
 	@echo "make                 build everything into build/"
-	@echo "make deps            install the Debian packages that are missing"
+	@echo "make deps [NEEDS=build|bench|test|scale]   install the missing Debian packages (all needs by default)"
 	@echo "make test            unit + integration tests (what CI runs)"
 	@echo "make test-sanitize   the tests again under ASan + UBSan"
 	@echo "make memcheck        the server and clients once under valgrind"
@@ -221,12 +225,23 @@ help:
 	@echo "make db [CITIES=N]   build the database lesson's SQLite file if it is missing"
 	@echo "make <scenario>      one scenario's programs alone, e.g. make slow_api"
 	@echo "make clean           remove build/"
-	@echo "make bench [SCALE=quick|F] [RUNS=N]   every scenario through hyperfine, rewrites results/"
-	@echo "make bench-scale [KS=3,100,1000]   thousands of requests at once: event loop vs threads"
-	@echo "make report          re-render results/REPORT.md and charts from results/*.json"
+	@echo "make bench [SCALE=quick|F] [RUNS=N] [OUT=$(OUT)]   every scenario through hyperfine, report in OUT"
+	@echo "make bench-scale [KS=3,100,1000] [OUT=$(OUT)]   thousands of requests at once: event loop vs threads"
+	@echo "make report [OUT=$(OUT)]   re-render OUT/REPORT.md and charts from OUT/*.json"
+	@echo "                     (OUT=results: the committed reference run)"
+
+# ---------------------------------------------------------------- needs
+# Each target's first recipe line installs what it needs (the packages of
+# each need are in scripts/packages.txt) and checks the values it was given
+# before anything is built.  `make deps` installs every need, or NEEDS=.
+DEPS   = @scripts/deps.sh
+CHECK  = @scripts/check-values.sh
+# An unknown SCENARIO= is refused before anything is built.
+CHECK_SCENARIO = $(if $(filter $(SCENARIO),$(SCENARIO_NAMES)),, \
+  $(error SCENARIO=$(SCENARIO) is not a scenario (one of: $(SCENARIO_NAMES))))
 
 deps:
-	@scripts/deps.sh
+	$(DEPS) $(NEEDS)
 
 test-build: $(ALL_BINS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
@@ -234,25 +249,34 @@ test-build: $(ALL_BINS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
 test-run: test-build
 	@scripts/run-tests.sh $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
-test: deps
+test:
+	$(DEPS) build bench test
 	@$(MAKE) --no-print-directory test-run
 
-test-sanitize: deps
+test-sanitize:
+	$(DEPS) build bench test
 	@$(MAKE) --no-print-directory SANITIZE=1 test-run
 
-memcheck: deps
+memcheck:
+	$(DEPS) build bench test
 	@$(MAKE) --no-print-directory all
 	@scripts/memcheck.sh $(BIN)
 
-run-server: deps
+run-server:
+	$(CHECK) PORT:count
+	$(DEPS) build
 	@$(MAKE) --no-print-directory $(SERVER_BIN)
 	$(SERVER_BIN) --port $(PORT)
 
-run-scenario: deps
+run-scenario:
+	$(CHECK_SCENARIO)$(CHECK) SCALE:number
+	$(DEPS) build
 	@$(MAKE) --no-print-directory all $(SCENARIO_NEEDS_$(SCENARIO))
 	$(BIN)/run_scenario --scenario $(SCENARIO) --scale $(SCALE)
 
-db: deps
+db:
+	$(CHECK) CITIES:count
+	$(DEPS) build
 	@$(MAKE) --no-print-directory $(DATABASE_FILE)
 
 clean:
@@ -262,19 +286,25 @@ clean:
 # docs/harness.md.  The database scenario's programs need their database
 # built first.
 .PHONY: bench bench-scale report
-bench: deps
+bench:
+	$(CHECK) SCALE:number-or-quick RUNS:count
+	$(DEPS) build bench
 	@$(MAKE) --no-print-directory all db
-	$(BIN)/bench --scale $(BENCH_SCALE) $(if $(RUNS),--runs $(RUNS)) --out results
+	$(BIN)/bench --scale $(BENCH_SCALE) $(if $(RUNS),--runs $(RUNS)) --out $(OUT)
 
 # docs/scale.md: K requests at once, event loop against threads; adds
-# results/scale.json, which `report` renders into REPORT.md.
-bench-scale: deps
+# $(OUT)/scale.json, which `report` renders into REPORT.md.
+bench-scale:
+	$(CHECK) KS:counts
+	$(DEPS) build bench scale
 	@$(MAKE) --no-print-directory all
-	$(BIN)/bench_scale --out results $(if $(KS),--k $(KS))
-	$(BIN)/report results
+	$(BIN)/bench_scale --out $(OUT) $(if $(KS),--k $(KS))
+	@if [ -f $(OUT)/summary.json ]; then $(BIN)/report $(OUT); \
+	 else echo "bench-scale: no report in $(OUT) yet; make bench OUT=$(OUT) writes one with a Scale section"; fi
 
-report: deps
+report:
+	$(DEPS) build bench
 	@$(MAKE) --no-print-directory $(BIN)/report
-	$(BIN)/report results
+	$(BIN)/report $(OUT)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -113,8 +113,10 @@ static void put_cell_text(FILE *md, const char *text)
 /* ------------------------------------------------------------ timelines */
 
 struct trace_rows {
-    int tids[MAX_TIMELINE_ROWS];
-    char *labels[MAX_TIMELINE_ROWS];
+    int tids[MAX_TIMELINE_ROWS];      /* ascending, for bsearch */
+    char *labels[MAX_TIMELINE_ROWS];  /* labels[i] names tids[i] */
+    long sort_keys[MAX_TIMELINE_ROWS];
+    int place[MAX_TIMELINE_ROWS];     /* the chart row tids[i] is drawn on */
     size_t count;
 };
 
@@ -136,7 +138,51 @@ static int compare_ints(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Rows in task order (tid), each named by its "thread_name" metadata event
+/* The chart row of each tid: the trace's own order ("thread_sort_index"
+ * metadata, as Perfetto uses it), tid order where it gives none. */
+static const struct trace_rows *rows_being_placed;
+
+static int compare_sort_keys(const void *a, const void *b)
+{
+    const struct trace_rows *rows = rows_being_placed;
+    int i = *(const int *)a, j = *(const int *)b;
+    if (rows->sort_keys[i] != rows->sort_keys[j])
+        return (rows->sort_keys[i] > rows->sort_keys[j]) - (rows->sort_keys[i] < rows->sort_keys[j]);
+    return (rows->tids[i] > rows->tids[j]) - (rows->tids[i] < rows->tids[j]);
+}
+
+static void place_rows(const json_t *events, struct trace_rows *rows)
+{
+    for (size_t i = 0; i < rows->count; i++)
+        rows->sort_keys[i] = LONG_MAX;
+    size_t index;
+    const json_t *event;
+    json_array_foreach(events, index, event) {
+        if (strcmp(text_or(event, "ph", ""), "M") != 0
+            || strcmp(text_or(event, "name", ""), "thread_sort_index") != 0)
+            continue;
+        int tid = (int)number_or_nan(event, "tid");
+        double key = number_or_nan(json_object_get(event, "args"), "sort_index");
+        int *found = bsearch(&tid, rows->tids, rows->count, sizeof tid, compare_ints);
+        if (found != NULL && isfinite(key))
+            rows->sort_keys[found - rows->tids] = (long)key;
+    }
+    int *order = malloc(rows->count * sizeof *order + 1);
+    if (order == NULL) {
+        for (size_t i = 0; i < rows->count; i++)
+            rows->place[i] = (int)i;
+        return;
+    }
+    for (size_t i = 0; i < rows->count; i++)
+        order[i] = (int)i;
+    rows_being_placed = rows;
+    qsort(order, rows->count, sizeof *order, compare_sort_keys);
+    for (size_t rank = 0; rank < rows->count; rank++)
+        rows->place[order[rank]] = (int)rank;
+    free(order);
+}
+
+/* Rows in the trace's order, each named by its "thread_name" metadata event
  * when the trace has one ("R1"), else "task N". */
 static void collect_rows(const json_t *events, struct trace_rows *rows)
 {
@@ -163,6 +209,7 @@ static void collect_rows(const json_t *events, struct trace_rows *rows)
             rows->labels[i] = strdup(label);
         }
     }
+    place_rows(events, rows);
 }
 
 /* A task failed if the scenario said so in its args ("outcome" other
@@ -215,14 +262,18 @@ static bool draw_timeline(const char *trace_path, const char *svg_path, const ch
             int *found = bsearch(&tid, rows->tids, rows->count, sizeof tid, compare_ints);
             if (found == NULL)
                 continue;
-            spans[count++] = (struct chart_span){ (int)(found - rows->tids), ts / 1e6,
+            spans[count++] = (struct chart_span){ rows->place[found - rows->tids], ts / 1e6,
                                                   (ts + dur) / 1e6, text_or(event, "name", ""),
                                                   event_failed(event) };
         }
     }
-    bool drawn = count > 0
-                 && chart_timeline(svg_path, title, spans, count,
-                                   (const char *const *)rows->labels, rows->count, x_max) == 0;
+    const char **labels = rows ? calloc(rows->count + 1, sizeof *labels) : NULL;
+    for (size_t i = 0; labels != NULL && i < rows->count; i++)
+        labels[rows->place[i]] = rows->labels[i];
+    bool drawn = count > 0 && labels != NULL
+                 && chart_timeline(svg_path, title, spans, count, labels, rows->count,
+                                   x_max) == 0;
+    free(labels);
     if (count > 0 && !drawn)
         failures = true;
     for (size_t i = 0; rows != NULL && i < rows->count; i++)

@@ -63,7 +63,7 @@ bool delay_request_finished(struct delay_request *request, struct trace *trace,
     struct trace_event *event = trace_add(trace, name, request->number,
                                           request->started, finished);
     trace_set_text(event, "url", request->url);
-    trace_set_number(event, "status", (double)status);
+    trace_set_integer(event, "status", status);
     trace_set_text(event, "outcome", ok ? "ok" : result != CURLE_OK
                                                ? curl_easy_strerror(result) : "http error");
     return ok;

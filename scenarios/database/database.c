@@ -298,7 +298,7 @@ void database_query_finished(struct database *run, struct database_query *query)
     struct trace_event *event = trace_add(run->trace, name, query->number,
                                           query->started, query->finished);
     trace_set_text(event, "sql", query->sql);
-    trace_set_number(event, "rows", (double)query->rows);
+    trace_set_integer(event, "rows", query->rows);
     trace_set_number(event, "work_seconds", query->work_seconds);
     trace_set_text(event, "outcome", ok ? "ok" : query->error);
 }

@@ -221,10 +221,10 @@ static void add_trace_event(struct pc_run *run, const struct pc_item *item, cons
     char name[96];
     snprintf(name, sizeof name, "%s %s", item->label, what);
     struct trace_event *event = trace_add(run->trace, name, row, started, clock_now());
-    trace_set_number(event, "item", (double)item->id);
+    trace_set_integer(event, "item", item->id);
     trace_set_text(event, "outcome", outcome);
     if (acknowledged_id >= 0)
-        trace_set_number(event, "acknowledged_id", (double)acknowledged_id);
+        trace_set_integer(event, "acknowledged_id", acknowledged_id);
 }
 
 static void fetch_failed(struct pc_run *run, struct pc_item *item, int fetcher, const char *why)

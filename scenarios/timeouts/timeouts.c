@@ -205,8 +205,8 @@ static void trace_attempt(struct timeouts_batch *batch, struct timeouts_task *ta
     struct trace_event *event = trace_add(batch->trace, name, task->number,
                                           task->attempt_started, ended);
     trace_set_text(event, "url", task->url);
-    trace_set_number(event, "status", (double)task->status);
-    trace_set_number(event, "attempt", task->attempts);
+    trace_set_integer(event, "status", task->status);
+    trace_set_integer(event, "attempt", task->attempts);
     trace_set_text(event, "outcome", outcome);
 }
 

@@ -214,6 +214,7 @@ static void sync_counts_match_and_queries_take_turns(void **state)
 
     long long intervals[3][2], rows[3];
     load_trace(intervals, rows);
+    test_assert_trace_viewable(trace_path, "database_sync");
     assert_counts_match_sqlite(result.out, rows);
     assert_true(test_none_overlap(intervals, 3));
     /* And in the lesson's order: Q2 is not asked for before Q1 is done. */
