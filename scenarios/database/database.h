@@ -26,9 +26,14 @@ struct database_query {
     double started;        /* clock_now() when the program asked for it */
     double finished;       /* clock_now() when the program had the answer */
 
-    /* Filled by database_query_run, on whatever thread ran it. */
+    /* Filled by database_query_run, on whatever thread ran it: the work
+     * window is stamped by the thread that did the work, not by the loop
+     * that asked for it, so the trace shows when SQLite really ran. */
     long long rows;
-    double work_seconds;   /* time spent inside database_query_run */
+    double work_started;   /* clock_now() as database_query_run began */
+    double work_finished;  /* clock_now() as it returned */
+    double work_seconds;   /* work_finished - work_started */
+    long thread;           /* the OS thread id (gettid) that ran it */
     int result;            /* SQLITE_OK, or the SQLite error code */
     char error[256];       /* SQLite's message when result != SQLITE_OK */
 };

@@ -26,7 +26,9 @@
 #include "process.h"
 #include "trace_intervals.h"
 
-#define CITIES "20000"
+/* Big enough that each query runs for tens of milliseconds, so the async
+ * workers overlap even when a loaded machine is slow to start a thread. */
+#define CITIES "60000"
 #define SEED "7"
 
 /* The three queries, word for word. */
@@ -117,8 +119,19 @@ static long long reported_rows(const char *out, int number)
     return rows;
 }
 
+/* The OS thread that ran each query (the trace's args.thread, tid 1..3). */
+static long long threads[3];
+
+/* How many different threads ran the three queries. */
+static int distinct_threads(void)
+{
+    return 1 + (threads[1] != threads[0]) + (threads[2] != threads[0] && threads[2] != threads[1]);
+}
+
 /* Loads the trace: each complete event's [start, end] in microseconds, in
- * the row of its query (tid 1..3), and the rows it recorded. */
+ * the row of its query (tid 1..3), and the rows it recorded.  The interval
+ * is the work window the thread that ran the query stamped itself, so an
+ * overlap means SQLite really ran the queries at the same time. */
 static void load_trace(long long intervals[3][2], long long rows[3])
 {
     json_error_t error;
@@ -138,6 +151,9 @@ static void load_trace(long long intervals[3][2], long long rows[3])
         intervals[tid - 1][1] = ts + json_integer_value(json_object_get(event, "dur"));
         rows[tid - 1] = (long long)json_number_value(
             json_object_get(json_object_get(event, "args"), "rows"));
+        threads[tid - 1] = json_integer_value(json_object_get(json_object_get(event, "args"),
+                                                              "thread"));
+        assert_true(threads[tid - 1] > 0);
         seen++;
     }
     json_decref(document);
@@ -219,6 +235,7 @@ static void sync_counts_match_and_queries_take_turns(void **state)
     assert_true(test_none_overlap(intervals, 3));
     /* And in the lesson's order: Q2 is not asked for before Q1 is done. */
     assert_true(intervals[0][1] <= intervals[1][0] && intervals[1][1] <= intervals[2][0]);
+    assert_int_equal(distinct_threads(), 1);  /* the main thread did it all */
     test_process_result_free(&result);
 }
 
@@ -238,7 +255,10 @@ static void async_counts_match_and_queries_overlap(void **state)
     long long intervals[3][2], rows[3];
     load_trace(intervals, rows);
     assert_counts_match_sqlite(result.out, rows);
+    /* The windows the workers stamped themselves overlap, and three
+     * different threads stamped them: SQLite ran all three at once. */
     assert_true(test_all_overlap(intervals, 3));
+    assert_int_equal(distinct_threads(), 3);
     test_process_result_free(&result);
 }
 
