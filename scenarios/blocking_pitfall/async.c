@@ -103,7 +103,7 @@ int main(int argc, char **argv)
     if (multi == NULL || tasks == NULL) {
         output_error(PROGRAM.name, "out of memory");
         curl_multi_cleanup(multi);
-        blocking_pitfall_finish(&run);
+        blocking_pitfall_abandon(&run);
         return EXIT_SETUP;
     }
 

@@ -108,7 +108,7 @@ int main(int argc, char **argv)
     struct task *tasks = make_tasks(&run);
     if (tasks == NULL) {
         output_error(PROGRAM.name, "out of memory");
-        blocking_pitfall_finish(&run);
+        blocking_pitfall_abandon(&run);
         return EXIT_SETUP;
     }
 

@@ -137,7 +137,7 @@ int main(int argc, char **argv)
     int done[2];
     if (pipe2(done, O_CLOEXEC) != 0 || fcntl(done[0], F_SETFL, O_NONBLOCK) != 0) {
         output_error(PROGRAM.name, "cannot create a pipe");
-        blocking_pitfall_finish(&run);
+        blocking_pitfall_abandon(&run);
         return EXIT_SETUP;
     }
     struct task *tasks = make_tasks(&run, done[1]);
@@ -145,7 +145,7 @@ int main(int argc, char **argv)
         output_error(PROGRAM.name, "out of memory");
         close(done[0]);
         close(done[1]);
-        blocking_pitfall_finish(&run);
+        blocking_pitfall_abandon(&run);
         return EXIT_SETUP;
     }
 

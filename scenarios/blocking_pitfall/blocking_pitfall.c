@@ -199,11 +199,15 @@ int blocking_pitfall_finish(struct blocking_pitfall *run)
     output_rule();
 
     int status = run->failures > 0 ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
-    if (run->trace != NULL && trace_write(run->trace, run->common.trace_path,
-                                          run->program->name) != 0)
-        status = EXIT_SETUP;
+    status = trace_save(run->trace, run->common.trace_path, run->program->name, status);
+    blocking_pitfall_abandon(run);  /* the same release, now that all is said */
+    return status;
+}
+
+void blocking_pitfall_abandon(struct blocking_pitfall *run)
+{
     trace_free(run->trace);
+    run->trace = NULL;
     free_requests(run);
     http_global_cleanup();
-    return status;
 }

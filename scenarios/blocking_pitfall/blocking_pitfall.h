@@ -90,6 +90,10 @@ void blocking_pitfall_heartbeat(struct blocking_pitfall *run);
  * milliseconds rounded up (0 if it is due already). */
 int blocking_pitfall_ms_until_heartbeat(const struct blocking_pitfall *run);
 
+/* Frees what blocking_pitfall_setup took, printing nothing: for a program
+ * that could not even start its work (out of memory, no worker thread). */
+void blocking_pitfall_abandon(struct blocking_pitfall *run);
+
 /* Prints the summary (the worst heartbeat lag, then the time elapsed),
  * writes the trace, frees everything; returns the exit status (0, or
  * EXIT_TASKS_FAILED if any request failed). */

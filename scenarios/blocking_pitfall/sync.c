@@ -51,7 +51,7 @@ int main(int argc, char **argv)
     CURL *easy = http_easy_new(&body);
     if (easy == NULL) {
         output_error(PROGRAM.name, "out of memory");
-        blocking_pitfall_finish(&run);
+        blocking_pitfall_abandon(&run);
         return EXIT_SETUP;
     }
 

@@ -55,6 +55,13 @@ bool trace_path_writable(const char *path, const char *program);
  * a one-line message on stderr prefixed by `program`. */
 int trace_write(const struct trace *trace, const char *path, const char *program);
 
+/* The one rule every program follows at the end of its run: writes the
+ * trace if one was asked for (trace != NULL) and returns the exit status
+ * to end with: `status`, or EXIT_SETUP (2) if the trace could not be
+ * written, whatever the run's own outcome, because the user asked for a
+ * file and has none (the error line says why). */
+int trace_save(const struct trace *trace, const char *path, const char *program, int status);
+
 /* How many task events the trace holds (tests use it). */
 int trace_event_count(const struct trace *trace);
 

@@ -91,7 +91,7 @@ int main(int argc, char **argv)
     int completions[2];  /* [0] the loop reads, [1] the workers write */
     if (pipe2(completions, O_CLOEXEC) != 0) {
         output_error(PROGRAM.name, "cannot create a pipe");
-        database_finish(&run);  /* frees what setup made */
+        database_abandon(&run);
         return EXIT_SETUP;
     }
 

@@ -348,9 +348,13 @@ int database_finish(struct database *run)
         print_build_hint(run, problem, true);
         status = EXIT_SETUP;
     }
-    if (run->trace != NULL && trace_write(run->trace, run->common.trace_path,
-                                          run->common.program) != 0)
-        status = EXIT_SETUP;
-    trace_free(run->trace);
+    status = trace_save(run->trace, run->common.trace_path, run->common.program, status);
+    database_abandon(run);  /* the same release, now that all is said */
     return status;
+}
+
+void database_abandon(struct database *run)
+{
+    trace_free(run->trace);
+    run->trace = NULL;
 }

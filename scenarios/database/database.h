@@ -91,4 +91,8 @@ void database_query_finished(struct database *run, struct database_query *query)
  * turned out to be corrupt). */
 int database_finish(struct database *run);
 
+/* Frees what database_setup took, printing nothing: for a program that
+ * could not even start its work (no pipe for the workers). */
+void database_abandon(struct database *run);
+
 #endif

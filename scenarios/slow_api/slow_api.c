@@ -173,9 +173,7 @@ int slow_api_finish(struct slow_api *run)
     output_rule();
 
     int status = run->failures > 0 ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
-    if (run->trace != NULL && trace_write(run->trace, run->common.trace_path,
-                                          run->common.program) != 0)
-        status = EXIT_SETUP;
+    status = trace_save(run->trace, run->common.trace_path, run->common.program, status);
     slow_api_abandon(run);  /* the same release, now that all is said */
     return status;
 }

@@ -456,9 +456,7 @@ int timeouts_finish(struct timeouts_batch *batch)
 
     int status = timeouts_interrupted() ? 128 + interrupt_signal_number()
                : failed + cancelled > 0 ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
-    if (batch->trace != NULL && trace_write(batch->trace, batch->common.trace_path,
-                                            batch->common.program) != 0 && status == 0)
-        status = EXIT_SETUP;
+    status = trace_save(batch->trace, batch->common.trace_path, batch->common.program, status);
     timeouts_abandon(batch);  /* the same release, now that all is said */
     return status;
 }
