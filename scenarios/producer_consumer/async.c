@@ -148,7 +148,7 @@ int main(int argc, char **argv)
     start_fetches(&run, &pipeline);
     while (pipeline.fetching + pipeline.posting > 0) {
         int still_running = 0;
-        curl_multi_perform(pipeline.multi, &still_running);  /* send, receive: never waits */
+        http_multi_check(curl_multi_perform(pipeline.multi, &still_running), PROGRAM);  /* never waits */
 
         CURLMsg *message;
         int queued = 0;
@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 
         /* Sleep until a socket is ready or 1 s passes. */
         if (pipeline.fetching + pipeline.posting > 0)
-            curl_multi_poll(pipeline.multi, NULL, 0, 1000, NULL);
+            http_multi_check(curl_multi_poll(pipeline.multi, NULL, 0, 1000, NULL), PROGRAM);
     }
 
     pc_workers_free(&run, &pipeline.workers);

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
     /* The event loop. */
     while (in_flight > 0) {
         int still_running = 0;
-        curl_multi_perform(multi, &still_running);  /* send, receive: never waits */
+        http_multi_check(curl_multi_perform(multi, &still_running), PROGRAM.name);  /* never waits */
 
         CURLMsg *message;
         int queued = 0;
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
         }
 
         if (in_flight > 0)  /* sleep until a socket is ready or 1 s passes */
-            curl_multi_poll(multi, NULL, 0, 1000, NULL);
+            http_multi_check(curl_multi_poll(multi, NULL, 0, 1000, NULL), PROGRAM.name);
     }
 
     slow_api_slots_free(slots, run.concurrency);

@@ -100,7 +100,8 @@ static void handle_ready_sockets(CURLM *multi, const struct epoll_event *ready, 
         if (ready[i].events & (EPOLLERR | EPOLLHUP))
             flags |= CURL_CSELECT_ERR;
         int running;
-        curl_multi_socket_action(multi, ready[i].data.fd, flags, &running);
+        http_multi_check(curl_multi_socket_action(multi, ready[i].data.fd, flags, &running),
+                         PROGRAM.name);
     }
 }
 
@@ -109,7 +110,8 @@ static void handle_timer_if_due(CURLM *multi, struct loop *loop)
     if (loop->timer_due >= 0 && clock_now() >= loop->timer_due) {
         loop->timer_due = -1.0;
         int running;
-        curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        http_multi_check(curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running),
+                         PROGRAM.name);
     }
 }
 

@@ -128,7 +128,7 @@ int main(int argc, char **argv)
         start_due_retries(&batch, multi, transfers, clock_now());
 
         int still_running = 0;
-        curl_multi_perform(multi, &still_running);  /* send, receive, time out: never waits */
+        http_multi_check(curl_multi_perform(multi, &still_running), PROGRAM);  /* never waits */
         CURLMsg *message;
         int queued = 0;
         while ((message = curl_multi_info_read(multi, &queued)) != NULL)
@@ -138,7 +138,8 @@ int main(int argc, char **argv)
         /* Sleep until a socket is ready, a timer is due, or Ctrl+C writes
          * to the wake-up pipe. */
         if (timeouts_any_pending(&batch)) {
-            curl_multi_poll(multi, &wake, 1, poll_timeout_ms(&batch, clock_now()), NULL);
+            http_multi_check(curl_multi_poll(multi, &wake, 1, poll_timeout_ms(&batch, clock_now()),
+                                             NULL), PROGRAM);
             timeouts_drain_wake_fd();
         }
     }
