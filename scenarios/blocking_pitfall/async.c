@@ -19,10 +19,10 @@
 #include "http.h"
 #include "output.h"
 
-static const struct blocking_pitfall_program PROGRAM = {
+static const struct lesson_program PROGRAM = {
     .name = "blocking_pitfall_async",
     .purpose = "An event loop with non-blocking libcurl multi transfers and a heartbeat.",
-    .waits_overlap = true,
+    .concurrent = true,
     .prediction = "async: the longest delay, the loop never blocks",
     .has_heartbeat = true,
 };

@@ -29,10 +29,10 @@
 #include "http.h"
 #include "output.h"
 
-static const struct blocking_pitfall_program PROGRAM = {
+static const struct lesson_program PROGRAM = {
     .name = "blocking_pitfall_async_offload",
     .purpose = "An event loop that runs each blocking curl_easy_perform on a worker thread.",
-    .waits_overlap = true,
+    .concurrent = true,
     .prediction = "async_offload: the longest delay, the blocking calls wait on worker threads",
     .has_heartbeat = true,
 };

@@ -29,7 +29,7 @@ static int heartbeat_tid(const struct blocking_pitfall *run)
 static struct cli_list_target delays_target;
 
 static void set_defaults(struct blocking_pitfall *run,
-                         const struct blocking_pitfall_program *program)
+                         const struct lesson_program *program)
 {
     memset(run, 0, sizeof *run);
     memcpy(run->delays, LESSON_DELAYS, sizeof LESSON_DELAYS);
@@ -82,7 +82,7 @@ static void print_prediction(const struct blocking_pitfall *run)
     for (long i = 0; i < run->request_count; i++)
         durations[i] = run->requests[i].delay;
     double predicted = predict_makespan(durations, (size_t)run->request_count,
-                                        run->program->waits_overlap ? 0 : 1);
+                                        run->program->concurrent ? 0 : 1);
     output_summary("Predicted time: %.3f s (%s)", predicted, run->program->prediction);
 }
 
@@ -98,7 +98,7 @@ static void start_trace(struct blocking_pitfall *run)
 }
 
 int blocking_pitfall_setup(struct blocking_pitfall *run,
-                           const struct blocking_pitfall_program *program,
+                           const struct lesson_program *program,
                            int argc, char **argv)
 {
     set_defaults(run, program);

@@ -28,14 +28,6 @@
  * it late, by as long as the call took. */
 #define BLOCKING_PITFALL_HEARTBEAT_S 0.1
 
-/* How a program describes itself: its --help and its --predict. */
-struct blocking_pitfall_program {
-    const char *name;        /* "blocking_pitfall_async" */
-    const char *purpose;     /* one line for --help */
-    bool waits_overlap;      /* the lesson's model: true = the longest delay, false = the sum */
-    const char *prediction;  /* why, for --predict: "sync: the sum of the delays" */
-    bool has_heartbeat;      /* an event loop with the background task */
-};
 
 /* The background task's bookkeeping: when it is next due, how late it ran. */
 struct blocking_pitfall_heartbeat {
@@ -46,7 +38,7 @@ struct blocking_pitfall_heartbeat {
 
 struct blocking_pitfall {
     struct cli_common common;
-    const struct blocking_pitfall_program *program;
+    const struct lesson_program *program;
     double delays[BLOCKING_PITFALL_MAX_DELAYS];  /* the lesson's delays, unscaled */
     size_t delay_count;
     long request_count;
@@ -64,7 +56,7 @@ struct blocking_pitfall {
  * --predict, a usage error or an unreachable server).
  */
 int blocking_pitfall_setup(struct blocking_pitfall *run,
-                           const struct blocking_pitfall_program *program,
+                           const struct lesson_program *program,
                            int argc, char **argv);
 
 /* Call just before a request is sent: prints "R1: Requesting '...'". */

@@ -17,10 +17,10 @@
 #include "http.h"
 #include "output.h"
 
-static const struct blocking_pitfall_program PROGRAM = {
+static const struct lesson_program PROGRAM = {
     .name = "blocking_pitfall_sync",
     .purpose = "Calls a slow API three times with the libcurl easy interface: one after another.",
-    .waits_overlap = false,
+    .concurrent = false,
     .prediction = "sync: the sum of the delays",
     .has_heartbeat = false,
 };

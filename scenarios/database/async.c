@@ -29,12 +29,12 @@
 #include "database.h"
 #include "output.h"
 
-static const struct database_program PROGRAM = {
-    "database_async",
-    "Runs three heavy SQLite queries at once, each on a worker thread with its own\n"
-    "connection, and collects the results in an event loop (the aiosqlite way).",
-    true,
-    false,  /* SQLite */
+static const struct lesson_program PROGRAM = {
+    .name = "database_async",
+    .purpose = "Runs three heavy SQLite queries at once, each on a worker thread with its own\n"
+               "connection, and collects the results in an event loop (the aiosqlite way).",
+    .concurrent = true,
+    .postgres = false,  /* SQLite */
 };
 
 /* One query's worker thread, and where it reports back. */

@@ -157,7 +157,7 @@ static bool apply_conninfo(const char *value, void *target)
 }
 
 static enum cli_result parse_command_line(struct database *run,
-                                          const struct database_program *program,
+                                          const struct lesson_program *program,
                                           int argc, char **argv)
 {
     const struct cli_option sqlite_options[] = {
@@ -263,7 +263,7 @@ static bool check_database(struct database *run)
     return usable;
 }
 
-int database_setup(struct database *run, const struct database_program *program,
+int database_setup(struct database *run, const struct lesson_program *program,
                    int argc, char **argv)
 {
     memset(run, 0, sizeof *run);

@@ -62,13 +62,6 @@ struct database {
     bool concurrent;       /* the program's own description says so */
 };
 
-/* What a program of the lesson says about itself. */
-struct database_program {
-    const char *name;      /* "database_async" */
-    const char *purpose;   /* for --help */
-    bool concurrent;       /* queries overlap: predicts the overlap, prints no model line */
-    bool postgres;         /* queries PostgreSQL (--conninfo) instead of SQLite (--db) */
-};
 
 /*
  * Parses the command line and checks that the database is there and is one
@@ -76,7 +69,7 @@ struct database_program {
  * the queries; otherwise the exit status to return at once (after --help,
  * --predict, a usage error, or a missing or unusable database).
  */
-int database_setup(struct database *run, const struct database_program *program,
+int database_setup(struct database *run, const struct lesson_program *program,
                    int argc, char **argv);
 
 /* Fills in the lesson's three queries, not yet run (database_setup does

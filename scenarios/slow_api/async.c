@@ -19,11 +19,11 @@
 #include "output.h"
 #include "slow_api.h"
 
-static const struct slow_api_program PROGRAM = {
-    "slow_api_async",
-    "Calls a slow API several times with the libcurl multi interface: all at once, one thread.",
-    true,
-    1,  /* its socket */
+static const struct lesson_program PROGRAM = {
+    .name = "slow_api_async",
+    .purpose = "Calls a slow API several times with the libcurl multi interface: all at once, one thread.",
+    .concurrent = true,
+    .fds_per_request = 1,  /* its socket */
 };
 
 /* Hands a request to the multi handle and returns at once: nothing waits. */

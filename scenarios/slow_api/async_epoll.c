@@ -30,11 +30,11 @@
 #include "output.h"
 #include "slow_api.h"
 
-static const struct slow_api_program PROGRAM = {
-    "slow_api_async_epoll",
-    "Calls a slow API with the libcurl multi interface driven by epoll: all at once, one thread.",
-    true,
-    1,  /* its socket */
+static const struct lesson_program PROGRAM = {
+    .name = "slow_api_async_epoll",
+    .purpose = "Calls a slow API with the libcurl multi interface driven by epoll: all at once, one thread.",
+    .concurrent = true,
+    .fds_per_request = 1,  /* its socket */
 };
 
 /* How many ready sockets one epoll_wait may report. */

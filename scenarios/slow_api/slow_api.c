@@ -31,7 +31,7 @@ static void set_defaults(struct slow_api *run, const char *program)
 }
 
 static enum cli_result parse_command_line(struct slow_api *run,
-                                          const struct slow_api_program *program,
+                                          const struct lesson_program *program,
                                           int argc, char **argv)
 {
     delays_target = (struct cli_list_target){ run->delays, SLOW_API_MAX_DELAYS,
@@ -98,13 +98,13 @@ static bool curl_server_reachable(const char *program, const char *url)
     return http_global_init(program) && http_server_reachable(program, url);
 }
 
-int slow_api_setup(struct slow_api *run, const struct slow_api_program *description,
+int slow_api_setup(struct slow_api *run, const struct lesson_program *description,
                    int argc, char **argv)
 {
     return slow_api_setup_without_curl(run, description, argc, argv, curl_server_reachable);
 }
 
-int slow_api_setup_without_curl(struct slow_api *run, const struct slow_api_program *description,
+int slow_api_setup_without_curl(struct slow_api *run, const struct lesson_program *description,
                                 int argc, char **argv,
                                 bool (*server_reachable)(const char *program, const char *url))
 {
