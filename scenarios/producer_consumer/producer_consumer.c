@@ -148,11 +148,7 @@ int pc_setup(struct pc_run *run, const struct lesson_program *description, int a
         return EXIT_ALL_DONE;
     }
 
-    long fd_limit = fdlimit_raise();
-    if (fd_limit > 0 && run->producers + run->consumers + 16 > fd_limit)
-        output_error(program, "note: only %ld file descriptors allowed; "
-                     "expect failures above about %ld transfers in flight",
-                     fd_limit, fd_limit - 16);
+    fdlimit_make_room(program, run->producers + run->consumers, 1);
     if (!allocate_run(run)) {
         output_error(program, "out of memory");
         free_run(run);

@@ -133,12 +133,7 @@ int slow_api_setup_without_curl(struct slow_api *run, const struct lesson_progra
     }
 
     /* Every request is a socket: make room for thousands of them. */
-    long fd_limit = fdlimit_raise();
-    long fds_per_request = description->fds_per_request;
-    if (fd_limit > 0 && run->concurrency * fds_per_request + 16 > fd_limit)
-        output_error(program, "note: only %ld file descriptors allowed and each request in "
-                     "flight holds %ld here; expect failures above about %ld in flight",
-                     fd_limit, fds_per_request, (fd_limit - 16) / fds_per_request);
+    fdlimit_make_room(program, run->concurrency, description->fds_per_request);
     if ((run->common.trace_path != NULL && !trace_path_writable(run->common.trace_path, program))
         || !server_reachable(program, run->common.url)) {
         http_global_cleanup();
