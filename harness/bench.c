@@ -174,12 +174,6 @@ static int apply_parsed(void *context, const struct option *option, const char *
     return apply_option(context, flag, value);
 }
 
-static void usage_parsed(FILE *stream, void *context)
-{
-    (void)context;
-    usage(stream);
-}
-
 static int parse_options(int argc, char **argv, struct options *options)
 {
     memset(options, 0, sizeof *options);
@@ -192,14 +186,7 @@ static int parse_options(int argc, char **argv, struct options *options)
     options->sweep_cap = SWEEP_DEFAULT_CAP_S;
     parse_double_list(SWEEP_DEFAULT_KS, 1, 100000, options->sweep_ks, SWEEP_MAX_KS,
                       &options->sweep_k_count);
-    const struct args_parser parser = {
-        .program = PROGRAM,
-        .options = OPTIONS,
-        .apply = apply_parsed,
-        .usage = usage_parsed,
-        .context = options,
-    };
-    return args_parse(&parser, argc, argv);
+    return args_parse_options(PROGRAM, OPTIONS, apply_parsed, usage, options, argc, argv);
 }
 
 /* ------------------------------------------------------------ commands */

@@ -444,12 +444,6 @@ static int apply_option(void *context, const struct option *option, const char *
     return -1;
 }
 
-static void usage_parsed(FILE *stream, void *context)
-{
-    (void)context;
-    usage(stream);
-}
-
 static int parse_options(int argc, char **argv, struct options *options)
 {
     static const double default_k[] = { 3, 100, 1000, 5000, 10000 };
@@ -459,14 +453,7 @@ static int parse_options(int argc, char **argv, struct options *options)
     options->timeout = 120.0;
     options->out = "results";
     options->throughput = true;
-    const struct args_parser parser = {
-        .program = PROGRAM,
-        .options = OPTIONS,
-        .apply = apply_option,
-        .usage = usage_parsed,
-        .context = options,
-    };
-    int status = args_parse(&parser, argc, argv);
+    int status = args_parse_options(PROGRAM, OPTIONS, apply_option, usage, options, argc, argv);
     if (status >= 0)
         return status;
     for (size_t i = 0; i < options->k_count; i++)

@@ -929,12 +929,6 @@ static int apply_option(void *context, const struct option *option, const char *
     return -1;
 }
 
-static void usage_parsed(FILE *stream, void *context)
-{
-    (void)context;
-    usage(stream);
-}
-
 static int parse_options(int argc, char **argv, struct paths *paths)
 {
     paths->in = "results";
@@ -945,7 +939,7 @@ static int parse_options(int argc, char **argv, struct paths *paths)
         .program = PROGRAM,
         .options = OPTIONS,
         .apply = apply_option,
-        .usage = usage_parsed,
+        .usage = usage,
         .context = paths,
         .operands = dir,
         .operand_max = 1,

@@ -88,12 +88,6 @@ static int apply_option(void *context, const struct option *option, const char *
     return -1;
 }
 
-static void usage_parsed(FILE *stream, void *context)
-{
-    (void)context;
-    usage(stream);
-}
-
 static int parse_options(int argc, char **argv, struct options *options)
 {
     options->scenario = NULL;
@@ -108,7 +102,7 @@ static int parse_options(int argc, char **argv, struct options *options)
         .options = OPTIONS,
         .required = required,
         .apply = apply_option,
-        .usage = usage_parsed,
+        .usage = usage,
         .context = options,
     };
     return args_parse(&parser, argc, argv);

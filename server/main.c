@@ -160,26 +160,13 @@ static int apply_option(void *context, const struct option *option, const char *
     return ok ? -1 : args_bad_value(PROGRAM, option->name, value, expected);
 }
 
-static void usage_parsed(FILE *stream, void *context)
-{
-    (void)context;
-    usage(stream);
-}
-
 /* Returns -1 when the server should run, else the exit status. */
 static int parse_options(int argc, char **argv, struct options *options)
 {
     *options = (struct options){ .port = 8000, .bind = "127.0.0.1", .mode = SERVER_MODE_ASYNC,
                                  .mode_name = "async", .max_delay = 60, .max_connections = 16384,
                                  .idle_timeout = 30, .live = true };
-    const struct args_parser parser = {
-        .program = PROGRAM,
-        .options = OPTIONS,
-        .apply = apply_option,
-        .usage = usage_parsed,
-        .context = options,
-    };
-    return args_parse(&parser, argc, argv);
+    return args_parse_options(PROGRAM, OPTIONS, apply_option, usage, options, argc, argv);
 }
 
 /* Every connection is a file descriptor: raise the fd limit as far as it

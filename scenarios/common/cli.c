@@ -170,10 +170,13 @@ static int apply_parsed(void *context, const struct option *option, const char *
     return EXIT_USAGE;
 }
 
-static void usage_parsed(FILE *stream, void *context)
+/* The program whose --help args_parse may ask for (one parse at a time). */
+static const struct cli_program *parsing;
+
+static void usage_parsed(FILE *stream)
 {
     (void)stream;  /* --help goes to stdout, as print_usage writes it */
-    print_usage(((struct cli_parse_context *)context)->program);
+    print_usage(parsing);
 }
 
 enum cli_result cli_parse(const struct cli_program *program, int argc, char **argv,
@@ -192,6 +195,7 @@ enum cli_result cli_parse(const struct cli_program *program, int argc, char **ar
         return CLI_EXIT_USAGE;
     }
     struct cli_parse_context context = { program, common, argv };
+    parsing = program;
     const struct args_parser parser = {
         .program = common->program,
         .options = table,

@@ -39,9 +39,8 @@ static int apply(void *context, const struct option *option, const char *value)
     return -1;
 }
 
-static void usage(FILE *stream, void *context)
+static void usage(FILE *stream)
 {
-    (void)context;
     fprintf(stream, "usage: demo --name N [--count C] [--loud] [FILE]\n");
 }
 

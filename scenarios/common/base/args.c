@@ -96,7 +96,7 @@ static int handle(const struct args_parser *parser, int code, char **argv, bool 
     char typed[128];
     switch (code) {
     case ARG_HELP:
-        parser->usage(stdout, parser->context);
+        parser->usage(stdout);
         return EXIT_ALL_DONE;
     case ARG_VERSION:
         printf("%s (asynclab) %s\n", parser->program, ASYNCLAB_VERSION);
@@ -141,4 +141,16 @@ int args_parse(const struct args_parser *parser, int argc, char **argv)
     free(table);
     free(given);
     return status;
+}
+
+int args_parse_options(const char *program, const struct option *options,
+                       int (*apply)(void *context, const struct option *option,
+                                    const char *value),
+                       void (*usage)(FILE *stream), void *context, int argc, char **argv)
+{
+    const struct args_parser parser = {
+        .program = program, .options = options, .apply = apply, .usage = usage,
+        .context = context,
+    };
+    return args_parse(&parser, argc, argv);
 }

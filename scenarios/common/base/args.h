@@ -37,8 +37,8 @@ struct args_parser {
      * Returns -1 to go on, or the exit status to stop with (after printing
      * one line, for a bad value). */
     int (*apply)(void *context, const struct option *option, const char *value);
-    void (*usage)(FILE *stream, void *context);  /* for --help */
-    void *context;                    /* handed to apply and usage */
+    void (*usage)(FILE *stream);      /* for --help */
+    void *context;                    /* handed to apply */
     /* Arguments that are not options: at most operand_max of them are
      * stored in operands (0: none allowed); *operand_count says how many. */
     const char **operands;
@@ -49,6 +49,12 @@ struct args_parser {
 /* Parses argv.  Returns -1 when the program should go on, 0 after --help
  * or --version, EXIT_USAGE after a mistake (one line on stderr). */
 int args_parse(const struct args_parser *parser, int argc, char **argv);
+
+/* The common case in one call: options only, none required, no operands. */
+int args_parse_options(const char *program, const struct option *options,
+                       int (*apply)(void *context, const struct option *option,
+                                    const char *value),
+                       void (*usage)(FILE *stream), void *context, int argc, char **argv);
 
 /* Prints "<program>: invalid value '<value>' for --<flag> (expected
  * <expected>; see --help)" and returns EXIT_USAGE. */

@@ -370,23 +370,10 @@ static int apply_option(void *context, const struct option *option, const char *
     return -1;
 }
 
-static void usage_parsed(FILE *stream, void *context)
-{
-    (void)context;
-    usage(stream);
-}
-
 static int parse_options(int argc, char **argv, struct options *options)
 {
     *options = (struct options){ DEFAULT_OUT, DEFAULT_CITIES, DEFAULT_SEED, false, false, false };
-    const struct args_parser parser = {
-        .program = PROGRAM,
-        .options = OPTIONS,
-        .apply = apply_option,
-        .usage = usage_parsed,
-        .context = options,
-    };
-    return args_parse(&parser, argc, argv);
+    return args_parse_options(PROGRAM, OPTIONS, apply_option, usage, options, argc, argv);
 }
 
 /* ------------------------------------------------------------ main */
