@@ -24,6 +24,7 @@
 #include "charts.h"
 #include "exit_codes.h"
 #include "hyperfine.h"
+#include "trace.h"
 
 static const char PROGRAM[] = "report";
 
@@ -223,16 +224,17 @@ static bool event_failed(const json_t *event)
 /* The latest end of any task in a trace file, in seconds (0 if none). */
 static double trace_end(const char *path)
 {
-    json_t *root = json_load_file(path, 0, NULL);
+    char why[256];
+    json_t *tasks = trace_read_tasks(path, NULL, why, sizeof why);
     double end = 0;
     size_t index;
     const json_t *event;
-    json_array_foreach(json_object_get(root, "traceEvents"), index, event) {
+    json_array_foreach(tasks, index, event) {
         double stop = (number_or_nan(event, "ts") + number_or_nan(event, "dur")) / 1e6;
         if (strcmp(text_or(event, "ph", ""), "X") == 0 && isfinite(stop) && stop > end)
             end = stop;
     }
-    json_decref(root);
+    json_decref(tasks);
     return end;
 }
 
@@ -241,12 +243,13 @@ static double trace_end(const char *path)
 static bool draw_timeline(const char *trace_path, const char *svg_path, const char *title,
                           double x_max)
 {
-    json_t *root = json_load_file(trace_path, 0, NULL);
-    const json_t *events = json_object_get(root, "traceEvents");
-    if (!json_is_array(events)) {
-        json_decref(root);
+    char why[256];
+    bool one_thread = false;
+    json_t *events = trace_read_tasks(trace_path, &one_thread, why, sizeof why);
+    if (events == NULL)
         return false;
-    }
+    char titled[320];
+    snprintf(titled, sizeof titled, "%s%s", title, one_thread ? ", every task on one thread" : "");
     struct trace_rows *rows = calloc(1, sizeof *rows);
     struct chart_span *spans = calloc(json_array_size(events) + 1, sizeof *spans);
     size_t count = 0;
@@ -271,7 +274,7 @@ static bool draw_timeline(const char *trace_path, const char *svg_path, const ch
     for (size_t i = 0; labels != NULL && i < rows->count; i++)
         labels[rows->place[i]] = rows->labels[i];
     bool drawn = count > 0 && labels != NULL
-                 && chart_timeline(svg_path, title, spans, count, labels, rows->count,
+                 && chart_timeline(svg_path, titled, spans, count, labels, rows->count,
                                    x_max) == 0;
     free(labels);
     if (count > 0 && !drawn)
@@ -280,7 +283,7 @@ static bool draw_timeline(const char *trace_path, const char *svg_path, const ch
         free(rows->labels[i]);
     free(rows);
     free(spans);
-    json_decref(root);
+    json_decref(events);
     return drawn;
 }
 

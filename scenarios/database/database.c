@@ -229,6 +229,8 @@ int database_setup(struct database *run, const struct database_program *program,
         return EXIT_SETUP;
     if (run->common.trace_path != NULL) {
         run->trace = trace_new(clock_now());
+        if (!program->concurrent)  /* the async program has a worker per query */
+            trace_one_thread(run->trace, false);
         for (int i = 0; i < DATABASE_QUERY_COUNT && run->trace; i++)
             trace_name_task(run->trace, run->queries[i].number, run->queries[i].label);
     }
