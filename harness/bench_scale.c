@@ -59,6 +59,9 @@ static const struct pairing PAIRINGS[] = {
     { "event loop (poll) client, async server", "slow_api_async", "async" },
     { "thread-per-request client, async server", "slow_api_sync_threads", "async" },
     { "event loop (epoll) client, thread-per-connection server", "slow_api_async_epoll", "threads" },
+    /* The layer below libcurl (docs/event_loops.md): HTTP by hand. */
+    { "hand-written epoll client, async server", "event_loops_async", "async" },
+    { "hand-written io_uring client, async server", "event_loops_async_uring", "async" },
 };
 #define PAIRING_COUNT (sizeof PAIRINGS / sizeof PAIRINGS[0])
 
