@@ -89,13 +89,13 @@ static void usage(FILE *stream)
             "             [--sweep-ks LIST|none] [--sweep-cap S]\n"
             "Benchmarks every variant of every scenario with hyperfine and writes DIR/summary.json,\n"
             "one hyperfine JSON per scenario, a trace per variant, and (via report) REPORT.md and\n"
-            "charts.  Defaults: --scale quick (%g), --runs %d, --warmup %d, --out results,\n"
+            "charts.  Defaults: --scale quick (%g), --runs %d, --warmup %d, --out build/results,\n"
             "--sweep-ks %s, --sweep-cap %g (seconds a sync sweep run may be predicted to take).\n"
             "Scenarios:", PROGRAM, QUICK_SCALE, DEFAULT_RUNS, DEFAULT_WARMUP, SWEEP_DEFAULT_KS,
             SWEEP_DEFAULT_CAP_S);
     for (size_t i = 0; i < SCENARIO_COUNT; i++)
         fprintf(stream, " %s", SCENARIOS[i].name);
-    fprintf(stream, "\nExample: %s --scale quick --runs 5 --out results\n", PROGRAM);
+    fprintf(stream, "\nExample: %s --scale quick --runs 5 --out /tmp/my-run\n", PROGRAM);
 }
 
 static int bad_value(const char *flag, const char *value, const char *expected)
@@ -169,7 +169,7 @@ static int parse_options(int argc, char **argv, struct options *options)
     snprintf(options->scale_text, sizeof options->scale_text, "%g", QUICK_SCALE);
     options->runs = DEFAULT_RUNS;
     options->warmup = DEFAULT_WARMUP;
-    options->out_dir = "results";
+    options->out_dir = "build/results";  /* not the committed reference run */
     options->sweep_cap = SWEEP_DEFAULT_CAP_S;
     parse_double_list(SWEEP_DEFAULT_KS, 1, 100000, options->sweep_ks, SWEEP_MAX_KS,
                       &options->sweep_k_count);

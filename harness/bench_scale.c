@@ -17,7 +17,7 @@
  * throughput with D = 0.  Everything goes to DIR/scale.json, which `report`
  * renders into REPORT.md.  docs/scale.md is the lesson.
  *
- *     build/bin/bench_scale [--k 3,100,1000] [--delay 1] [--out results]
+ *     build/bin/bench_scale [--k 3,100,1000] [--delay 1] [--out build/results]
  *                           [--timeout 120] [--no-throughput]
  */
 #include <errno.h>
@@ -416,7 +416,8 @@ static void usage(FILE *stream)
 {
     fprintf(stream, "usage: %s [--k LIST] [--delay S] [--out DIR] [--timeout S] [--no-throughput]\n"
             "Sends K requests at once for each K and each client/server pairing; writes DIR/scale.json.\n"
-            "Defaults: --k 3,100,1000,5000,10000 --delay 1 --out results --timeout 120\n", PROGRAM);
+            "Defaults: --k 3,100,1000,5000,10000 --delay 1 --out build/results --timeout 120\n"
+            "\nExample: %s --k 3,100,1000 --out build/results\n", PROGRAM, PROGRAM);
 }
 
 static int parse_options(int argc, char **argv, struct options *options)
@@ -426,7 +427,7 @@ static int parse_options(int argc, char **argv, struct options *options)
     options->k_count = 5;
     options->delay = 1.0;
     options->timeout = 120.0;
-    options->out = "results";
+    options->out = "build/results";  /* not the committed reference run */
     options->throughput = true;
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];

@@ -915,13 +915,14 @@ static void usage(FILE *stream)
 {
     fprintf(stream, "usage: %s [DIR] [--out DIR2]\n"
             "Renders DIR/REPORT.md and DIR/charts/*.svg from DIR/summary.json and the JSON\n"
-            "files it names (as written by bench).  --out writes them to DIR2 instead.\n"
+            "files it names (as written by bench).  DIR defaults to build/results, where\n"
+            "make bench writes; --out writes them to DIR2 instead.\n"
             "Example: %s results\n", PROGRAM, PROGRAM);
 }
 
 static int parse_options(int argc, char **argv, struct paths *paths)
 {
-    paths->in = "results";
+    paths->in = "build/results";  /* where make bench writes */
     paths->out = NULL;
     bool have_dir = false;
     for (int i = 1; i < argc; i++) {
