@@ -70,6 +70,10 @@ TEST_PKGS    := cmocka libcurl jansson libpq
 PKGS_database     := sqlite3 jansson libpq
 PKGS_report       := jansson
 PKGS_run_scenario := libcurl
+# event_loops (docs/event_loops.md) writes its HTTP by hand but sends the
+# slow_api lesson's requests through slow_api.c (in its library, below);
+# its io_uring program needs liburing.
+PKGS_event_loops  := libcurl jansson liburing
 
 # pkg-config runs when a recipe needs it (recursive "=" and $(call) inside
 # recipes), not when make reads this file, so `make test` on a fresh
@@ -104,12 +108,22 @@ $(OBJ)/$(BASE_DIR)/%.o: LAYER_CFLAGS =
 # ---------------------------------------------------------------- slowserver
 SERVER_BIN := $(BIN)/slowserver
 SERVER_LIB := $(LIB)/libslowserver.a
-$(SERVER_LIB): $(call objects_of,$(filter-out server/main.c,$(wildcard server/*.c)))
+$(SERVER_LIB): $(call objects_of,$(filter-out server/main.c,$(wildcard server/*.c))) \
+               $(OBJ)/gen/live_assets.o
 $(OBJ)/server/%.o: LAYER_CFLAGS = -Iserver $(call pkg_cflags,$(SERVER_PKGS))
 $(SERVER_BIN): $(OBJ)/server/main.o $(SERVER_LIB) $(BASE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(SERVER_PKGS)) -lpthread -lm
 ALL_BINS := $(SERVER_BIN)
+
+# The live view's page (server/live/) is built into slowserver as byte
+# arrays (server/live_assets.h says why); scripts/embed.sh writes them.
+LIVE_FILES := $(wildcard server/live/*)
+$(OBJ)/gen/live_assets.c: scripts/embed.sh $(LIVE_FILES)
+	@mkdir -p $(@D)
+	sh scripts/embed.sh $(LIVE_FILES) > $@.tmp && mv $@.tmp $@
+$(OBJ)/gen/live_assets.o: $(OBJ)/gen/live_assets.c
+	$(CC) $(BASE_CFLAGS) -Iserver -c -o $@ $<
 
 # ---------------------------------------------------------------- scenarios
 # A scenario joins the build by existing: every folder under scenarios/
@@ -134,6 +148,8 @@ $(1): $$($(1)_BINS)
 ALL_BINS += $$($(1)_BINS)
 endef
 $(foreach s,$(SCENARIO_NAMES),$(eval $(call scenario_rules,$(s))))
+$(event_loops_LIB): $(OBJ)/scenarios/slow_api/slow_api.o
+$(OBJ)/scenarios/event_loops/%.o: LAYER_CFLAGS += -Iscenarios/slow_api
 
 # The database scenario's generator is a program of its own, not one of the
 # scenario's variants: it lives in scenarios/database/makedb/, out of reach
@@ -190,6 +206,10 @@ UNIT_TEST_SRC        := $(wildcard tests/unit/test_*.c)
 INTEGRATION_TEST_SRC := $(wildcard tests/integration/test_*.c)
 UNIT_TESTS        := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_TEST_SRC))
 INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(INTEGRATION_TEST_SRC))
+# tests/browser/: the live view in a headless chromium; `make test-browser`
+# only (it needs chromium, which `make test` does not).
+BROWSER_TEST_SRC  := $(wildcard tests/browser/test_*.c)
+BROWSER_TESTS     := $(patsubst tests/browser/%.c,$(BIN)/tests/%,$(BROWSER_TEST_SRC))
 TEST_SUPPORT_LIB  := $(LIB)/libtestsupport.a
 $(TEST_SUPPORT_LIB): $(call objects_of,$(wildcard tests/support/*.c))
 $(OBJ)/tests/%.o: LAYER_CFLAGS = -Itests/support -I$(LESSON_DIR) -Iharness \
@@ -212,15 +232,15 @@ $(BIN)/tests/$(1): $(OBJ)/$(2) $(call subject_lib,$(3)) $(TEST_SUPPORT_LIB) $(LE
 $(OBJ)/$(2): LAYER_CFLAGS += $(if $(3),-I$(call subject_dir,$(3)) \
                                $$(call pkg_cflags,$$(call subject_pkgs,$(3))))
 endef
-$(foreach t,$(UNIT_TEST_SRC) $(INTEGRATION_TEST_SRC), \
+$(foreach t,$(UNIT_TEST_SRC) $(INTEGRATION_TEST_SRC) $(BROWSER_TEST_SRC), \
   $(eval $(call test_rules,$(basename $(notdir $(t))),$(t:.c=.o),$(call test_subject,$(basename $(notdir $(t)))))))
 
 # Integration tests run the programs, so building one builds them too.
-$(INTEGRATION_TESTS): | $(ALL_BINS)
+$(INTEGRATION_TESTS) $(BROWSER_TESTS): | $(ALL_BINS)
 
 # ---------------------------------------------------------------- targets
 .PHONY: all help deps test test-build test-run test-sanitize \
-        run-server run-scenario memcheck db pg pg-stop clean
+        run-server run-scenario memcheck db pg pg-stop clean test-browser
 
 all: $(ALL_BINS)
 
@@ -229,6 +249,7 @@ help:
 	@echo "make deps [NEEDS=build|bench|test|scale|postgres]   install the missing Debian packages (all needs by default)"
 	@echo "make test            unit + integration tests (what CI runs)"
 	@echo "make test-sanitize   the tests again under ASan + UBSan"
+	@echo "make test-browser    the live view (/live) in headless chromium (installs it)"
 	@echo "make memcheck        the server and clients once under valgrind"
 	@echo "make run-server      slowserver in the foreground on PORT=$(PORT)"
 	@echo "make run-scenario SCENARIO=slow_api [SCALE=0.1]   sync then async, compared"
@@ -268,6 +289,16 @@ test:
 test-sanitize:
 	$(DEPS) build bench test postgres
 	@$(MAKE) --no-print-directory SANITIZE=1 test-run
+
+# chromium is a need of its own ("browser"); if it cannot be installed the
+# test says it is skipped, and why.  Screenshots go to SCREENSHOTS.
+SCREENSHOTS ?= $(BUILD)/screenshots
+test-browser:
+	$(DEPS) build bench test
+	@scripts/deps.sh browser || echo "test-browser: chromium could not be installed"
+	@$(MAKE) --no-print-directory $(BROWSER_TESTS)
+	@mkdir -p $(SCREENSHOTS)
+	@ASYNCLAB_SCREENSHOTS=$(abspath $(SCREENSHOTS)) scripts/run-tests.sh $(BROWSER_TESTS)
 
 memcheck:
 	$(DEPS) build bench test postgres

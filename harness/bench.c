@@ -589,14 +589,6 @@ static json_t *bench_sweep(const struct options *options)
 
 /* ------------------------------------------------------------ summary */
 
-static void iso_date(char *text, size_t size)
-{
-    time_t now = time(NULL);
-    struct tm utc;
-    gmtime_r(&now, &utc);
-    strftime(text, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
-}
-
 static json_t *command_of_this_run(int argc, char **argv)
 {
     char line[2048] = "";
@@ -678,7 +670,7 @@ int main(int argc, char **argv)
 
     double started = clock_now();
     char date[32];
-    iso_date(date, sizeof date);
+    machine_date_now(date, sizeof date);
     json_t *scenarios = json_array();
     bool all_measured = true;
     for (size_t i = 0; i < SCENARIO_COUNT && !interrupted; i++) {
