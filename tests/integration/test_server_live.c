@@ -372,6 +372,7 @@ static void no_live_turns_the_view_off(void **state)
     assert_int_equal(live_stat("viewers"), -1);     /* no "live" in /stats */
 }
 
+/* Without --quiet: the address of the page, and paths with arguments. */
 static void the_server_says_where_the_page_is(void **state)
 {
     (void)state;
@@ -382,6 +383,11 @@ static void the_server_says_where_the_page_is(void **state)
     while (!found && test_server_read_line(&server, line, sizeof line, TIMEOUT_S) == 0)
         found = strstr(line, want) != NULL;
     assert_true(found);
+    struct raw_client viewer = open_viewer(0);
+    hold_requests_together("/items/3?delay=0");
+    assert_true(raw_read_until(&viewer, "event: end\n", AT_ONCE, TIMEOUT_S));
+    assert_int_equal(count_of(viewer.text, "\"path\":\"/items/3?delay=0\""), AT_ONCE);
+    raw_close(&viewer);
 }
 
 int main(void)
