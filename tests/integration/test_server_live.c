@@ -39,6 +39,8 @@
  * ring, the stream's block and the socket buffers hold together. */
 #define FLOOD 4000
 
+#define READ_SIZE 65536         /* a raw client's recv at a time */
+
 static struct test_server server;
 
 static int start_async(void **state)
@@ -93,12 +95,12 @@ static bool raw_read_some(struct raw_client *client, double timeout_s)
     struct pollfd poller = { .fd = client->fd, .events = POLLIN };
     if (client->closed || poll(&poller, 1, (int)(timeout_s * 1000)) <= 0)
         return false;
-    if (client->capacity - client->length < 4097) {
-        client->capacity = client->capacity * 2 + 8192;
+    if (client->capacity - client->length < READ_SIZE + 1) {
+        client->capacity = client->capacity * 2 + READ_SIZE + 1;
         client->text = realloc(client->text, client->capacity);
         assert_non_null(client->text);
     }
-    ssize_t got = recv(client->fd, client->text + client->length, 4096, 0);
+    ssize_t got = recv(client->fd, client->text + client->length, READ_SIZE, 0);
     if (got <= 0)
         client->closed = true;
     else
@@ -120,11 +122,18 @@ static bool raw_read_until(struct raw_client *client, const char *needle, size_t
                            double timeout_s)
 {
     double deadline = test_now_seconds() + timeout_s;
-    while (count_of(client->text, needle) < want) {
+    /* Counts only in what each read added (and the needle's length before
+     * it): rescanning all of a long stream after every read would make the
+     * reader slow enough to become a slow viewer itself. */
+    size_t found = count_of(client->text, needle), scanned = client->length;
+    while (found < want) {
         double left = deadline - test_now_seconds();
         if (left <= 0 || client->closed)
             return false;
         raw_read_some(client, left);
+        size_t from = scanned >= strlen(needle) ? scanned - strlen(needle) + 1 : 0;
+        found += count_of(client->text + from, needle);
+        scanned = client->length;
     }
     return true;
 }
