@@ -56,7 +56,9 @@ struct service {
     pthread_cond_t changed;
     struct trace *trace;
     int next_row;                        /* the trace's next row (tid) */
-    long in_flight;                      /* requests begun and not completed */
+    long fetching;                       /* dashboards whose calls were begun, not
+                                            completed: what shutdown waits for (a
+                                            request still arriving holds no work) */
     long tasks_running;
     long dashboards, partial, timed_out, bad_requests;
     long tasks_done, tasks_failed, tasks_dropped;
@@ -171,7 +173,7 @@ CURL *service_task_begin(struct service_task *task);
 void service_task_end(struct service_task *task, CURLcode result);
 
 /* For the variants that block in libmicrohttpd's threads: waits for
- * SIGINT/SIGTERM, then for running requests and tasks (at most the grace),
+ * SIGINT/SIGTERM, then for running dashboards and tasks (at most the grace),
  * aborts what is left, and stops the daemon. */
 void service_serve_until_stopped(struct service *service);
 
@@ -179,7 +181,7 @@ void service_serve_until_stopped(struct service *service);
  * 503 to whatever request starts from now on. */
 void service_stop_accepting(struct service *service);
 
-/* True once nothing runs any more (no request in flight, no task). */
+/* True once nothing runs any more (no dashboard fetching, no task). */
 bool service_idle(struct service *service);
 
 /* Frees what service_setup took, printing nothing (the daemon never started). */
