@@ -37,6 +37,9 @@ static const char *const VARIANTS[] = { "service_sync", "service_async", "servic
 #define VARIANT_COUNT (sizeof VARIANTS / sizeof VARIANTS[0])
 
 static struct test_server upstream;
+/* The gateway a test runs: one at a time, stopped by the teardown when a
+ * failed assertion ended the test before it could stop it itself. */
+static struct test_server gateway;
 static char trace_path[64];
 
 static int start(void **state)
@@ -53,8 +56,16 @@ static int stop(void **state)
     return test_server_stop(&upstream) == 0 ? 0 : -1;
 }
 
+static int stop_leftover_gateway(void **state)
+{
+    (void)state;
+    if (gateway.pid > 0)
+        test_server_stop(&gateway);
+    return 0;
+}
+
 /* A gateway in front of the test's slowserver, with extra flags. */
-static void serve(struct test_server *gateway, const char *program, const char *const *extra)
+static void serve(const char *program, const char *const *extra)
 {
     const char *argv[24] = { "--port", "0", "--upstream", upstream.url, "--scale", SCALE,
                              "--quiet" };
@@ -62,26 +73,25 @@ static void serve(struct test_server *gateway, const char *program, const char *
     for (; extra != NULL && *extra != NULL && argc < 23; extra++)
         argv[argc++] = *extra;
     argv[argc] = NULL;
-    assert_int_equal(test_program_serve(gateway, program, argv), 0);
+    assert_int_equal(test_program_serve(&gateway, program, argv), 0);
 }
 
 /* SIGTERM, then the gateway's summary line ("... stopped: ..."), then its
  * exit status. */
-static int stop_gateway(struct test_server *gateway, char *summary, size_t size)
+static int stop_gateway(char *summary, size_t size)
 {
-    kill(gateway->pid, SIGTERM);
+    kill(gateway.pid, SIGTERM);
     summary[0] = '\0';
-    while (test_server_read_line(gateway, summary, size, REPLY_TIMEOUT_S) == 0
+    while (test_server_read_line(&gateway, summary, size, REPLY_TIMEOUT_S) == 0
            && strstr(summary, " stopped: ") == NULL)
         ;
-    return test_server_stop(gateway);
+    return test_server_stop(&gateway);
 }
 
-static void get(const struct test_server *gateway, const char *method, const char *path,
-                struct test_reply *reply)
+static void get(const char *method, const char *path, struct test_reply *reply)
 {
     char url[256];
-    snprintf(url, sizeof url, "%s%s", gateway->url, path);
+    snprintf(url, sizeof url, "%s%s", gateway.url, path);
     assert_int_equal(test_http(method, url, NULL, 0, REPLY_TIMEOUT_S, reply), 0);
 }
 
@@ -91,8 +101,7 @@ static void get(const struct test_server *gateway, const char *method, const cha
  * and the upstream saw `want_in_flight` calls at once at most. */
 static void assert_fan_out(const char *program, long k, long want_in_flight)
 {
-    struct test_server gateway;
-    serve(&gateway, program, NULL);
+    serve(program, NULL);
     assert_int_equal(test_server_reset_stats(&upstream), 0);
     char k_text[16], right[32];
     snprintf(k_text, sizeof k_text, "%ld", k);
@@ -105,7 +114,7 @@ static void assert_fan_out(const char *program, long k, long want_in_flight)
     assert_int_equal(test_server_stat(&upstream, "/items", "max_in_flight"), want_in_flight);
     test_process_result_free(&result);
     char summary[256];
-    assert_int_equal(stop_gateway(&gateway, summary, sizeof summary), 0);
+    assert_int_equal(stop_gateway(summary, sizeof summary), 0);
 }
 
 static void sync_makes_one_upstream_call_at_a_time(void **state)
@@ -140,10 +149,9 @@ static void every_variant_merges_the_three_replies(void **state)
 {
     (void)state;
     for (size_t v = 0; v < VARIANT_COUNT; v++) {
-        struct test_server gateway;
-        serve(&gateway, VARIANTS[v], NULL);
+        serve(VARIANTS[v], NULL);
         struct test_reply reply;
-        get(&gateway, "GET", "/dashboard?user=42", &reply);
+        get("GET", "/dashboard?user=42", &reply);
         assert_int_equal(reply.status, 200);
         json_t *merged = json_loads(reply.body, 0, NULL);
         assert_non_null(merged);
@@ -155,21 +163,20 @@ static void every_variant_merges_the_three_replies(void **state)
         json_decref(merged);
         test_reply_free(&reply);
         char summary[256];
-        assert_int_equal(stop_gateway(&gateway, summary, sizeof summary), 0);
+        assert_int_equal(stop_gateway(summary, sizeof summary), 0);
         test_assert_contains(summary, "1 dashboards (0 partial");
     }
 }
 
-/* orders asks for 2 s, and each call may take 0.5 s: it alone fails. */
+/* orders asks for 5 s, and each call may take 1 s: it alone fails. */
 static void a_slow_upstream_is_named_and_the_rest_is_served(void **state)
 {
     (void)state;
     for (size_t v = 0; v < VARIANT_COUNT; v++) {
-        struct test_server gateway;
-        const char *extra[] = { "--delays", "1,40,1", "--timeout", "0.5", NULL };
-        serve(&gateway, VARIANTS[v], extra);
+        const char *extra[] = { "--delays", "1,100,1", "--timeout", "1", NULL };
+        serve(VARIANTS[v], extra);
         struct test_reply reply;
-        get(&gateway, "GET", "/dashboard?user=3", &reply);
+        get("GET", "/dashboard?user=3", &reply);
         assert_int_equal(reply.status, 200);
         json_t *merged = json_loads(reply.body, 0, NULL);
         assert_part(merged, "profile", 3);
@@ -181,7 +188,7 @@ static void a_slow_upstream_is_named_and_the_rest_is_served(void **state)
         json_decref(merged);
         test_reply_free(&reply);
         char summary[256];
-        assert_int_equal(stop_gateway(&gateway, summary, sizeof summary), 0);
+        assert_int_equal(stop_gateway(summary, sizeof summary), 0);
         test_assert_contains(summary, "1 dashboards (1 partial, 1 with a timeout)");
     }
 }
@@ -189,18 +196,17 @@ static void a_slow_upstream_is_named_and_the_rest_is_served(void **state)
 static void nothing_back_is_a_504_naming_all_three(void **state)
 {
     (void)state;
-    struct test_server gateway;
     const char *extra[] = { "--delays", "40,40,40", "--timeout", "0.2", NULL };
-    serve(&gateway, "service_async", extra);
+    serve("service_async", extra);
     struct test_reply reply;
-    get(&gateway, "GET", "/dashboard", &reply);
+    get("GET", "/dashboard", &reply);
     assert_int_equal(reply.status, 504);
     json_t *merged = json_loads(reply.body, 0, NULL);
     assert_int_equal(json_object_size(json_object_get(merged, "failed")), 3);
     json_decref(merged);
     test_reply_free(&reply);
     char summary[256];
-    assert_int_equal(stop_gateway(&gateway, summary, sizeof summary), 0);
+    assert_int_equal(stop_gateway(summary, sizeof summary), 0);
 }
 
 /* ------------------------------------------------------------ the background task */
@@ -213,17 +219,16 @@ static void the_background_call_starts_after_the_202(void **state)
     (void)state;
     for (size_t v = 0; v < VARIANT_COUNT; v++) {
         assert_int_equal(test_server_reset_stats(&upstream), 0);
-        struct test_server gateway;
         const char *extra[] = { "--trace", trace_path, "--email-delay", "2", NULL };
-        serve(&gateway, VARIANTS[v], extra);
+        serve(VARIANTS[v], extra);
         struct test_reply reply;
-        get(&gateway, "POST", "/register?user=7", &reply);
+        get("POST", "/register?user=7", &reply);
         assert_int_equal(reply.status, 202);
         test_assert_contains(reply.body, "\"registered\":7");
         test_reply_free(&reply);
         /* Shutdown waits for the task (the grace is 10 s). */
         char summary[256];
-        assert_int_equal(stop_gateway(&gateway, summary, sizeof summary), 0);
+        assert_int_equal(stop_gateway(summary, sizeof summary), 0);
         test_assert_contains(summary, "background tasks: 1 done, 0 failed, 0 dropped");
         assert_int_equal(test_server_stat(&upstream, "/process", "requests"), 1);
 
@@ -240,16 +245,15 @@ static void shutdown_reports_the_tasks_it_dropped(void **state)
     (void)state;
     const char *programs[] = { "service_sync", "service_async" };
     for (size_t v = 0; v < 2; v++) {
-        struct test_server gateway;
         const char *extra[] = { "--email-delay", "200", "--grace", "0", NULL };
-        serve(&gateway, programs[v], extra);
+        serve(programs[v], extra);
         struct test_reply reply;
-        get(&gateway, "POST", "/register?user=9", &reply);
+        get("POST", "/register?user=9", &reply);
         assert_int_equal(reply.status, 202);
         test_reply_free(&reply);
         assert_int_equal(test_server_wait_stat(&upstream, "/process", "in_flight", 1, 10.0), 1);
         char summary[256];
-        assert_int_equal(stop_gateway(&gateway, summary, sizeof summary), 3);
+        assert_int_equal(stop_gateway(summary, sizeof summary), 3);
         test_assert_contains(summary, "background tasks: 0 done, 0 failed, 1 dropped");
         assert_int_equal(test_server_wait_stat(&upstream, "/process", "in_flight", 0, 10.0), 0);
     }
@@ -257,11 +261,10 @@ static void shutdown_reports_the_tasks_it_dropped(void **state)
 
 /* ------------------------------------------------------------ bad input */
 
-static void assert_status(const struct test_server *gateway, const char *method,
-                          const char *path, long status, const char *allow)
+static void assert_status(const char *method, const char *path, long status, const char *allow)
 {
     struct test_reply reply;
-    get(gateway, method, path, &reply);
+    get(method, path, &reply);
     assert_int_equal(reply.status, status);
     if (allow != NULL) {
         char value[32];
@@ -272,11 +275,11 @@ static void assert_status(const struct test_server *gateway, const char *method,
 }
 
 /* Connects, sends `text`, and closes without reading the reply. */
-static void send_and_hang_up(const struct test_server *gateway, const char *text)
+static void send_and_hang_up(const char *text)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in address = { .sin_family = AF_INET,
-                                   .sin_port = htons((uint16_t)gateway->port) };
+                                   .sin_port = htons((uint16_t)gateway.port) };
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(connect(fd, (struct sockaddr *)&address, sizeof address), 0);
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -288,23 +291,22 @@ static void gateways_survive_bad_requests_and_hang_ups(void **state)
     (void)state;
     for (size_t v = 0; v < VARIANT_COUNT; v++) {
         assert_int_equal(test_server_reset_stats(&upstream), 0);
-        struct test_server gateway;
-        serve(&gateway, VARIANTS[v], NULL);
-        assert_status(&gateway, "GET", "/dashboard?user=abc", 400, NULL);
-        assert_status(&gateway, "GET", "/dashboard?user=-1", 400, NULL);
-        assert_status(&gateway, "GET", "/dashboard?user=10000000000", 400, NULL);
-        assert_status(&gateway, "GET", "/nowhere", 404, NULL);
-        assert_status(&gateway, "POST", "/dashboard", 405, "GET");
-        assert_status(&gateway, "GET", "/register", 405, "POST");
-        send_and_hang_up(&gateway, "GET /dashboard?user=5 HTTP/1.1\r\nHo");
-        send_and_hang_up(&gateway, "GET /dashboard?user=6 HTTP/1.1\r\nHost: x\r\n\r\n");
-        send_and_hang_up(&gateway, "POST /register?user=8 HTTP/1.1\r\nHost: x\r\n"
+        serve(VARIANTS[v], NULL);
+        assert_status("GET", "/dashboard?user=abc", 400, NULL);
+        assert_status("GET", "/dashboard?user=-1", 400, NULL);
+        assert_status("GET", "/dashboard?user=10000000000", 400, NULL);
+        assert_status("GET", "/nowhere", 404, NULL);
+        assert_status("POST", "/dashboard", 405, "GET");
+        assert_status("GET", "/register", 405, "POST");
+        send_and_hang_up("GET /dashboard?user=5 HTTP/1.1\r\nHo");
+        send_and_hang_up("GET /dashboard?user=6 HTTP/1.1\r\nHost: x\r\n\r\n");
+        send_and_hang_up("POST /register?user=8 HTTP/1.1\r\nHost: x\r\n"
                                    "Content-Length: 100\r\n\r\n{\"half");
         /* The one whose client left mid-request still made its calls. */
         assert_int_equal(test_server_wait_stat(&upstream, "/items", "requests", 3, 10.0), 3);
-        assert_status(&gateway, "GET", "/dashboard?user=1", 200, NULL);
+        assert_status("GET", "/dashboard?user=1", 200, NULL);
         char summary[256];
-        assert_int_equal(stop_gateway(&gateway, summary, sizeof summary), 0);
+        assert_int_equal(stop_gateway(summary, sizeof summary), 0);
         test_assert_contains(summary, "6 bad requests");
     }
 }
@@ -390,18 +392,18 @@ static void the_driver_runs_each_variant_and_records_the_upstream(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sync_makes_one_upstream_call_at_a_time),
-        cmocka_unit_test(async_has_three_calls_per_client_in_flight),
-        cmocka_unit_test(threads_have_three_calls_per_client_in_flight),
-        cmocka_unit_test(every_variant_merges_the_three_replies),
-        cmocka_unit_test(a_slow_upstream_is_named_and_the_rest_is_served),
-        cmocka_unit_test(nothing_back_is_a_504_naming_all_three),
-        cmocka_unit_test(the_background_call_starts_after_the_202),
-        cmocka_unit_test(shutdown_reports_the_tasks_it_dropped),
-        cmocka_unit_test(gateways_survive_bad_requests_and_hang_ups),
-        cmocka_unit_test(bad_command_lines_are_one_line_errors),
-        cmocka_unit_test(predict_gives_the_lessons_model),
-        cmocka_unit_test(the_driver_runs_each_variant_and_records_the_upstream),
+        cmocka_unit_test_teardown(sync_makes_one_upstream_call_at_a_time, stop_leftover_gateway),
+        cmocka_unit_test_teardown(async_has_three_calls_per_client_in_flight, stop_leftover_gateway),
+        cmocka_unit_test_teardown(threads_have_three_calls_per_client_in_flight, stop_leftover_gateway),
+        cmocka_unit_test_teardown(every_variant_merges_the_three_replies, stop_leftover_gateway),
+        cmocka_unit_test_teardown(a_slow_upstream_is_named_and_the_rest_is_served, stop_leftover_gateway),
+        cmocka_unit_test_teardown(nothing_back_is_a_504_naming_all_three, stop_leftover_gateway),
+        cmocka_unit_test_teardown(the_background_call_starts_after_the_202, stop_leftover_gateway),
+        cmocka_unit_test_teardown(shutdown_reports_the_tasks_it_dropped, stop_leftover_gateway),
+        cmocka_unit_test_teardown(gateways_survive_bad_requests_and_hang_ups, stop_leftover_gateway),
+        cmocka_unit_test_teardown(bad_command_lines_are_one_line_errors, stop_leftover_gateway),
+        cmocka_unit_test_teardown(predict_gives_the_lessons_model, stop_leftover_gateway),
+        cmocka_unit_test_teardown(the_driver_runs_each_variant_and_records_the_upstream, stop_leftover_gateway),
     };
     return cmocka_run_group_tests(tests, start, stop);
 }
