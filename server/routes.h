@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "delay_timer.h"
+#include "live.h"
 #include "stats.h"
 
 /* How requests wait (see docs/slowserver.md for the lesson behind each). */
@@ -30,6 +31,7 @@ struct server_app {
     bool quiet;                      /* no line per finished request */
 
     struct server_stats *stats;
+    struct server_live *live_view;   /* NULL with --no-live */
     struct server_timer *timer;      /* async mode only */
     int shutdown_fd;                 /* eventfd, readable once shutdown began */
     atomic_bool shutting_down;

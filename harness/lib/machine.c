@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "launch.h"
@@ -97,4 +98,12 @@ long machine_proc_status(pid_t pid, const char *name)
         }
     fclose(file);
     return value;
+}
+
+void machine_date_now(char *text, size_t size)
+{
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    strftime(text, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
 }

@@ -22,4 +22,7 @@ json_t *machine_versions(void);
  * how the harness watches a process it started while it runs. */
 long machine_proc_status(pid_t pid, const char *name);
 
+/* Now, as the results write it: "2026-12-01T21:44:12Z" (UTC). */
+void machine_date_now(char *text, size_t size);
+
 #endif

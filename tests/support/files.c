@@ -3,6 +3,7 @@
 
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 static int remove_entry(const char *path, const struct stat *info, int flag, struct FTW *ftw)
@@ -14,4 +15,21 @@ static int remove_entry(const char *path, const struct stat *info, int flag, str
 int test_remove_tree(const char *path)
 {
     return nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+char *test_read_file(const char *path)
+{
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        return NULL;
+    fseek(file, 0, SEEK_END);
+    long size = ftell(file);
+    rewind(file);
+    char *text = size < 0 ? NULL : calloc(1, (size_t)size + 1);
+    if (text != NULL && fread(text, 1, (size_t)size, file) != (size_t)size) {
+        free(text);
+        text = NULL;
+    }
+    fclose(file);
+    return text;
 }
