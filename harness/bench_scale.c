@@ -91,25 +91,6 @@ struct measurement {
 
 /* ------------------------------------------------------------ /proc */
 
-/* A "Name:  value kB" field of /proc/PID/status, or -1. */
-static long proc_status_field(pid_t pid, const char *name)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *file = fopen(path, "r");
-    if (file == NULL)
-        return -1;
-    long value = -1;
-    size_t length = strlen(name);
-    while (fgets(line, sizeof line, file) != NULL)
-        if (strncmp(line, name, length) == 0 && line[length] == ':') {
-            value = strtol(line + length + 1, NULL, 10);
-            break;
-        }
-    fclose(file);
-    return value;
-}
-
 /* User + system CPU seconds a live process has used, or NAN.  The
  * process's CPU-time clock counts in nanoseconds and includes threads that
  * have already exited; /proc/PID/stat counts in 10 ms ticks, too coarse for
@@ -214,8 +195,8 @@ static void run_client(char *const argv[], pid_t server_pid, double timeout, str
             break;
         if (done < 0 && errno != EINTR)
             break;
-        keep_max(&m->client_max_threads, proc_status_field(pid, "Threads"));
-        keep_max(&m->server_max_threads, proc_status_field(server_pid, "Threads"));
+        keep_max(&m->client_max_threads, machine_proc_status(pid, "Threads"));
+        keep_max(&m->server_max_threads, machine_proc_status(server_pid, "Threads"));
         if (!m->timed_out && clock_now() > deadline) {
             m->timed_out = true;
             kill(pid, SIGKILL);
@@ -274,7 +255,7 @@ static bool measure(const char *bin_dir, const struct pairing *pairing, long k, 
     double server_cpu_before = proc_cpu_seconds(server_pid);
     run_client(argv, server_pid, timeout, m);
     m->server_cpu = proc_cpu_seconds(server_pid) - server_cpu_before;
-    m->server_peak_rss_kb = proc_status_field(server_pid, "VmHWM");
+    m->server_peak_rss_kb = machine_proc_status(server_pid, "VmHWM");
     m->listen_overflows = listen_overflows() - overflows_before;
     server_pool_stop(&pool);
     return m->failure[0] == '\0';
