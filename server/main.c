@@ -395,6 +395,7 @@ int main(int argc, char **argv)
         close(listener.fd);
         return EXIT_SETUP;
     }
+    app.idle_timeout_s = (unsigned int)options.idle_timeout;
     struct MHD_Daemon *daemon = start_daemon(&app, &options, listener.fd);
     if (daemon == NULL) {
         fprintf(stderr, PROGRAM ": libmicrohttpd would not start in mode %s\n", options.mode_name);

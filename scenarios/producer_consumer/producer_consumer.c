@@ -293,6 +293,8 @@ int pc_setup(struct pc_run *run, const char *program, bool is_async, int argc, c
         run->trace = trace_new(clock_now());
         name_trace_rows(run);
     }
+    http_set_bounds(http_bounds_for(&run->common, run->fetch_delay > run->process_delay
+                                                      ? run->fetch_delay : run->process_delay));
     output_rule();
     run->started = clock_now();
     return -1;

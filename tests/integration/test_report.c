@@ -31,28 +31,11 @@
 static char out_dir[64];
 static char *report;   /* REPORT.md as rendered from the fixtures */
 
-static char *read_file(const char *path)
-{
-    FILE *file = fopen(path, "r");
-    if (file == NULL)
-        return NULL;
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    rewind(file);
-    char *text = calloc(1, (size_t)size + 1);
-    if (text != NULL && fread(text, 1, (size_t)size, file) != (size_t)size) {
-        free(text);
-        text = NULL;
-    }
-    fclose(file);
-    return text;
-}
-
 static char *read_output(const char *name)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", out_dir, name);
-    return read_file(path);
+    return test_read_file(path);
 }
 
 /* Renders the fixtures once into a fresh directory for all the tests. */
