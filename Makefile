@@ -13,8 +13,6 @@
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := libcurl libmicrohttpd sqlite3 jansson
-SERVER_PKGS := libmicrohttpd jansson
 
 ifeq ($(SANITIZE),1)
 BUILD   := build/sanitize
@@ -27,53 +25,131 @@ endif
 
 BIN     := $(BUILD)/bin
 OBJ     := $(BUILD)/obj
+LIB     := $(BUILD)/lib
 
-# pkg-config runs when a recipe needs it (recursive "="), not when make reads
-# this file, so `make test` on a fresh machine can install the packages first.
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) cmocka)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -MMD -MP \
-             -Iscenarios/common -Iserver $(PKG_CFLAGS) $(CFLAGS)
-LIBS       = $(PKG_LIBS) -lpthread -lm
+.DEFAULT_GOAL := all
 
 SCALE    ?= 1
-# The scenario rules below are generated before `all` is written, so without
-# this a bare `make` would build only the first scenario's programs.
-.DEFAULT_GOAL := all
 SCENARIO ?= slow_api
 PORT     ?= 8000
 RUNS     ?=
+# Where `make bench`, `bench-scale` and `report` write: by default not the
+# committed reference run in results/ (OUT=results refreshes that one).
+OUT      ?= build/results
 # `make bench` defaults to the quick scale, not run-scenario's 1, unless
 # SCALE was given (on the command line or in the environment).
 BENCH_SCALE = $(if $(filter file,$(origin SCALE)),quick,$(SCALE))
 
-# ---------------------------------------------------------------- sources
-COMMON_SRC := $(wildcard scenarios/common/*.c)
-COMMON_OBJ := $(COMMON_SRC:%.c=$(OBJ)/%.o)
+# ---------------------------------------------------------------- layers
+# The code is built in layers, each a static library in build/lib/, and a
+# program links only the layers (and the Debian libraries) it uses; from a
+# library the linker takes only the objects the program calls.
+#
+#   base     scenarios/common/base/  monotonic clock, strict parsing of
+#            numbers, the fd limit, the exit codes.  libc only; slowserver,
+#            the harness and every scenario program stand on it.
+#   lesson   scenarios/common/       what the lessons' programs share: the
+#            command line, console output, libcurl plumbing, traces, the
+#            request lists, the model behind --predict.
+#   scenario scenarios/<s>/          sync.c, async.c, sync_*.c, async_*.c are
+#            programs; every other .c in the folder is the scenario's own
+#            library, linked into its programs and its unit tests.
+#   server   server/                 slowserver; the tests link its library.
+#   harness  harness/lib/            what the harness programs share.
+#   tests    tests/support/          what the test programs share.
+BASE_DIR   := scenarios/common/base
+LESSON_DIR := scenarios/common
 
-SERVER_SRC     := $(wildcard server/*.c)
-SERVER_LIB_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(filter-out server/main.c,$(SERVER_SRC)))
-SERVER_BIN     := $(BIN)/slowserver
+# Debian libraries by pkg-config name.  A scenario's programs link the
+# lesson tier's packages unless the scenario lists its own as
+# PKGS_<scenario>; a harness program likewise as PKGS_<program>.
+LESSON_PKGS  := libcurl jansson
+SERVER_PKGS  := libmicrohttpd jansson
+HARNESS_PKGS := libcurl libmicrohttpd sqlite3 jansson
+TEST_PKGS    := cmocka libcurl jansson libpq
+PKGS_database     := sqlite3 jansson libpq
+PKGS_report       := jansson
+PKGS_run_scenario := libcurl
+# event_loops (docs/event_loops.md) writes its HTTP by hand but sends the
+# slow_api lesson's requests through slow_api.c (in its library, below);
+# its io_uring program needs liburing.
+PKGS_event_loops  := libcurl jansson liburing
 
-SCENARIO_NAMES := $(filter-out common,$(notdir $(patsubst %/,%,$(wildcard scenarios/*/))))
+# pkg-config runs when a recipe needs it (recursive "=" and $(call) inside
+# recipes), not when make reads this file, so `make test` on a fresh
+# machine can install the packages first.
+pkg_cflags = $(if $(strip $(1)),$(shell pkg-config --cflags $(1)))
+pkg_libs   = $(if $(strip $(1)),$(shell pkg-config --libs $(1)))
 
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -MMD -MP -I$(BASE_DIR) $(CFLAGS)
+
+# Each object gets its layer's include paths and package flags (set per
+# folder below); `objects_of` maps sources to build/obj/ paths.
+objects_of = $(patsubst %.c,$(OBJ)/%.o,$(1))
+LAYER_CFLAGS =
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(LAYER_CFLAGS) -c -o $@ $<
+
+# A static library from objects: $(LIB)/lib<name>.a.
+$(LIB)/%.a:
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# ---------------------------------------------------------------- base, lesson
+BASE_LIB   := $(LIB)/libbase.a
+LESSON_LIB := $(LIB)/liblesson.a
+$(BASE_LIB):   $(call objects_of,$(wildcard $(BASE_DIR)/*.c))
+$(LESSON_LIB): $(call objects_of,$(wildcard $(LESSON_DIR)/*.c))
+$(OBJ)/$(LESSON_DIR)/%.o: LAYER_CFLAGS = -I$(LESSON_DIR) $(call pkg_cflags,$(LESSON_PKGS))
+$(OBJ)/$(BASE_DIR)/%.o: LAYER_CFLAGS =
+
+# ---------------------------------------------------------------- slowserver
+SERVER_BIN := $(BIN)/slowserver
+SERVER_LIB := $(LIB)/libslowserver.a
+$(SERVER_LIB): $(call objects_of,$(filter-out server/main.c,$(wildcard server/*.c))) \
+               $(OBJ)/gen/live_assets.o
+$(OBJ)/server/%.o: LAYER_CFLAGS = -Iserver $(call pkg_cflags,$(SERVER_PKGS))
+$(SERVER_BIN): $(OBJ)/server/main.o $(SERVER_LIB) $(BASE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(SERVER_PKGS)) -lpthread -lm
 ALL_BINS := $(SERVER_BIN)
 
-# One block of rules per scenario folder.
+# The live view's page (server/live/) is built into slowserver as byte
+# arrays (server/live_assets.h says why); scripts/embed.sh writes them.
+LIVE_FILES := $(wildcard server/live/*)
+$(OBJ)/gen/live_assets.c: scripts/embed.sh $(LIVE_FILES)
+	@mkdir -p $(@D)
+	sh scripts/embed.sh $(LIVE_FILES) > $@.tmp && mv $@.tmp $@
+$(OBJ)/gen/live_assets.o: $(OBJ)/gen/live_assets.c
+	$(CC) $(BASE_CFLAGS) -Iserver -c -o $@ $<
+
+# ---------------------------------------------------------------- scenarios
+# A scenario joins the build by existing: every folder under scenarios/
+# except common/ is one.  `make <scenario>` builds its programs alone.
+SCENARIO_NAMES := $(filter-out common,$(notdir $(patsubst %/,%,$(wildcard scenarios/*/))))
+scenario_pkgs = $(or $(PKGS_$(1)),$(LESSON_PKGS))
+
 define scenario_rules
 $(1)_PROGRAM_SRC := $$(filter scenarios/$(1)/sync.c scenarios/$(1)/async.c \
                       scenarios/$(1)/sync_%.c scenarios/$(1)/async_%.c, \
                       $$(wildcard scenarios/$(1)/*.c))
-$(1)_SHARED_OBJ  := $$(patsubst %.c,$(OBJ)/%.o, \
-                      $$(filter-out $$($(1)_PROGRAM_SRC),$$(wildcard scenarios/$(1)/*.c)))
-$(1)_BINS        := $$(patsubst scenarios/$(1)/%.c,$(BIN)/$(1)_%,$$($(1)_PROGRAM_SRC))
-$$($(1)_BINS): $(BIN)/$(1)_%: $(OBJ)/scenarios/$(1)/%.o $$($(1)_SHARED_OBJ) $(COMMON_OBJ)
+$(1)_LIB  := $(LIB)/lib$(1).a
+$(1)_BINS := $$(patsubst scenarios/$(1)/%.c,$(BIN)/$(1)_%,$$($(1)_PROGRAM_SRC))
+$$($(1)_LIB): $$(call objects_of,$$(filter-out $$($(1)_PROGRAM_SRC),$$(wildcard scenarios/$(1)/*.c)))
+$(OBJ)/scenarios/$(1)/%.o: LAYER_CFLAGS = -Iscenarios/$(1) -I$(LESSON_DIR) \
+                                          $$(call pkg_cflags,$$(call scenario_pkgs,$(1)))
+$$($(1)_BINS): $(BIN)/$(1)_%: $(OBJ)/scenarios/$(1)/%.o $$($(1)_LIB) $(LESSON_LIB) $(BASE_LIB)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(call pkg_libs,$$(call scenario_pkgs,$(1))) -lpthread -lm
+.PHONY: $(1)
+$(1): $$($(1)_BINS)
 ALL_BINS += $$($(1)_BINS)
-SCENARIO_SHARED_OBJ += $$($(1)_SHARED_OBJ)
 endef
 $(foreach s,$(SCENARIO_NAMES),$(eval $(call scenario_rules,$(s))))
+$(event_loops_LIB): $(OBJ)/scenarios/slow_api/slow_api.o
+$(OBJ)/scenarios/event_loops/%.o: LAYER_CFLAGS += -Iscenarios/slow_api
 
 # The database scenario's generator is a program of its own, not one of the
 # scenario's variants: it lives in scenarios/database/makedb/, out of reach
@@ -81,83 +157,125 @@ $(foreach s,$(SCENARIO_NAMES),$(eval $(call scenario_rules,$(s))))
 # the database programs read by default.
 DATABASE_MAKEDB := $(BIN)/database_makedb
 DATABASE_FILE   := $(BUILD)/asynclab.db
-$(DATABASE_MAKEDB): $(OBJ)/scenarios/database/makedb/makedb.o $(COMMON_OBJ)
+$(DATABASE_MAKEDB): $(OBJ)/scenarios/database/makedb/makedb.o $(BASE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,sqlite3)
+$(OBJ)/scenarios/database/makedb/%.o: LAYER_CFLAGS = $(call pkg_cflags,sqlite3)
 ALL_BINS += $(DATABASE_MAKEDB)
+database: $(DATABASE_MAKEDB)
 # Built only when missing (an existing file is never replaced; delete it, or
 # run the generator with --force, to rebuild).  CITIES=N sizes a new one.
 $(DATABASE_FILE): | $(DATABASE_MAKEDB)
 	$(DATABASE_MAKEDB) --out $@ $(if $(CITIES),--cities $(CITIES))
 # What `make run-scenario SCENARIO=X` needs besides the programs.
 SCENARIO_NEEDS_database := $(DATABASE_FILE)
+# The PostgreSQL half of the lesson: a throwaway cluster in $(BUILD)/pg
+# (scripts/pg.sh), loaded with the same rows.  `make pg` starts it and
+# leaves it running (`make pg-stop`); the targets that need it run inside
+# `pg.sh with`, which starts it if it is not running and stops it again
+# afterwards, on Ctrl+C too.  With PGHOST & co. set, nothing is started.
+PG_DIR     := $(BUILD)/pg
+PG_OPTIONS  = $(if $(CITIES),--cities $(CITIES))
+WITH_PG     = scripts/pg.sh with $(PG_DIR) $(PG_OPTIONS) --
+SCENARIO_WRAP_database = $(WITH_PG)
+SCENARIO_DEPS_database = postgres
 
-HARNESS_SRC := $(wildcard harness/*.c)
-HARNESS_BINS := $(patsubst harness/%.c,$(BIN)/%,$(HARNESS_SRC))
+# ---------------------------------------------------------------- harness
+# harness/*.c are programs; harness/lib/*.c is what they share (servers,
+# hyperfine's JSON, charts).  run_scenario also probes the server, so it
+# links the lesson tier's HTTP code.
+HARNESS_LIB  := $(LIB)/libharness.a
+HARNESS_BINS := $(patsubst harness/%.c,$(BIN)/%,$(wildcard harness/*.c))
+$(HARNESS_LIB): $(call objects_of,$(wildcard harness/lib/*.c))
+$(OBJ)/harness/%.o: LAYER_CFLAGS = -Iharness -Iharness/lib $(call pkg_cflags,$(HARNESS_PKGS))
+$(OBJ)/harness/run_scenario.o: LAYER_CFLAGS += -I$(LESSON_DIR)
+$(BIN)/run_scenario: $(LESSON_LIB)
+harness_pkgs = $(or $(PKGS_$(1)),$(HARNESS_PKGS))
+$(HARNESS_BINS): $(BIN)/%: $(OBJ)/harness/%.o $(HARNESS_LIB) $(BASE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(HARNESS_LIB) $(filter $(LESSON_LIB),$^) $(BASE_LIB) \
+	    $(call pkg_libs,$(call harness_pkgs,$*)) -lm
 ALL_BINS += $(HARNESS_BINS)
-# harness/lib/*.c: code the harness programs share (servers, hyperfine's
-# JSON, charts), linked into each of them.
-HARNESS_LIB_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard harness/lib/*.c))
 
-# Tests: every tests/unit/test_*.c and tests/integration/test_*.c is one
-# cmocka program; tests/support/*.c is linked into all of them.
+# ---------------------------------------------------------------- tests
+# Every tests/unit/test_*.c and tests/integration/test_*.c is one cmocka
+# program.  A test named after what it tests (test_<scenario>..., or
+# test_server...) sees that part's headers and links its library; every
+# test may use tests/support/ and the base and lesson tiers.
 UNIT_TEST_SRC        := $(wildcard tests/unit/test_*.c)
 INTEGRATION_TEST_SRC := $(wildcard tests/integration/test_*.c)
-TEST_SUPPORT_OBJ     := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/support/*.c))
 UNIT_TESTS        := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_TEST_SRC))
 INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(INTEGRATION_TEST_SRC))
+# tests/browser/: the live view in a headless chromium; `make test-browser`
+# only (it needs chromium, which `make test` does not).
+BROWSER_TEST_SRC  := $(wildcard tests/browser/test_*.c)
+BROWSER_TESTS     := $(patsubst tests/browser/%.c,$(BIN)/tests/%,$(BROWSER_TEST_SRC))
+TEST_SUPPORT_LIB  := $(LIB)/libtestsupport.a
+$(TEST_SUPPORT_LIB): $(call objects_of,$(wildcard tests/support/*.c))
+$(OBJ)/tests/%.o: LAYER_CFLAGS = -Itests/support -I$(LESSON_DIR) -Iharness \
+                                 $(call pkg_cflags,$(TEST_PKGS)) \
+                                 -DASYNCLAB_BIN_DIR='"$(abspath $(BIN))"' \
+                                 -DASYNCLAB_SOURCE_DIR='"$(abspath .)"'
+
+# test_subject(test_name): the scenario (or "server") the test is named after.
+test_subject = $(firstword $(foreach s,$(SCENARIO_NAMES) server, \
+                 $(if $(filter test_$(s) test_$(s)_%,$(1)),$(s))))
+subject_lib  = $(if $(filter server,$(1)),$(SERVER_LIB),$(if $(1),$($(1)_LIB)))
+subject_dir  = $(if $(filter server,$(1)),server,$(if $(1),scenarios/$(1)))
+subject_pkgs = $(if $(filter server,$(1)),$(SERVER_PKGS),$(if $(1),$(call scenario_pkgs,$(1))))
+
+define test_rules
+$(BIN)/tests/$(1): $(OBJ)/$(2) $(call subject_lib,$(3)) $(TEST_SUPPORT_LIB) $(LESSON_LIB) $(BASE_LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ \
+	    $$(call pkg_libs,$(TEST_PKGS) $(call subject_pkgs,$(3))) -lpthread -lm
+$(OBJ)/$(2): LAYER_CFLAGS += $(if $(3),-I$(call subject_dir,$(3)) \
+                               $$(call pkg_cflags,$$(call subject_pkgs,$(3))))
+endef
+$(foreach t,$(UNIT_TEST_SRC) $(INTEGRATION_TEST_SRC) $(BROWSER_TEST_SRC), \
+  $(eval $(call test_rules,$(basename $(notdir $(t))),$(t:.c=.o),$(call test_subject,$(basename $(notdir $(t)))))))
+
+# Integration tests run the programs, so building one builds them too.
+$(INTEGRATION_TESTS) $(BROWSER_TESTS): | $(ALL_BINS)
 
 # ---------------------------------------------------------------- targets
-.PHONY: all help deps build test test-build test-run test-sanitize \
-        run-server run-scenario memcheck db clean
+.PHONY: all help deps test test-build test-run test-sanitize \
+        run-server run-scenario memcheck db pg pg-stop clean test-browser
 
 all: $(ALL_BINS)
-build: all
 
 help:
 	@echo "make                 build everything into build/"
-	@echo "make deps            install the Debian packages that are missing"
+	@echo "make deps [NEEDS=build|bench|test|scale|postgres]   install the missing Debian packages (all needs by default)"
 	@echo "make test            unit + integration tests (what CI runs)"
 	@echo "make test-sanitize   the tests again under ASan + UBSan"
+	@echo "make test-browser    the live view (/live) in headless chromium (installs it)"
 	@echo "make memcheck        the server and clients once under valgrind"
 	@echo "make run-server      slowserver in the foreground on PORT=$(PORT)"
 	@echo "make run-scenario SCENARIO=slow_api [SCALE=0.1]   sync then async, compared"
 	@echo "make db [CITIES=N]   build the database lesson's SQLite file if it is missing"
+	@echo "make pg [CITIES=N]   start the database lesson's PostgreSQL (build/pg), loading it"
+	@echo "make pg-stop         stop it again (the data stays in build/pg)"
+	@echo "make <scenario>      one scenario's programs alone, e.g. make slow_api"
+	@echo "make fuzz [FUZZ_SECONDS=60]   each libFuzzer target (clang, ASan + UBSan) for that long"
 	@echo "make clean           remove build/"
-	@echo "make bench [SCALE=quick|F] [RUNS=N]   every scenario through hyperfine, rewrites results/"
-	@echo "make bench-scale [KS=3,100,1000]   thousands of requests at once: event loop vs threads"
-	@echo "make report          re-render results/REPORT.md and charts from results/*.json"
+	@echo "make bench [SCALE=quick|F] [RUNS=N] [OUT=$(OUT)]   every scenario through hyperfine, report in OUT"
+	@echo "make bench-scale [KS=3,100,1000] [OUT=$(OUT)]   thousands of requests at once: event loop vs threads"
+	@echo "make report [OUT=$(OUT)]   re-render OUT/REPORT.md and charts from OUT/*.json"
+	@echo "                     (OUT=results: the committed reference run)"
+
+# ---------------------------------------------------------------- needs
+# Each target's first recipe line installs what it needs (the packages of
+# each need are in scripts/packages.txt) and checks the values it was given
+# before anything is built.  `make deps` installs every need, or NEEDS=.
+DEPS   = @scripts/deps.sh
+CHECK  = @scripts/check-values.sh
+# An unknown SCENARIO= is refused before anything is built.
+CHECK_SCENARIO = $(if $(filter $(SCENARIO),$(SCENARIO_NAMES)),, \
+  $(error SCENARIO=$(SCENARIO) is not a scenario (one of: $(SCENARIO_NAMES))))
 
 deps:
-	@scripts/deps.sh
-
-$(OBJ)/%.o: %.c
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
-
-$(OBJ)/tests/%.o: ALL_CFLAGS += -Itests/support -DASYNCLAB_BIN_DIR='"$(abspath $(BIN))"'
-
-$(SERVER_BIN): $(OBJ)/server/main.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-
-$(OBJ)/harness/%.o: ALL_CFLAGS += -Iharness/lib
-
-$(HARNESS_BINS): $(BIN)/%: $(OBJ)/harness/%.o $(HARNESS_LIB_OBJ) $(COMMON_OBJ)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-
-$(UNIT_TESTS) $(INTEGRATION_TESTS): $(BIN)/tests/%: $(TEST_SUPPORT_OBJ) \
-        $(SERVER_LIB_OBJ) $(SCENARIO_SHARED_OBJ) $(COMMON_OBJ)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(shell pkg-config --libs cmocka)
-
-# Integration tests run the programs, so building one builds them too.
-$(INTEGRATION_TESTS): | $(ALL_BINS)
-
-# Each test program's own object (tests/unit or tests/integration).
-$(foreach t,$(UNIT_TEST_SRC) $(INTEGRATION_TEST_SRC), \
-  $(eval $(BIN)/tests/$(basename $(notdir $(t))): $(OBJ)/$(t:.c=.o)))
+	$(DEPS) $(NEEDS)
 
 test-build: $(ALL_BINS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
@@ -165,51 +283,112 @@ test-build: $(ALL_BINS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
 test-run: test-build
 	@scripts/run-tests.sh $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
-test: deps
+test:
+	$(DEPS) build bench test postgres
 	@$(MAKE) --no-print-directory test-run
 
-test-sanitize: deps
+test-sanitize:
+	$(DEPS) build bench test postgres
 	@$(MAKE) --no-print-directory SANITIZE=1 test-run
 
-memcheck: deps
+# chromium is a need of its own ("browser"); if it cannot be installed the
+# test says it is skipped, and why.  Screenshots go to SCREENSHOTS.
+SCREENSHOTS ?= $(BUILD)/screenshots
+test-browser:
+	$(DEPS) build bench test
+	@scripts/deps.sh browser || echo "test-browser: chromium could not be installed"
+	@$(MAKE) --no-print-directory $(BROWSER_TESTS)
+	@mkdir -p $(SCREENSHOTS)
+	@ASYNCLAB_SCREENSHOTS=$(abspath $(SCREENSHOTS)) scripts/run-tests.sh $(BROWSER_TESTS)
+
+memcheck:
+	$(DEPS) build bench test postgres
 	@$(MAKE) --no-print-directory all
 	@scripts/memcheck.sh $(BIN)
 
-run-server: deps
+run-server:
+	$(CHECK) PORT:count
+	$(DEPS) build
 	@$(MAKE) --no-print-directory $(SERVER_BIN)
 	$(SERVER_BIN) --port $(PORT)
 
-run-scenario: deps
+run-scenario:
+	$(CHECK_SCENARIO)$(CHECK) SCALE:number
+	$(DEPS) build $(SCENARIO_DEPS_$(SCENARIO))
 	@$(MAKE) --no-print-directory all $(SCENARIO_NEEDS_$(SCENARIO))
-	$(BIN)/run_scenario --scenario $(SCENARIO) --scale $(SCALE)
+	$(SCENARIO_WRAP_$(SCENARIO)) $(BIN)/run_scenario --scenario $(SCENARIO) --scale $(SCALE)
 
-db: deps
+db:
+	$(CHECK) CITIES:count
+	$(DEPS) build
 	@$(MAKE) --no-print-directory $(DATABASE_FILE)
 
+pg:
+	$(CHECK) CITIES:count
+	$(DEPS) build postgres
+	@$(MAKE) --no-print-directory $(DATABASE_MAKEDB)
+	scripts/pg.sh start $(PG_DIR) $(PG_OPTIONS)
+
+pg-stop:
+	scripts/pg.sh stop $(PG_DIR)
+
 clean:
+	scripts/pg.sh remove build/pg
+	scripts/pg.sh remove build/sanitize/pg
 	rm -rf build
 
 # ---------------------------------------------------------------- benchmarks
 # docs/harness.md.  The database scenario's programs need their database
 # built first.
 .PHONY: bench bench-scale report
-bench: deps
+bench:
+	$(CHECK) SCALE:number-or-quick RUNS:count
+	$(DEPS) build bench postgres
 	@$(MAKE) --no-print-directory all db
-	$(BIN)/bench --scale $(BENCH_SCALE) $(if $(RUNS),--runs $(RUNS)) --out results
+	$(WITH_PG) $(BIN)/bench --scale $(BENCH_SCALE) $(if $(RUNS),--runs $(RUNS)) --out $(OUT)
 
 # docs/scale.md: K requests at once, event loop against threads; adds
-# results/scale.json, which `report` renders into REPORT.md.
-bench-scale: deps
+# $(OUT)/scale.json, which `report` renders into REPORT.md.
+bench-scale:
+	$(CHECK) KS:counts
+	$(DEPS) build bench scale
 	@$(MAKE) --no-print-directory all
-	$(BIN)/bench_scale --out results $(if $(KS),--k $(KS))
-	$(BIN)/report results
+	$(BIN)/bench_scale --out $(OUT) $(if $(KS),--k $(KS))
+	@if [ -f $(OUT)/summary.json ]; then $(BIN)/report $(OUT); \
+	 else echo "bench-scale: no report in $(OUT) yet; make bench OUT=$(OUT) writes one with a Scale section"; fi
 
-report: deps
+report:
+	$(DEPS) build bench
 	@$(MAKE) --no-print-directory $(BIN)/report
-	$(BIN)/report results
+	$(BIN)/report $(OUT)
 
-# The per-scenario rules come first in this file; without this, a bare
-# `make` would build only the first scenario's first program.
-.DEFAULT_GOAL := all
+# ---------------------------------------------------------------- fuzzing
+# docs/fuzzing.md.  libFuzzer targets (fuzz/fuzz_*.c), built with clang
+# under ASan + UBSan into build/fuzz/, each linked with slowserver's code
+# and the base layer from source.  `make fuzz` runs each for FUZZ_SECONDS
+# from its committed seeds (fuzz/corpus/<target>/); what they find goes to
+# build/fuzz/findings/.
+.PHONY: fuzz fuzz-build
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := build/fuzz
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer
+FUZZ_TARGETS := $(patsubst fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_SOURCES := $(filter-out server/main.c,$(wildcard server/*.c)) $(wildcard $(BASE_DIR)/*.c) \
+                $(OBJ)/gen/live_assets.c
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SOURCES) $(wildcard server/*.h $(BASE_DIR)/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(BASE_DIR) -Iserver \
+	    $(call pkg_cflags,$(SERVER_PKGS)) -o $@ $< $(FUZZ_SOURCES) \
+	    $(call pkg_libs,$(SERVER_PKGS)) -lpthread -lm
+fuzz-build:
+	$(DEPS) build fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
+
+fuzz:
+	$(CHECK) FUZZ_SECONDS:count
+	@$(MAKE) --no-print-directory fuzz-build
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

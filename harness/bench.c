@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
-#include "cli.h"
+#include "exit_codes.h"
 #include "clock.h"
 #include "hyperfine.h"
 #include "launch.h"
@@ -234,6 +234,23 @@ static void command_free(struct command *command)
 
 /* The command as one line for hyperfine, which splits it like a shell
  * would (with -N, no shell runs it): a word with a space is quoted. */
+/* hyperfine's --export-json to json_path ("x/slow_api.json"), and beside it
+ * its Markdown and CSV tables (slow_api.md, slow_api.csv) for people who
+ * paste the numbers into a document or a spreadsheet. */
+static void add_exports(struct command *hyperfine, const char *json_path)
+{
+    size_t stem = strlen(json_path) - strlen(".json");
+    char path[PATH_MAX];
+    command_add(hyperfine, "--export-json");
+    command_add(hyperfine, json_path);
+    snprintf(path, sizeof path, "%.*s.md", (int)stem, json_path);
+    command_add(hyperfine, "--export-markdown");
+    command_add(hyperfine, path);
+    snprintf(path, sizeof path, "%.*s.csv", (int)stem, json_path);
+    command_add(hyperfine, "--export-csv");
+    command_add(hyperfine, path);
+}
+
 static void command_line(const struct command *command, char *line, size_t size)
 {
     size_t used = 0;
@@ -470,10 +487,10 @@ static json_t *bench_scenario(const struct options *options, const struct scenar
         struct command hyperfine = { .count = 0 };
         /* -N: no shell between hyperfine and the program, so nothing to
          * subtract and nothing to re-quote. */
-        const char *fixed[] = { "hyperfine", "-N", "--warmup", warmup, "--runs", runs,
-                                "--export-json", json_path };
+        const char *fixed[] = { "hyperfine", "-N", "--warmup", warmup, "--runs", runs };
         for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
             command_add(&hyperfine, fixed[i]);
+        add_exports(&hyperfine, json_path);
         if (scenario->fails_by_design)
             command_add(&hyperfine, "--ignore-failure");
         for (size_t i = 0; i < count; i++) {
@@ -558,10 +575,10 @@ static json_t *sweep_side(const struct options *options, const char *side, const
                  path, SWEEP_DELAY, options->scale_text, url);
         struct command hyperfine = { .count = 0 };
         const char *words[] = { "hyperfine", "-N", "--warmup", "0", "--runs", runs_text,
-                                "--export-json", json_path, "--parameter-list", "k", k_list,
-                                "-n", name, line };
+                                "--parameter-list", "k", k_list, "-n", name, line };
         for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
             command_add(&hyperfine, words[w]);
+        add_exports(&hyperfine, json_path);
         int status = run_hyperfine(&hyperfine);
         command_free(&hyperfine);
         if (status != 0 && !interrupted)
@@ -591,14 +608,6 @@ static json_t *bench_sweep(const struct options *options)
 }
 
 /* ------------------------------------------------------------ summary */
-
-static void iso_date(char *text, size_t size)
-{
-    time_t now = time(NULL);
-    struct tm utc;
-    gmtime_r(&now, &utc);
-    strftime(text, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
-}
 
 static json_t *command_of_this_run(int argc, char **argv)
 {
@@ -684,7 +693,7 @@ int main(int argc, char **argv)
 
     double started = clock_now();
     char date[32];
-    iso_date(date, sizeof date);
+    machine_date_now(date, sizeof date);
     json_t *scenarios = json_array();
     bool all_measured = true;
     for (size_t i = 0; i < SCENARIO_COUNT && !interrupted; i++) {

@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
-#include "cli.h"
+#include "exit_codes.h"
 #include "clock.h"
 #include "launch.h"
 #include "machine.h"
@@ -60,6 +60,9 @@ static const struct pairing PAIRINGS[] = {
     { "event loop (poll) client, async server", "slow_api_async", "async" },
     { "thread-per-request client, async server", "slow_api_sync_threads", "async" },
     { "event loop (epoll) client, thread-per-connection server", "slow_api_async_epoll", "threads" },
+    /* The layer below libcurl (docs/event_loops.md): HTTP by hand. */
+    { "hand-written epoll client, async server", "event_loops_async", "async" },
+    { "hand-written io_uring client, async server", "event_loops_async_uring", "async" },
 };
 #define PAIRING_COUNT (sizeof PAIRINGS / sizeof PAIRINGS[0])
 
@@ -482,7 +485,9 @@ int main(int argc, char **argv)
     printf("Scale sweep: K requests of %g s all at once, a fresh slowserver per run\n",
            options.delay);
     double started = clock_now();
-    json_t *document = json_pack("{s:f, s:o, s:o}", "delay", options.delay,
+    char date[32];
+    machine_date_now(date, sizeof date);
+    json_t *document = json_pack("{s:s, s:f, s:o, s:o}", "date", date, "delay", options.delay,
                                  "machine", machine_describe(), "versions", machine_versions());
     json_t *k_list = json_array();
     for (size_t i = 0; i < options.k_count; i++)

@@ -23,7 +23,7 @@
 
 #include "atomic_file.h"
 #include "charts.h"
-#include "cli.h"
+#include "exit_codes.h"
 #include "hyperfine.h"
 
 static const char PROGRAM[] = "report";
@@ -114,8 +114,10 @@ static void put_cell_text(FILE *md, const char *text)
 /* ------------------------------------------------------------ timelines */
 
 struct trace_rows {
-    int tids[MAX_TIMELINE_ROWS];
-    char *labels[MAX_TIMELINE_ROWS];
+    int tids[MAX_TIMELINE_ROWS];      /* ascending, for bsearch */
+    char *labels[MAX_TIMELINE_ROWS];  /* labels[i] names tids[i] */
+    long sort_keys[MAX_TIMELINE_ROWS];
+    int place[MAX_TIMELINE_ROWS];     /* the chart row tids[i] is drawn on */
     size_t count;
 };
 
@@ -137,7 +139,51 @@ static int compare_ints(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Rows in task order (tid), each named by its "thread_name" metadata event
+/* The chart row of each tid: the trace's own order ("thread_sort_index"
+ * metadata, as Perfetto uses it), tid order where it gives none. */
+static const struct trace_rows *rows_being_placed;
+
+static int compare_sort_keys(const void *a, const void *b)
+{
+    const struct trace_rows *rows = rows_being_placed;
+    int i = *(const int *)a, j = *(const int *)b;
+    if (rows->sort_keys[i] != rows->sort_keys[j])
+        return (rows->sort_keys[i] > rows->sort_keys[j]) - (rows->sort_keys[i] < rows->sort_keys[j]);
+    return (rows->tids[i] > rows->tids[j]) - (rows->tids[i] < rows->tids[j]);
+}
+
+static void place_rows(const json_t *events, struct trace_rows *rows)
+{
+    for (size_t i = 0; i < rows->count; i++)
+        rows->sort_keys[i] = LONG_MAX;
+    size_t index;
+    const json_t *event;
+    json_array_foreach(events, index, event) {
+        if (strcmp(text_or(event, "ph", ""), "M") != 0
+            || strcmp(text_or(event, "name", ""), "thread_sort_index") != 0)
+            continue;
+        int tid = (int)number_or_nan(event, "tid");
+        double key = number_or_nan(json_object_get(event, "args"), "sort_index");
+        int *found = bsearch(&tid, rows->tids, rows->count, sizeof tid, compare_ints);
+        if (found != NULL && isfinite(key))
+            rows->sort_keys[found - rows->tids] = (long)key;
+    }
+    int *order = malloc(rows->count * sizeof *order + 1);
+    if (order == NULL) {
+        for (size_t i = 0; i < rows->count; i++)
+            rows->place[i] = (int)i;
+        return;
+    }
+    for (size_t i = 0; i < rows->count; i++)
+        order[i] = (int)i;
+    rows_being_placed = rows;
+    qsort(order, rows->count, sizeof *order, compare_sort_keys);
+    for (size_t rank = 0; rank < rows->count; rank++)
+        rows->place[order[rank]] = (int)rank;
+    free(order);
+}
+
+/* Rows in the trace's order, each named by its "thread_name" metadata event
  * when the trace has one ("R1"), else "task N". */
 static void collect_rows(const json_t *events, struct trace_rows *rows)
 {
@@ -164,6 +210,7 @@ static void collect_rows(const json_t *events, struct trace_rows *rows)
             rows->labels[i] = strdup(label);
         }
     }
+    place_rows(events, rows);
 }
 
 /* A task failed if the scenario said so in its args ("outcome" other
@@ -216,14 +263,18 @@ static bool draw_timeline(const char *trace_path, const char *svg_path, const ch
             int *found = bsearch(&tid, rows->tids, rows->count, sizeof tid, compare_ints);
             if (found == NULL)
                 continue;
-            spans[count++] = (struct chart_span){ (int)(found - rows->tids), ts / 1e6,
+            spans[count++] = (struct chart_span){ rows->place[found - rows->tids], ts / 1e6,
                                                   (ts + dur) / 1e6, text_or(event, "name", ""),
                                                   event_failed(event) };
         }
     }
-    bool drawn = count > 0
-                 && chart_timeline(svg_path, title, spans, count,
-                                   (const char *const *)rows->labels, rows->count, x_max) == 0;
+    const char **labels = rows ? calloc(rows->count + 1, sizeof *labels) : NULL;
+    for (size_t i = 0; labels != NULL && i < rows->count; i++)
+        labels[rows->place[i]] = rows->labels[i];
+    bool drawn = count > 0 && labels != NULL
+                 && chart_timeline(svg_path, title, spans, count, labels, rows->count,
+                                   x_max) == 0;
+    free(labels);
     if (count > 0 && !drawn)
         failures = true;
     for (size_t i = 0; rows != NULL && i < rows->count; i++)
@@ -232,6 +283,37 @@ static bool draw_timeline(const char *trace_path, const char *svg_path, const ch
     free(spans);
     json_decref(root);
     return drawn;
+}
+
+/* ------------------------------------------------------------ provenance */
+
+/* "*Measured 2026-12-01T21:44:12Z on <cpu>, 2 cores, <kernel> (how).*": every
+ * section says when and where its numbers come from, since a section may
+ * come from another run than the one beside it (bench-scale's). */
+static void write_measured_on(FILE *md, const char *date, const json_t *machine,
+                              const char *how)
+{
+    fputs("*Measured ", md);
+    if (date != NULL)
+        fprintf(md, "%s ", date);
+    if (json_is_object(machine))
+        fprintf(md, "on %s, %d cores, %s, ", text_or(machine, "cpu", "an unknown CPU"),
+                (int)number_or_nan(machine, "cores"),
+                text_or(machine, "kernel", "an unknown kernel"));
+    fprintf(md, "by %s", how);
+    if (date == NULL || !json_is_object(machine))
+        fprintf(md, " (%s not recorded)",
+                date == NULL && !json_is_object(machine) ? "date and machine"
+                : date == NULL ? "date" : "machine");
+    fputs(".*\n\n", md);
+}
+
+static void write_measured_by_bench(FILE *md, const json_t *summary)
+{
+    char how[256];
+    snprintf(how, sizeof how, "`%s`", text_or(summary, "command", "make bench"));
+    write_measured_on(md, text_or(summary, "date", NULL), json_object_get(summary, "machine"),
+                      how);
 }
 
 /* ------------------------------------------------------------ scenarios */
@@ -294,7 +376,7 @@ static void write_table(FILE *md, const struct variant_row *rows, size_t count, 
         const struct variant_row *row = &rows[i];
         const struct hyperfine_result *m = row->measured;
         char median[32], stddev[32], predicted[32], speedup[32] = "–", efficiency[32] = "–";
-        char runs[96] = "–", lesson[64] = "none", lesson_speedup[32] = "–";
+        char runs[96] = "–", lesson[64] = "–", lesson_speedup[32] = "–";
         double median_s = m ? m->median : NAN;
         if (m != NULL && baseline != NULL && isfinite(baseline->median) && median_s > 0)
             snprintf(speedup, sizeof speedup, "%.2f×", baseline->median / median_s);
@@ -347,7 +429,7 @@ static void draw_bars(const struct paths *paths, const char *scenario,
             runs = m->runs;
     }
     char title[256], svg[PATH_MAX], file[256];
-    snprintf(title, sizeof title, "%s at scale %s: median of %zu run%s per variant", scenario,
+    snprintf(title, sizeof title, "%s%s: median of %zu run%s per variant", scenario,
              scale_text, runs, runs == 1 ? "" : "s");
     snprintf(file, sizeof file, "charts/%s.svg", scenario);
     path_in(svg, sizeof svg, paths->out, file);
@@ -380,8 +462,8 @@ static void draw_timelines(const struct paths *paths, const char *scenario,
         file_safe(rows[i].name, safe, sizeof safe);
         snprintf(file, sizeof file, "charts/timeline-%s-%s.svg", scenario, safe);
         path_in(svg, sizeof svg, paths->out, file);
-        snprintf(title, sizeof title, "%s %s at scale %s: one traced run", scenario,
-                 rows[i].name, scale_text);
+        snprintf(title, sizeof title, "%s %s%s: one traced run", scenario, rows[i].name,
+                 scale_text);
         if (rows[i].trace != NULL)
             path_in(trace, sizeof trace, paths->in, rows[i].trace);
         if (rows[i].trace != NULL && draw_timeline(trace, svg, title, x_max))
@@ -392,12 +474,13 @@ static void draw_timelines(const struct paths *paths, const char *scenario,
     }
 }
 
-static void write_scenario(const struct paths *paths, const json_t *entry,
-                           const char *scale_text, FILE *md)
+static void write_scenario(const struct paths *paths, const json_t *summary,
+                           const json_t *entry, const char *scale_text, FILE *md)
 {
     const char *name = text_or(entry, "name", "?");
     bool by_design = json_is_true(json_object_get(entry, "fails_by_design"));
     fprintf(md, "\n## %s\n\n", name);
+    write_measured_by_bench(md, summary);
     if (json_is_true(json_object_get(entry, "uses_server")))
         fputs("Against the bundled slowserver on loopback. ", md);
     else
@@ -435,8 +518,13 @@ static void write_scenario(const struct paths *paths, const json_t *entry,
         fprintf(md, "\nPython lesson numbers: %s.\n", note);
     write_commands(md, rows, count);
     if (have_measurements) {
-        draw_bars(paths, name, rows, count, scale_text, by_design, md);
-        draw_timelines(paths, name, rows, count, scale_text, md);
+        /* The scale multiplies slowserver's delays; without the server
+         * there is nothing for it to multiply (the database lesson). */
+        char at_scale[64];
+        snprintf(at_scale, sizeof at_scale, json_is_true(json_object_get(entry, "uses_server"))
+                 ? " at scale %s" : " (no server delays: the scale does not apply)", scale_text);
+        draw_bars(paths, name, rows, count, at_scale, by_design, md);
+        draw_timelines(paths, name, rows, count, at_scale, md);
     }
     hyperfine_free(&measured);
 }
@@ -490,8 +578,9 @@ static const struct chart_point *point_for(const struct chart_point *points, siz
     return NULL;
 }
 
-static void write_sweep(const struct paths *paths, const json_t *sweep, FILE *md)
+static void write_sweep(const struct paths *paths, const json_t *summary, FILE *md)
 {
+    const json_t *sweep = json_object_get(summary, "sweep");
     struct chart_point sync[32], async[32];
     char sync_why[1024] = "", async_why[1024] = "";
     size_t sync_count = read_sweep_side(paths, json_object_get(sweep, "sync"), sync, 32,
@@ -501,6 +590,7 @@ static void write_sweep(const struct paths *paths, const json_t *sweep, FILE *md
     double delay = number_or_nan(sweep, "delay_s"), cap = number_or_nan(sweep, "cap_s");
     const char *scenario = text_or(sweep, "scenario", "slow_api");
     fprintf(md, "\n## Scaling sweep: %s, K requests of %g s each\n\n", scenario, delay);
+    write_measured_by_bench(md, summary);
     fprintf(md, "The same delay K times: sync sends them one after another, async all at once. "
             "Median of %d run%s per K; sync only while its prediction stays under %g s.\n\n",
             (int)number_or_nan(sweep, "runs"), number_or_nan(sweep, "runs") == 1 ? "" : "s", cap);
@@ -559,6 +649,7 @@ struct scale_line {
     const char *pairing;
     double k[MAX_SCALE_KS], ratio[MAX_SCALE_KS], client_mb[MAX_SCALE_KS], server_mb[MAX_SCALE_KS];
     size_t count;
+    char stopped[96];   /* "stops: K = 10000 failed (exit 3)", or "" */
 };
 
 static struct scale_line *scale_line_for(struct scale_line *lines, size_t *count,
@@ -571,6 +662,20 @@ static struct scale_line *scale_line_for(struct scale_line *lines, size_t *count
         return NULL;
     lines[*count] = (struct scale_line){ .pairing = pairing };
     return &lines[(*count)++];
+}
+
+/* Where a pairing's line ends, for its charts: the K it did not reach and
+ * the first words of why ("exit 3"); the table has the whole reason. */
+static void stop_note(const json_t *run, char *text, size_t size)
+{
+    const char *failure = text_or(run, "failure", NULL);
+    const char *skipped = text_or(run, "skipped", NULL);
+    if (failure != NULL)
+        snprintf(text, size, "stops: K = %.0f failed (%.*s)", number_or_nan(run, "k"),
+                 (int)strcspn(failure, ":"), failure);
+    else
+        snprintf(text, size, "stops: K = %.0f %s", number_or_nan(run, "k"),
+                 skipped ? "skipped" : "not reached");
 }
 
 static void write_scale_row(FILE *md, const json_t *run)
@@ -604,13 +709,15 @@ static void draw_scale_chart(const struct paths *paths, FILE *md, const char *fi
     for (size_t i = 0; i < count; i++) {
         const double *y = which == 0 ? lines[i].ratio
                           : which == 1 ? lines[i].client_mb : lines[i].server_mb;
-        series[i] = (struct chart_series){ lines[i].pairing, lines[i].k, y, lines[i].count };
+        series[i] = (struct chart_series){ lines[i].pairing, lines[i].k, y, lines[i].count,
+                                           lines[i].stopped[0] ? lines[i].stopped : NULL };
     }
     char svg[PATH_MAX], relative[128];
     snprintf(relative, sizeof relative, "charts/%s", file);
     path_in(svg, sizeof svg, paths->out, relative);
+    bool memory = which != 0;
     if (chart_lines(svg, title, "K: requests in flight at once", y_label, series, count,
-                    false, which == 0 ? 1.0 : NAN) == 0)
+                    false, memory, memory ? NAN : 1.0) == 0)
         fprintf(md, "\n![%s](%s)\n", alt, relative);
     else
         failures = true;
@@ -653,6 +760,8 @@ static void write_scale(const struct paths *paths, FILE *md)
             "[docs/scale.md](../docs/scale.md) explains it). elapsed / D is the client's own "
             "elapsed time over the delay: 1.000 is ideal. CPU is user + system time over K.\n\n",
             delay);
+    write_measured_on(md, text_or(scale, "date", NULL), json_object_get(scale, "machine"),
+                      "`make bench-scale`, a run of its own");
     fputs("| pairing | K | elapsed / D | client CPU / request | server CPU / request | "
           "client peak RSS | server peak RSS | client threads | server threads | "
           "listen overflows |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", md);
@@ -665,6 +774,8 @@ static void write_scale(const struct paths *paths, FILE *md)
         if (line == NULL || line->count == MAX_SCALE_KS)
             continue;
         bool ok = json_is_true(json_object_get(run, "ok"));
+        if (!ok && line->stopped[0] == '\0')
+            stop_note(run, line->stopped, sizeof line->stopped);
         line->k[line->count] = number_or_nan(run, "k");
         line->ratio[line->count] = ok ? number_or_nan(run, "elapsed_over_delay") : NAN;
         line->client_mb[line->count] = ok ? number_or_nan(run, "client_peak_rss_kb") / 1024 : NAN;
@@ -723,6 +834,35 @@ static void write_header(const json_t *summary, FILE *md, const char *scale_text
 
 /* ------------------------------------------------------------ overview */
 
+/* Whether two results differ by less than their noise: docs/harness.md's
+ * rule, a difference smaller than the stddev of either run is not one.  A
+ * single run has no spread, so it ties with nothing. */
+static bool within_the_noise(const struct hyperfine_result *a, const struct hyperfine_result *b)
+{
+    double noise = fmax(isfinite(a->stddev) ? a->stddev : 0, isfinite(b->stddev) ? b->stddev : 0);
+    return isfinite(a->median) && isfinite(b->median) && fabs(a->median - b->median) < noise;
+}
+
+/* The "fastest" cell: the fastest variant, or every variant that ties with
+ * it ("async_offload = async (a tie, within the noise)"), fastest first.
+ * Returns whether the baseline is among them (its speedup is noise, then). */
+static bool fastest_cell(const struct hyperfine_file *measured,
+                         const struct hyperfine_result *fastest, char *text, size_t size)
+{
+    size_t used = (size_t)snprintf(text, size, "%s", fastest->name);
+    bool tie = false;
+    for (size_t i = 0; i < measured->count && used < size; i++) {
+        const struct hyperfine_result *r = &measured->results[i];
+        if (r != fastest && within_the_noise(r, fastest)) {
+            used += (size_t)snprintf(text + used, size - used, " = %s", r->name);
+            tie = true;
+        }
+    }
+    if (tie && used < size)
+        snprintf(text + used, size - used, " (a tie, within the noise)");
+    return fastest != &measured->results[0] && within_the_noise(fastest, &measured->results[0]);
+}
+
 /* One line per scenario: the baseline, the fastest variant and its speedup,
  * so a reader sees the whole suite before the details. */
 static void write_overview_line(const struct paths *paths, const json_t *entry, FILE *md)
@@ -746,11 +886,13 @@ static void write_overview_line(const struct paths *paths, const json_t *entry, 
             fastest = r;
         failing += really_failed(r, by_design) ? 1 : 0;
     }
-    char median[32], speedup[32] = "–";
+    char median[32], speedup[64] = "–", fastest_text[512];
+    bool baseline_tied = fastest_cell(&measured, fastest, fastest_text, sizeof fastest_text);
     if (fastest->median > 0 && isfinite(baseline->median))
-        snprintf(speedup, sizeof speedup, "%.2f×", baseline->median / fastest->median);
+        snprintf(speedup, sizeof speedup, "%.2f×%s", baseline->median / fastest->median,
+                 baseline_tied ? " (inside the noise)" : "");
     fprintf(md, "%s %s | %s | %s | %s |\n", baseline->name,
-            seconds(baseline->median, median, sizeof median), fastest->name, speedup,
+            seconds(baseline->median, median, sizeof median), fastest_text, speedup,
             failing ? "some runs FAILED" : by_design ? "measured (exit 3 by design)" : "measured");
     hyperfine_free(&measured);
 }
@@ -864,10 +1006,9 @@ int main(int argc, char **argv)
     size_t index;
     const json_t *entry;
     json_array_foreach(json_object_get(summary, "scenarios"), index, entry)
-        write_scenario(&paths, entry, scale_text, md);
-    const json_t *sweep = json_object_get(summary, "sweep");
-    if (json_is_object(sweep))
-        write_sweep(&paths, sweep, md);
+        write_scenario(&paths, summary, entry, scale_text, md);
+    if (json_is_object(json_object_get(summary, "sweep")))
+        write_sweep(&paths, summary, md);
     write_scale(&paths, md);
     bool written = atomic_file_commit(&report_file);
     json_decref(summary);

@@ -147,7 +147,9 @@ static const char *server_url(const struct options *options, const char *mode)
         checked_for_running_server = true;
         if (http_server_probe(options->url)) {
             server_pool_adopt(&servers, "async", options->url);
-            printf("Using the server already running at %s\n", options->url);
+            printf("Using the server already running at %s\n"
+                   "  live view: open %s/live in a browser to watch its requests wait\n",
+                   options->url, options->url);
         } else if (options->url_given) {
             fprintf(stderr, "%s: nothing answers at %s; start it with: make run-server\n",
                     PROGRAM, options->url);

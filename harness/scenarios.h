@@ -56,13 +56,17 @@ static const struct scenario SCENARIOS[] = {
       .lesson = { { "sync", 17 }, { "async", 10 } } },
     { "blocking_pitfall", true,
       { "sync", "async_blocking", "async", "async_offload", "async@blocking", NULL },
-      .lesson = { { "async_blocking", 17 } },
-      .lesson_note = "async_blocking is the lesson's async_w_sync.py" },
-    { "database", false, { "sync", "async", NULL },
-      .lesson = { { "sync", 22.9 }, { "async", 18.4 } },
-      .lesson_note = "measured on PostgreSQL by the Python lesson; here it is SQLite" },
+      .lesson = { { "sync", 17 }, { "async_blocking", 17 }, { "async", 10 } },
+      .lesson_note = "sync and async are the lesson's sync.py and async.py, async_blocking "
+                     "its async_w_sync.py; it has no program like async_offload or a "
+                     "blocking server" },
+    { "database", false, { "sync", "async", "sync_postgres", "async_postgres", NULL },
+      .lesson = { { "sync_postgres", 22.9 }, { "async_postgres", 18.4 } },
+      .lesson_note = "measured on PostgreSQL with asyncpg by the Python lesson; sync and "
+                     "async are SQLite, which it did not measure" },
     { "producer_consumer", true, { "sync", "async", NULL } },
     { "timeouts", true, { "sync", "async", NULL }, .fails_by_design = true },
+    { "event_loops", true, { "sync", "async", "async_uring", NULL } },
 };
 
 #pragma GCC diagnostic pop

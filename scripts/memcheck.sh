@@ -1,6 +1,6 @@
 #!/bin/sh
 # Run slowserver, every program of the scenarios that use it, the database
-# programs and the harness under valgrind's memcheck once, at a tiny scale,
+# programs (the PostgreSQL pair against a small cluster) and the harness under valgrind's memcheck once, at a tiny scale,
 # and fail on any memory error or leak.  `make memcheck`.
 # (The sanitizer build catches most of this faster; valgrind also sees the
 # libraries' own allocations that sanitizers do not track.)
@@ -22,7 +22,18 @@ if [ -z "$url" ]; then
     echo "memcheck: slowserver did not start"; kill "$server_pid" 2>/dev/null; exit 1
 fi
 
-for program in "$bin"/slow_api_* "$bin"/blocking_pitfall_* "$bin"/producer_consumer_*; do
+# A live viewer watches everything below, so the event stream (server/live.c)
+# is checked too; the server ends it when it stops.
+viewer_pid=""
+if command -v curl >/dev/null 2>&1; then
+    curl -sN "$url/live/events" > /dev/null &
+    viewer_pid=$!
+else
+    echo "memcheck: no curl on PATH, so no live viewer attached"
+fi
+
+for program in "$bin"/slow_api_* "$bin"/event_loops_* "$bin"/blocking_pitfall_* \
+               "$bin"/producer_consumer_*; do
     name=$(basename "$program")
     if $valgrind --log-file="$log_dir/$name.log" "$program" --url "$url" --scale 0.02 --quiet > /dev/null; then
         echo "memcheck: $name clean"
@@ -62,6 +73,28 @@ for step in "database_makedb --out $db --cities 2000 --quiet" \
     fi
 done
 
+# The PostgreSQL pair, against a small cluster of their own (scripts/pg.sh),
+# removed again at the end, on Ctrl+C too.
+pg_script="$(dirname "$0")/pg.sh"
+pg_dir="$log_dir/pg"
+chmod 755 "$log_dir"  # the server's own user must reach the cluster inside it
+trap 'sh "$pg_script" remove "$pg_dir" >/dev/null 2>&1; exit 130' INT TERM
+if sh "$pg_script" start "$pg_dir" --cities 2000 --makedb "$bin/database_makedb" >/dev/null; then
+    conninfo="host=$(readlink -f "$pg_dir") user=asynclab dbname=asynclab"
+    for name in database_sync_postgres database_async_postgres; do
+        if $valgrind --log-file="$log_dir/$name.log" "$bin/$name" --conninfo "$conninfo" \
+                --quiet > /dev/null; then
+            echo "memcheck: $name clean"
+        else
+            echo "memcheck: $name FAILED"; cat "$log_dir/$name.log"; failed=1
+        fi
+    done
+else
+    echo "memcheck: PostgreSQL did not start"; failed=1
+fi
+sh "$pg_script" remove "$pg_dir"
+trap - INT TERM
+
 # The harness: bench on one scenario at a tiny scale (it starts its own
 # server; the programs it times are checked above), report on the test
 # fixtures, and run_scenario against the server above.
@@ -78,8 +111,9 @@ for step in "bench --scenario slow_api --scale 0.01 --runs 1 --warmup 0 --sweep-
 done
 
 kill -TERM "$server_pid"
+[ -n "$viewer_pid" ] && wait "$viewer_pid"
 if wait "$server_pid"; then
-    echo "memcheck: slowserver clean"
+    echo "memcheck: slowserver${viewer_pid:+ (with a live viewer)} clean"
 else
     echo "memcheck: slowserver FAILED"; cat "$log_dir/server.log"; failed=1
 fi

@@ -59,6 +59,7 @@ struct options {
     long max_connections;
     long idle_timeout;
     bool quiet;
+    bool live;
 };
 
 /* ------------------------------------------------------------ options */
@@ -68,6 +69,7 @@ static void usage(FILE *out)
     fprintf(out,
         "Usage: " PROGRAM " [--port N] [--bind ADDR] [--mode async|threads|blocking]\n"
         "                  [--max-delay S] [--max-connections N] [--idle-timeout S] [--quiet]\n"
+        "                  [--no-live]\n"
         "\n"
         "A deliberately slow HTTP server for asynclab's lessons.\n"
         "\n"
@@ -80,11 +82,13 @@ static void usage(FILE *out)
         "  --max-connections N  connections open at once (default 16384, capped by the fd limit)\n"
         "  --idle-timeout S     close a connection idle this many seconds (default 30; 0 never)\n"
         "  --quiet              print only the 'listening on' line\n"
+        "  --no-live            no live view (/live, /live/events: 404)\n"
         "  -h, --help           this help\n"
         "\n"
         "Endpoints: /delay-me?seconds=S  /status/CODE?delay=S  /items/N?delay=S\n"
         "           POST /process?delay=S  /stream?lines=N&interval=S  /hang  /health\n"
-        "           /stats  POST /stats/reset      (see docs/slowserver.md)\n"
+        "           /stats  POST /stats/reset  /live (watch requests wait in a browser)\n"
+        "           (see docs/slowserver.md)\n"
         "\n"
         "Example: " PROGRAM " --port 8000 & curl 'http://127.0.0.1:8000/delay-me?seconds=2'\n");
 }
@@ -137,6 +141,9 @@ static const char *apply_option(int option, const char *value, struct options *o
     case 'q':
         options->quiet = true;
         return NULL;
+    case 'L':
+        options->live = false;
+        return NULL;
     }
     return "unexpected option";
 }
@@ -152,12 +159,13 @@ static int parse_options(int argc, char **argv, struct options *options)
         { "max-connections", required_argument, NULL, 'c' },
         { "idle-timeout", required_argument, NULL, 'i' },
         { "quiet", no_argument, NULL, 'q' },
+        { "no-live", no_argument, NULL, 'L' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     *options = (struct options){ .port = 8000, .bind = "127.0.0.1", .mode = SERVER_MODE_ASYNC,
                                  .mode_name = "async", .max_delay = 60, .max_connections = 16384,
-                                 .idle_timeout = 30 };
+                                 .idle_timeout = 30, .live = true };
     opterr = 0;    /* our own one-line messages instead of getopt's */
     int option;
     while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
@@ -292,8 +300,9 @@ static unsigned int mode_flags(enum server_mode mode)
         /* A thread per connection (which needs poll, not epoll). */
         return flags | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
     case SERVER_MODE_BLOCKING:
-        /* One thread, and the handler sleeps in it. */
-        return flags | MHD_USE_EPOLL;
+        /* One thread, and the handler sleeps in it; the live view's
+         * stream waits suspended, or it would hold that thread (live.c). */
+        return flags | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     }
     return flags;
 }
@@ -396,6 +405,14 @@ int main(int argc, char **argv)
         return EXIT_SETUP;
     }
     app.idle_timeout_s = (unsigned int)options.idle_timeout;
+    if (options.live)
+        app.live_view = server_live_new(options.mode_name, options.mode == SERVER_MODE_THREADS);
+    if (options.live && app.live_view == NULL) {
+        fprintf(stderr, PROGRAM ": cannot set up the live view: %s\n", strerror(errno));
+        server_app_destroy(&app);
+        close(listener.fd);
+        return EXIT_SETUP;
+    }
     struct MHD_Daemon *daemon = start_daemon(&app, &options, listener.fd);
     if (daemon == NULL) {
         fprintf(stderr, PROGRAM ": libmicrohttpd would not start in mode %s\n", options.mode_name);
@@ -409,6 +426,8 @@ int main(int argc, char **argv)
     if (!options.quiet)
         printf("mode %s, max delay %g s, up to %ld connections; Ctrl-C stops\n",
                options.mode_name, options.max_delay, options.max_connections);
+    if (!options.quiet && options.live)
+        printf("live view: open %s/live in a browser to watch the requests wait\n", listener.url);
 
     wait_for_stop_signal(&stop_signals);
     shut_down(daemon, &app);

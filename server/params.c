@@ -1,7 +1,7 @@
 /*
  * params.c - the rules of slowserver's API as plain functions; see params.h.
  *
- * Numbers go through scenarios/common/parse.c, so the server and its clients
+ * Numbers go through scenarios/common/base/parse.c, so the server and its clients
  * agree on what a number is (no NaN, no infinity, no trailing junk).
  */
 #include "params.h"
@@ -12,8 +12,8 @@
 #include "parse.h"
 
 struct route_entry {
-    const char *path;      /* the exact path, or the prefix before "/NUMBER" */
-    bool has_number;       /* "/status/CODE", "/items/N" */
+    const char *path;      /* the exact path, or the prefix of the paths under it */
+    bool prefix;           /* "/status/CODE", "/items/N", "/live/FILE" */
     enum server_route route;
     const char *method;
 };
@@ -28,6 +28,9 @@ static const struct route_entry routes[] = {
     { "/health", false, SERVER_ROUTE_HEALTH, "GET" },
     { "/stats", false, SERVER_ROUTE_STATS, "GET" },
     { "/stats/reset", false, SERVER_ROUTE_STATS_RESET, "POST" },
+    /* Before "/live", which would take it as one of the page's files. */
+    { "/live/events", false, SERVER_ROUTE_LIVE_EVENTS, "GET" },
+    { "/live", true, SERVER_ROUTE_LIVE, "GET" },
 };
 #define ROUTE_COUNT (sizeof routes / sizeof routes[0])
 
@@ -42,7 +45,7 @@ enum server_route server_route_of(const char *path)
 {
     for (size_t i = 0; i < ROUTE_COUNT; i++) {
         const struct route_entry *entry = &routes[i];
-        if (entry->has_number ? under(path, entry->path) : strcmp(path, entry->path) == 0)
+        if (entry->prefix ? under(path, entry->path) : strcmp(path, entry->path) == 0)
             return entry->route;
     }
     return SERVER_ROUTE_OTHER;

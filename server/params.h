@@ -24,8 +24,9 @@
 
 /*
  * The endpoints.  The first SERVER_COUNTED_ROUTES are the buckets /stats
- * reports under "paths"; the two observers after them are never counted,
- * so that reading the counters does not change them.
+ * reports under "paths"; the observers after them are never counted,
+ * so that reading the counters (or watching the live view) does not change
+ * them.
  */
 enum server_route {
     SERVER_ROUTE_DELAY_ME,
@@ -38,6 +39,8 @@ enum server_route {
     SERVER_ROUTE_OTHER,          /* any unknown path: 404 */
     SERVER_ROUTE_STATS,          /* GET /stats */
     SERVER_ROUTE_STATS_RESET,    /* POST /stats/reset */
+    SERVER_ROUTE_LIVE,           /* GET /live and /live/FILE: the live view's page */
+    SERVER_ROUTE_LIVE_EVENTS,    /* GET /live/events: its Server-Sent Events */
 };
 #define SERVER_COUNTED_ROUTES (SERVER_ROUTE_OTHER + 1)
 

@@ -51,6 +51,7 @@ struct server_request {
     enum server_route route;
     int fd;                       /* the client socket, watched for hang-ups */
     double started;               /* clock_now() at the first handler call */
+    long live_id;                 /* its id in the live view; 0 if not shown */
     unsigned status;              /* the status queued; 0 while none */
     char method[8];               /* for the log line */
     char *path;                   /* for the log line; NULL with --quiet */
@@ -107,6 +108,7 @@ int server_app_init(struct server_app *app, enum server_mode mode, double max_de
 void server_app_begin_shutdown(struct server_app *app)
 {
     atomic_store(&app->shutting_down, true);
+    server_live_shutdown(app->live_view);
     /* Nobody reads the eventfd, so it stays readable: every sleeping
      * thread, and every one that starts to sleep later, wakes at once. */
     uint64_t one = 1;
@@ -137,6 +139,7 @@ void server_app_destroy(struct server_app *app)
 {
     server_timer_free(app->timer);
     server_stats_free(app->stats);
+    server_live_free(app->live_view);
     close(app->shutdown_fd);
     pthread_cond_destroy(&app->idle);
     pthread_mutex_destroy(&app->lock);
@@ -402,7 +405,20 @@ static enum MHD_Result answer_stream(struct server_request *request)
 
 static enum MHD_Result answer_stats(struct server_request *request)
 {
-    return reply_json(request, server_stats_json(request->app->stats));
+    return reply_json(request, server_stats_json_with(request->app->stats, "live",
+                                                      server_live_stats(request->app->live_view)));
+}
+
+/* The page and its event stream are live.c's; with --no-live, no such path. */
+static enum MHD_Result answer_live(struct server_request *request, const char *url)
+{
+    struct server_app *app = request->app;
+    if (app->live_view == NULL)
+        return reply_text(request, MHD_HTTP_NOT_FOUND, "the live view is off (--no-live)\n");
+    if (request->route == SERVER_ROUTE_LIVE_EVENTS)
+        return server_live_answer_events(app->live_view, request->connection, request->fd,
+                                         &request->status);
+    return server_live_answer_page(app->live_view, request->connection, url, &request->status);
 }
 
 static enum MHD_Result answer_reset(struct server_request *request)
@@ -412,7 +428,7 @@ static enum MHD_Result answer_reset(struct server_request *request)
 }
 
 /* The request is complete and its delay is over: answer it. */
-static enum MHD_Result answer(struct server_request *request)
+static enum MHD_Result answer(struct server_request *request, const char *url)
 {
     switch (request->route) {
     case SERVER_ROUTE_DELAY_ME:    return answer_delay_me(request);
@@ -424,6 +440,8 @@ static enum MHD_Result answer(struct server_request *request)
     case SERVER_ROUTE_HEALTH:      return reply_text(request, MHD_HTTP_OK, "ok\n");
     case SERVER_ROUTE_STATS:       return answer_stats(request);
     case SERVER_ROUTE_STATS_RESET: return answer_reset(request);
+    case SERVER_ROUTE_LIVE:
+    case SERVER_ROUTE_LIVE_EVENTS: return answer_live(request, url);
     case SERVER_ROUTE_OTHER:       break;
     }
     return reply_text(request, MHD_HTTP_NOT_FOUND, "no such path\n");
@@ -517,6 +535,7 @@ static enum MHD_Result begin(struct server_app *app, struct MHD_Connection *conn
     *req_cls = request;
     count_live(app, +1);
     server_stats_begin(app->stats, request->route);
+    request->live_id = server_live_begin(app->live_view, request->route, url);
     return screen(request, method);
 }
 
@@ -577,7 +596,7 @@ static enum MHD_Result serve(struct server_request *request, const char *url)
     case SERVER_WAIT_DONE:
         break;
     }
-    return answer(request);
+    return answer(request, url);
 }
 
 enum MHD_Result server_handle_request(void *cls, struct MHD_Connection *connection,
@@ -620,6 +639,7 @@ void server_request_completed(void *cls, struct MHD_Connection *connection,
     if (!app->quiet)
         log_request(request);
     server_stats_end(app->stats, request->route);
+    server_live_end(app->live_view, request->live_id, request->status);
     free(request->body);
     free(request->path);
     free(request);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "delay_timer.h"
+#include "live.h"
 #include "stats.h"
 
 /* How requests wait (see docs/slowserver.md for the lesson behind each). */
@@ -31,6 +32,7 @@ struct server_app {
     unsigned int idle_timeout_s;     /* --idle-timeout (0: none); main sets it */
 
     struct server_stats *stats;
+    struct server_live *live_view;   /* NULL with --no-live */
     struct server_timer *timer;      /* async mode only */
     int shutdown_fd;                 /* eventfd, readable once shutdown began */
     atomic_bool shutting_down;

@@ -130,7 +130,7 @@ static bool add_counter(json_t *object, const struct counter *counter)
 
 /* Builds the document from a copy taken under the lock, so that the JSON
  * work (allocations) does not hold up request handling. */
-static char *render(const struct counts *snapshot)
+static char *render(const struct counts *snapshot, const char *key, json_t *extra)
 {
     json_t *root = json_object(), *paths = json_object(), *responses = json_object();
     bool ok = root != NULL && paths != NULL && responses != NULL && add_counter(root, &snapshot->total);
@@ -152,6 +152,8 @@ static char *render(const struct counts *snapshot)
     paths = NULL;
     ok = json_object_set_new(root, "responses", responses) == 0 && ok;
     responses = NULL;
+    if (extra != NULL)
+        ok = json_object_set_new(root, key, extra) == 0 && ok;
     char *text = ok ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     return text;
@@ -159,13 +161,20 @@ static char *render(const struct counts *snapshot)
 
 char *server_stats_json(struct server_stats *stats)
 {
+    return server_stats_json_with(stats, NULL, NULL);
+}
+
+char *server_stats_json_with(struct server_stats *stats, const char *key, json_t *extra)
+{
     struct counts *snapshot = malloc(sizeof *snapshot);
-    if (snapshot == NULL)
+    if (snapshot == NULL) {
+        json_decref(extra);
         return NULL;
+    }
     pthread_mutex_lock(&stats->lock);
     *snapshot = stats->counts;
     pthread_mutex_unlock(&stats->lock);
-    char *text = render(snapshot);
+    char *text = render(snapshot, key, extra);
     free(snapshot);
     return text;
 }

@@ -18,6 +18,8 @@
 #ifndef SLOWSERVER_STATS_H
 #define SLOWSERVER_STATS_H
 
+#include <jansson.h>
+
 #include "params.h"
 
 struct server_stats;
@@ -41,6 +43,10 @@ void server_stats_reset(struct server_stats *stats);
  *  "paths":{"/delay-me":{"requests":r,"in_flight":i,"max_in_flight":m},...,"other":{...}},
  *  "responses":{"200":n,...}}  (only the status codes seen since the reset) */
 char *server_stats_json(struct server_stats *stats);
+
+/* The same document with one more top-level member, key: extra (taken;
+ * NULL adds nothing).  How /stats reports the live view's counters. */
+char *server_stats_json_with(struct server_stats *stats, const char *key, json_t *extra);
 
 /* The top-level in_flight (for tests and the shutdown message). */
 long server_stats_in_flight(struct server_stats *stats);

@@ -9,8 +9,9 @@
 
 #include "launch.h"
 
-/* Paul Tol's colour-blind safe palette: blue, green, yellow, cyan, purple. */
-static const char *const COLOURS[] = { "#4477aa", "#228833", "#ccbb44", "#66ccee", "#aa3377" };
+/* Colour-blind safe (after Paul Tol's palettes), each dark enough to read
+ * as a thin line on white: blue, green, ochre, teal, purple. */
+static const char *const COLOURS[] = { "#4477aa", "#228833", "#aa7700", "#008877", "#aa3377" };
 #define FAILED_COLOUR "#cc3311"
 #define MODEL_COLOUR "#555555"
 #define TASK_COLOUR "#77aadd"   /* light enough for black text across it */
@@ -138,26 +139,39 @@ int chart_bars(const char *svg_path, const char *title, const struct chart_bar *
     /* The model's prediction: one short line across each bar.  A blank
      * line between segments keeps gnuplot from joining them. */
     fputs("EOD\n$model << EOD\n", script);
-    for (size_t i = 0; i < count; i++)
-        if (isfinite(bars[i].predicted))
+    bool any_prediction = false;
+    for (size_t i = 0; i < count; i++) {
+        if (isfinite(bars[i].predicted)) {
             fprintf(script, "%f %f\n%f %f\n\n", (double)i - 0.38, bars[i].predicted,
                     (double)i + 0.38, bars[i].predicted);
+            any_prediction = true;
+        }
+    }
     fputs("? ?\nEOD\n"
           "plot $bars using 1:3:5:xtic(2) with boxes lc rgb variable "
           "title 'measured: median of the runs', \\\n"
-          "  '' using 1:($3-$4):(0):(2*$4) with vectors heads size 0.06,90 lc rgb '#222222' "
-          "title 'spread: one standard deviation', \\\n"
-          "  $model using 1:2 with lines lw 3 dt 2 lc rgb '" FAILED_COLOUR "' "
-          "title 'predicted by the model (--predict)', \\\n"
-          "  $bars using 1:6:7 with labels offset 0,0.9 font ',11' notitle\n", script);
+          /* Head size in screen units: in x units the key's sample grows with
+           * fewer bars until it draws as an open box. */
+          "  '' using 1:($3-$4):(0):(2*$4) with vectors heads size screen 0.008,90 "
+          "lc rgb '#222222' title 'spread: one standard deviation', \\\n", script);
+    if (any_prediction)
+        fputs("  $model using 1:2 with lines lw 3 dt 2 lc rgb '" FAILED_COLOUR "' "
+              "title 'predicted by the model (--predict)', \\\n", script);
+    else
+        fputs("  NaN with lines lc rgb '#ffffff' "
+              "title 'no model line: --predict has no number for these programs', \\\n",
+              script);
+    fputs("  $bars using 1:6:7 with labels offset 0,0.9 font ',11' notitle\n", script);
     return run_gnuplot(script, script_path, svg_path);
 }
 
-/* Where a task's text goes in a timeline. */
+/* Where a task's text goes in a timeline: never across a bar's edge, where
+ * half of it would sit on the bar's colour and half on white. */
 enum placement {
     TEXT_NONE,
-    TEXT_AFTER_START,   /* from the bar's start rightwards: it is alone on its row */
-    TEXT_BEFORE_END,    /* ending at the bar's end, for bars near the right edge */
+    TEXT_AFTER_START,   /* inside the bar from its start: the bar is long enough */
+    TEXT_AFTER_END,     /* on white right of the bar's end */
+    TEXT_BEFORE_START,  /* on white left of the bar's start, near the right edge */
     TEXT_INSIDE,        /* the first word, centred, when several tasks share a row */
 };
 
@@ -177,9 +191,12 @@ static enum placement label_placement(const struct chart_span *span, int tasks_o
         return TEXT_NONE;
     if (tasks_on_row == 1) {
         snprintf(text, size, "%s", span->text);
-        double text_width = character_width(x_range) * (double)(strlen(text) + 1);
-        return span->start + text_width > x_range && span->end - text_width >= 0
-                   ? TEXT_BEFORE_END : TEXT_AFTER_START;
+        double text_width = character_width(x_range) * (double)(strlen(text) + 2);
+        if (span->end - span->start > text_width)
+            return TEXT_AFTER_START;
+        if (span->end + text_width > x_range && span->start - text_width >= 0)
+            return TEXT_BEFORE_START;
+        return TEXT_AFTER_END;
     }
     /* Shared row: the first word ("I3"), and only if it fits in the bar. */
     snprintf(text, size, "%.*s", (int)strcspn(span->text, " "), span->text);
@@ -198,7 +215,7 @@ int chart_timeline(const char *svg_path, const char *title, const struct chart_s
     /* Beyond a few dozen rows a label per row is noise: draw thin bars and
      * let the shape (staircase or block) speak. */
     bool label_rows = row_count <= 40;
-    int height = label_rows ? 140 + 26 * (int)row_count : 640;
+    int height = (label_rows ? 140 + 26 * (int)row_count : 640) + 30;  /* + the key */
     put_preamble(script, svg_path, 800, height, title);
     fputs("set xlabel 'seconds since the program started'\nset grid xtics lc rgb '#dddddd'\n",
           script);
@@ -219,6 +236,7 @@ int chart_timeline(const char *svg_path, const char *title, const struct chart_s
     }
     double half_height = label_rows ? 0.32 : 0.45;
     double right = x_max > 0 ? x_max * 1.02 : 1.0;
+    bool any_failed = false;
     int *per_row = calloc(row_count + 1, sizeof *per_row);
     for (size_t i = 0; per_row != NULL && i < span_count; i++)
         if (spans[i].row >= 0 && (size_t)spans[i].row < row_count)
@@ -234,15 +252,23 @@ int chart_timeline(const char *svg_path, const char *title, const struct chart_s
                 (span->end - span->start) / 2, half_height);
         put_colour(script, span->failed ? FAILED_COLOUR : TASK_COLOUR);
         put_text(script, text);
-        fprintf(script, " %.6f %d\n", placement == TEXT_BEFORE_END ? span->end
+        fprintf(script, " %.6f %d\n", placement == TEXT_AFTER_END ? span->end
                                        : placement == TEXT_INSIDE ? (span->start + span->end) / 2
                                        : span->start, (int)placement);
+        any_failed = any_failed || span->failed;
     }
     free(per_row);
-    fputs("EOD\n"
-          "plot $spans using 1:2:3:4:5 with boxxyerror lc rgb variable notitle", script);
+    /* The key says what the colours mean; red only when a task failed. */
+    fputs("EOD\nset key outside bottom center horizontal\n"
+          "plot $spans using 1:2:3:4:5 with boxxyerror lc rgb variable notitle, \\\n"
+          "  NaN with boxes lc rgb '" TASK_COLOUR "' title 'a task, from start to finish'",
+          script);
+    if (any_failed)
+        fputs(", \\\n  NaN with boxes lc rgb '" FAILED_COLOUR "' "
+              "title 'a task that failed (timeout, error reply)'", script);
     /* One labels plot per placement: gnuplot aligns a whole plot at once. */
-    const char *alignments[] = { NULL, "left offset 0.4,0", "right offset -0.4,0", "center" };
+    const char *alignments[] = { NULL, "left offset 0.4,0", "left offset 0.4,0",
+                                 "right offset -0.4,0", "center" };
     for (int placement = TEXT_AFTER_START; placement <= TEXT_INSIDE; placement++)
         fprintf(script, ", \\\n  '' using ($8 == %d ? $7 : NaN):2:6 with labels %s "
                 "font ',10' notitle", placement, alignments[placement]);
@@ -327,9 +353,31 @@ void chart_gnuplot_version(char *text, size_t size)
     free(out);
 }
 
+/* The last point of a line that ends early, and the note why, in the
+ * line's colour: without it a line that stops looks like one that was
+ * never meant to go further. */
+static void put_stop_notes(FILE *script, const struct chart_series *series, size_t count)
+{
+    for (size_t s = 0; s < count; s++) {
+        const struct chart_series *line = &series[s];
+        size_t last = line->count;
+        for (size_t i = 0; i < line->count; i++)
+            if (isfinite(line->x[i]) && isfinite(line->y[i]))
+                last = i;
+        if (line->stopped == NULL || last == line->count)
+            continue;
+        fprintf(script, "set label %zu ", s + 1);
+        put_quoted(script, line->stopped);
+        fprintf(script, " at %g,%g right offset -1.2,1.6 front font ',11' tc rgb '%s' "
+                "point pt 6 ps 2.4 lw 2 lc rgb '%s'\n", line->x[last], line->y[last],
+                COLOURS[s % (sizeof COLOURS / sizeof COLOURS[0])],
+                COLOURS[s % (sizeof COLOURS / sizeof COLOURS[0])]);
+    }
+}
+
 int chart_lines(const char *svg_path, const char *title, const char *x_label,
                 const char *y_label, const struct chart_series *series, size_t count,
-                bool log_y, double reference)
+                bool log_y, bool y_from_zero, double reference)
 {
     char script_path[4096];
     FILE *script = open_script(script_path, sizeof script_path);
@@ -341,8 +389,7 @@ int chart_lines(const char *svg_path, const char *title, const char *x_label,
     fputs("\nset ylabel ", script);
     put_quoted(script, y_label);
     fputs("\nset grid xtics ytics mxtics lc rgb '#e4e4e4'\nset key top left reverse Left\n"
-          "set format x '%g'\nset format y '%g'\nset offsets graph 0.05, graph 0.05, "
-          "graph 0.05, graph 0.05\n", script);
+          "set format x '%g'\nset format y '%g'\n", script);
     /* The reference is two points spanning every x, not a function: a
      * function is sampled, and on a log axis its samples go astray. */
     double x_low = INFINITY, x_high = -INFINITY;
@@ -352,6 +399,11 @@ int chart_lines(const char *svg_path, const char *title, const char *x_label,
                 x_low = fmin(x_low, series[s].x[i]);
                 x_high = fmax(x_high, series[s].x[i]);
             }
+    /* Room around the points, except below the zero of a y_from_zero axis
+     * (gnuplot's offset would take it down to -20 MB). */
+    bool from_zero = y_from_zero && !log_y;
+    fprintf(script, "set offsets graph 0.05, graph 0.05, graph 0.05, %s\n%s",
+            from_zero ? "0" : "graph 0.05", from_zero ? "set yrange [0:*]\n" : "");
     bool draw_reference = isfinite(reference) && x_low <= x_high;
     if (draw_reference)
         fprintf(script, "$reference << EOD\n%g %g\n%g %g\nEOD\n", x_low, reference, x_high,
@@ -367,6 +419,7 @@ int chart_lines(const char *svg_path, const char *title, const char *x_label,
             fputs("? ?\n", script);
         fputs("EOD\n", script);
     }
+    put_stop_notes(script, series, count);
     fputs("plot ", script);
     for (size_t s = 0; s < count; s++) {
         fprintf(script, "%s$series%zu using 1:2 with linespoints lw 2 pt %zu lc rgb '%s' title ",

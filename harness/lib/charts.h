@@ -55,13 +55,17 @@ struct chart_series {
     const double *x;
     const double *y;
     size_t count;
+    const char *stopped;    /* NULL, or why the line ends before the others
+                               ("K = 10000 failed"): written at its last point */
 };
 
 /* Lines with points on a log x axis (and a log y axis if log_y); a dashed
- * horizontal line at `reference` unless it is NAN (the ideal, say 1.0). */
+ * horizontal line at `reference` unless it is NAN (the ideal, say 1.0).
+ * With y_from_zero the y axis starts at 0 (memory: an axis below 0 would
+ * show amounts that cannot be). */
 int chart_lines(const char *svg_path, const char *title, const char *x_label,
                 const char *y_label, const struct chart_series *series, size_t count,
-                bool log_y, double reference);
+                bool log_y, bool y_from_zero, double reference);
 
 /* "gnuplot 5.4 patchlevel 4", or "" if gnuplot cannot be run. */
 void chart_gnuplot_version(char *text, size_t size);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "launch.h"
@@ -79,4 +80,12 @@ json_t *machine_versions(void)
                      "sqlite", sqlite3_libversion(),
                      "jansson", jansson_version_str(),
                      "hyperfine", hyperfine);
+}
+
+void machine_date_now(char *text, size_t size)
+{
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    strftime(text, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
 }

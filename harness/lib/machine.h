@@ -17,4 +17,7 @@ json_t *machine_describe(void);
  * found in PATH. */
 json_t *machine_versions(void);
 
+/* Now, as the results write it: "2026-12-01T21:44:12Z" (UTC). */
+void machine_date_now(char *text, size_t size);
+
 #endif

@@ -105,8 +105,9 @@ const char *server_pool_url(struct server_pool *pool, const char *mode, bool qui
     if (!start_server(pool, server))
         return NULL;
     if (!quiet)
-        printf("Started slowserver --mode %s at %s (stopped again at the end)\n", mode,
-               server->url);
+        printf("Started slowserver --mode %s at %s (stopped again at the end)\n"
+               "  live view: open %s/live in a browser to watch its requests wait\n", mode,
+               server->url, server->url);
     return server->url;
 }
 

@@ -19,8 +19,12 @@ static const double LESSON_DELAYS[] = { 10.0, 2.0, 5.0 };
 #define LESSON_DELAY_COUNT (sizeof LESSON_DELAYS / sizeof LESSON_DELAYS[0])
 #define MAX_DELAY_S 3600.0
 
-/* The heartbeat's row in the trace, above R1, R2, ... */
-#define HEARTBEAT_TID 0
+/* The heartbeat's row in the trace: a tid after every request's (tids start
+ * at 1 and R1 has 1), named first so that the viewer shows it above R1. */
+static int heartbeat_tid(const struct blocking_pitfall *run)
+{
+    return (int)run->request_count + 1;
+}
 
 static struct cli_list_target delays_target;
 
@@ -88,7 +92,7 @@ static void start_trace(struct blocking_pitfall *run)
     if (run->trace == NULL)
         return;
     if (run->program->has_heartbeat)
-        trace_name_task(run->trace, HEARTBEAT_TID, "Heartbeat");
+        trace_name_task(run->trace, heartbeat_tid(run), "Heartbeat");
     for (long i = 0; i < run->request_count; i++)
         trace_name_task(run->trace, run->requests[i].number, run->requests[i].label);
 }
@@ -164,7 +168,7 @@ void blocking_pitfall_heartbeat(struct blocking_pitfall *run)
          * gave it back.  Shown on the console and as a bar in the trace. */
         output_task("Heartbeat", TONE_NOTE, "%.3f s late! The event loop could not run me",
                     lag);
-        struct trace_event *event = trace_add(run->trace, "Heartbeat late", HEARTBEAT_TID,
+        struct trace_event *event = trace_add(run->trace, "Heartbeat late", heartbeat_tid(run),
                                               heartbeat->due, now);
         trace_set_number(event, "lag_s", lag);
     }

@@ -20,13 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Exit statuses shared by every scenario program. */
-enum {
-    EXIT_ALL_DONE = 0,      /* all work done */
-    EXIT_USAGE = 1,         /* bad command line */
-    EXIT_SETUP = 2,         /* server unreachable, database missing, ... */
-    EXIT_TASKS_FAILED = 3,  /* some tasks failed or timed out */
-};
+#include "exit_codes.h"
 
 #define CLI_DEFAULT_URL "http://127.0.0.1:8000"
 #define CLI_URL_MAX 512

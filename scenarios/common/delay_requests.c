@@ -53,35 +53,34 @@ void delay_request_started(struct delay_request *request)
     output_task(request->label, TONE_PLAIN, "Requesting '%s'", request->url);
 }
 
-/* The path and query of a URL, for the trace's event names. */
-static const char *path_of(const char *url)
-{
-    const char *host = strstr(url, "://");
-    const char *path = host ? strchr(host + 3, '/') : NULL;
-    return path ? path : url;
-}
-
 bool delay_request_finished(struct delay_request *request, struct trace *trace,
                             CURLcode result, long status, const struct http_body *body)
 {
+    return delay_request_ended(request, trace,
+                               result == CURLE_OK ? NULL : curl_easy_strerror(result),
+                               status, body->data);
+}
+
+bool delay_request_ended(struct delay_request *request, struct trace *trace,
+                         const char *error, long status, const char *body)
+{
     double finished = clock_now();
-    bool ok = result == CURLE_OK && status == 200;
+    bool ok = error == NULL && status == 200;
     if (ok) {
         output_task(request->label, TONE_GOOD, "Request finally done! Server replied '%s'",
-                    body->data ? body->data : "");
-    } else if (result != CURLE_OK) {
-        output_task(request->label, TONE_BAD, "Request failed: %s", curl_easy_strerror(result));
+                    body ? body : "");
+    } else if (error != NULL) {
+        output_task(request->label, TONE_BAD, "Request failed: %s", error);
     } else {
         output_task(request->label, TONE_BAD, "Request failed: HTTP %ld", status);
     }
 
     char name[256];
-    snprintf(name, sizeof name, "%s GET %s", request->label, path_of(request->url));
+    snprintf(name, sizeof name, "%s GET %s", request->label, http_url_path(request->url));
     struct trace_event *event = trace_add(trace, name, request->number,
                                           request->started, finished);
     trace_set_text(event, "url", request->url);
-    trace_set_number(event, "status", (double)status);
-    trace_set_text(event, "outcome", ok ? "ok" : result != CURLE_OK
-                                               ? curl_easy_strerror(result) : "http error");
+    trace_set_integer(event, "status", status);
+    trace_set_text(event, "outcome", ok ? "ok" : error != NULL ? error : "http error");
     return ok;
 }

@@ -45,4 +45,10 @@ void delay_request_started(struct delay_request *request);
 bool delay_request_finished(struct delay_request *request, struct trace *trace,
                             CURLcode result, long status, const struct http_body *body);
 
+/* The same for a program that speaks HTTP itself, without libcurl
+ * (scenarios/event_loops): error is why the request failed, NULL if a reply
+ * arrived; body is the reply's text (NULL for none). */
+bool delay_request_ended(struct delay_request *request, struct trace *trace,
+                         const char *error, long status, const char *body);
+
 #endif

@@ -76,6 +76,11 @@ CURL *http_easy_new(struct http_body *body)
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, "asynclab/1");
+    /* The receive buffer, allocated when the transfer connects, is 16 KB
+     * by default and the lessons' replies are under 200 bytes: at 10 000
+     * transfers in flight the smallest buffer libcurl allows saves 3 KB of
+     * resident memory per request (docs/event_loops.md). */
+    curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 1024L);
     if (transfer_bounds.stall_s > 0.0) {
         /* The low-speed window counts whole seconds. */
         curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -114,6 +119,13 @@ char *http_url(const char *base, const char *path_format, ...)
     if (url != NULL)
         snprintf(url, size, "%s%s", base, path);
     return url;
+}
+
+const char *http_url_path(const char *url)
+{
+    const char *host = strstr(url, "://");
+    const char *path = host ? strchr(host + 3, '/') : NULL;
+    return path ? path : url;
 }
 
 long http_status(CURL *easy)

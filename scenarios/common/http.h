@@ -65,6 +65,10 @@ void http_body_free(struct http_body *body);
 char *http_url(const char *base, const char *path_format, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The path and query of a URL ("/delay-me?seconds=2"), for the names of
+ * trace events; the whole of `url` if it has no "scheme://host/". */
+const char *http_url_path(const char *url);
+
 /* GET base/health.  True if the server answers 200; otherwise prints one
  * line saying what failed and how to start the server, and returns false
  * (the caller exits with EXIT_SETUP). */

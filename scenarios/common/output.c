@@ -4,15 +4,25 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static bool quiet_mode;
 static bool use_colour;
 
+bool output_colour_wanted(bool stdout_is_terminal, const char *no_color, const char *term)
+{
+    /* no-color.org: an empty NO_COLOR counts as unset. */
+    bool colour_refused = no_color != NULL && no_color[0] != '\0';
+    /* A dumb terminal prints the escape sequences as text. */
+    bool dumb = term != NULL && strcmp(term, "dumb") == 0;
+    return stdout_is_terminal && !colour_refused && !dumb;
+}
+
 void output_init(bool quiet)
 {
     quiet_mode = quiet;
-    use_colour = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+    use_colour = output_colour_wanted(isatty(STDOUT_FILENO), getenv("NO_COLOR"), getenv("TERM"));
 }
 
 static const char *tone_colour(enum output_tone tone)

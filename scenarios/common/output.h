@@ -8,8 +8,9 @@
  *     Time elapsed: 10.012 s
  *     ==========
  *
- * Colour is used only when stdout is a terminal and NO_COLOR is not set
- * (https://no-color.org), so piped or captured output is plain text.  With
+ * Colour is used only when stdout is a terminal that can show it (not
+ * TERM=dumb) and NO_COLOR is unset or empty (https://no-color.org), so
+ * piped or captured output is plain text.  With
  * --quiet only the summary lines are printed.
  */
 #ifndef ASYNCLAB_OUTPUT_H
@@ -21,6 +22,10 @@ enum output_tone { TONE_PLAIN, TONE_GOOD, TONE_BAD, TONE_NOTE };
 
 /* Decides colour and quietness once, before anything is printed. */
 void output_init(bool quiet);
+
+/* The colour rule above, given what output_init looks at (getenv's results;
+ * NULL for unset).  Separate so that it can be tested without a terminal. */
+bool output_colour_wanted(bool stdout_is_terminal, const char *no_color, const char *term);
 
 /* The "==========" that opens and closes a run, and the "----------" before
  * the summary.  Suppressed by --quiet. */

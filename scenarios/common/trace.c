@@ -18,6 +18,7 @@ struct trace {
     double origin;
     json_t *events;  /* the traceEvents array */
     int task_events;
+    int named_rows;  /* the next row's place in the viewer */
 };
 
 /* Our events are jansson objects; the opaque type only hides that. */
@@ -37,6 +38,12 @@ struct trace *trace_new(double origin)
         free(trace);
         return NULL;
     }
+    /* The viewer's heading for all the rows: which program this was (glibc
+     * keeps the name the program was started by). */
+    json_t *process = json_pack("{s:s, s:s, s:i, s:{s:s}}", "name", "process_name", "ph", "M",
+                                "pid", 1, "args", "name", program_invocation_short_name);
+    if (process != NULL)
+        json_array_append_new(trace->events, process);
     return trace;
 }
 
@@ -74,15 +81,28 @@ void trace_set_number(struct trace_event *event, const char *key, double value)
         json_object_set_new(json_object_get(as_json(event), "args"), key, json_real(value));
 }
 
+void trace_set_integer(struct trace_event *event, const char *key, long long value)
+{
+    if (event != NULL)
+        json_object_set_new(json_object_get(as_json(event), "args"), key,
+                            json_integer((json_int_t)value));
+}
+
 void trace_name_task(struct trace *trace, int tid, const char *label)
 {
     if (trace == NULL)
         return;
-    /* A metadata ("M") event: the viewer shows `label` as the row's name. */
-    json_t *meta = json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name", "thread_name", "ph", "M",
+    /* Metadata ("M") events: the viewer shows `label` as the row's name, and
+     * the rows in sort_index order rather than by tid or by first event. */
+    json_t *name = json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name", "thread_name", "ph", "M",
                              "pid", 1, "tid", tid, "args", "name", label);
-    if (meta != NULL)
-        json_array_append_new(trace->events, meta);
+    json_t *order = json_pack("{s:s, s:s, s:i, s:i, s:{s:i}}", "name", "thread_sort_index",
+                              "ph", "M", "pid", 1, "tid", tid, "args", "sort_index",
+                              trace->named_rows++);
+    if (name != NULL)
+        json_array_append_new(trace->events, name);
+    if (order != NULL)
+        json_array_append_new(trace->events, order);
 }
 
 bool trace_path_writable(const char *path, const char *program)

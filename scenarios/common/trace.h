@@ -4,13 +4,19 @@
  * --trace FILE writes the Chrome Trace Event Format, which Perfetto
  * (https://ui.perfetto.dev) and chrome://tracing open as they are:
  *
- *   {"traceEvents":[{"name":"R1 GET /delay-me?seconds=10","ph":"X",
- *     "ts":<us from start>,"dur":<us>,"pid":1,"tid":1,"args":{...}}, ...],
+ *   {"traceEvents":[
+ *     {"name":"process_name","ph":"M","pid":1,"args":{"name":"slow_api_async"}},
+ *     {"name":"thread_name","ph":"M","pid":1,"tid":1,"args":{"name":"R1"}},
+ *     {"name":"thread_sort_index","ph":"M","pid":1,"tid":1,"args":{"sort_index":0}},
+ *     {"name":"R1 GET /delay-me?seconds=10","ph":"X",
+ *      "ts":<us from start>,"dur":<us>,"pid":1,"tid":1,"args":{"status":200,...}}, ...],
  *    "displayTimeUnit":"ms"}
  *
  * Each task is one complete ("X") event on its own row (tid), so the sync
  * run draws a staircase and the async run draws bars that overlap.  The
- * harness reads the same files to draw its timeline charts.
+ * process is named after the program, rows are shown in the order they were
+ * named, and tids start at 1 (Perfetto treats tid 0 as the idle task).
+ * The harness reads the same files to draw its timeline charts.
  */
 #ifndef ASYNCLAB_TRACE_H
 #define ASYNCLAB_TRACE_H
@@ -24,7 +30,8 @@ struct trace_event;
  * value, usually the program's start).  NULL if out of memory. */
 struct trace *trace_new(double origin);
 
-/* Records that task `tid` spent [start, end] (clock_now() values) on `name`.
+/* Records that task `tid` (1 or more) spent [start, end] (clock_now()
+ * values) on `name`.
  * Returns the event so details can be attached, or NULL (out of memory;
  * the setters below accept NULL and do nothing). */
 struct trace_event *trace_add(struct trace *trace, const char *name, int tid,
@@ -32,8 +39,11 @@ struct trace_event *trace_add(struct trace *trace, const char *name, int tid,
 
 void trace_set_text(struct trace_event *event, const char *key, const char *value);
 void trace_set_number(struct trace_event *event, const char *key, double value);
+/* For counts and codes ("status":200, not 200.0). */
+void trace_set_integer(struct trace_event *event, const char *key, long long value);
 
-/* Names a task's row in the viewer ("R1"), so a student can find it. */
+/* Names a task's row in the viewer ("R1"), so a student can find it; rows
+ * are shown in the order they are named. */
 void trace_name_task(struct trace *trace, int tid, const char *label);
 
 /* Checks before any work is done that `path` can be written, so a typo in

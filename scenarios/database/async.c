@@ -34,6 +34,7 @@ static const struct database_program PROGRAM = {
     "Runs three heavy SQLite queries at once, each on a worker thread with its own\n"
     "connection, and collects the results in an event loop (the aiosqlite way).",
     true,
+    false,  /* SQLite */
 };
 
 /* One query's worker thread, and where it reports back. */

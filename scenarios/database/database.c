@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "output.h"
+#include "postgres.h"
 
 /* The lesson's three requesters.  The same join and order each time, with
  * a different filter: every city; the states whose code starts with M or
@@ -72,6 +74,44 @@ static void set_default_path(struct database *run)
     }
 }
 
+/*
+ * Where the PostgreSQL programs connect unless told otherwise: the lesson's
+ * cluster, whose socket is in build/pg next to bin/ (scripts/pg.sh; the
+ * real path, as build/pg may be a link to a shorter one under /tmp).  With
+ * PGHOST, PGPORT, PGDATABASE or PGSERVICE set, the user means a server of
+ * their own: the conninfo stays empty and libpq reads their environment.
+ */
+static void set_default_conninfo(struct database *run)
+{
+    static const char *const USER_SETTINGS[] = { "PGHOST", "PGPORT", "PGDATABASE", "PGSERVICE" };
+    for (size_t i = 0; i < sizeof USER_SETTINGS / sizeof USER_SETTINGS[0]; i++) {
+        const char *value = getenv(USER_SETTINGS[i]);
+        if (value != NULL && value[0] != '\0')
+            return;
+    }
+    char directory[PATH_MAX], cluster[PATH_MAX];
+    char *slash;
+    if (!program_directory(directory, sizeof directory)
+        || (slash = strrchr(directory, '/')) == NULL)
+        snprintf(directory, sizeof directory, "build/bin");
+    else
+        *slash = '\0';  /* build/bin -> build */
+    snprintf(cluster, sizeof cluster, "%.*s/pg", PATH_MAX - 8, directory);
+    char real[PATH_MAX];
+    snprintf(run->conninfo, sizeof run->conninfo, "host=%s user=asynclab dbname=asynclab",
+             realpath(cluster, real) != NULL ? real : cluster);
+    run->conninfo_is_default = true;
+}
+
+const char *database_postgres_hint(void)
+{
+#ifdef __SANITIZE_ADDRESS__
+    return "make SANITIZE=1 pg";
+#else
+    return "make pg";
+#endif
+}
+
 /* Prints the command that builds the database at run->path: `make db` for
  * the default file, the generator itself for any other. */
 static void print_build_hint(const struct database *run, const char *problem, bool replace)
@@ -105,27 +145,45 @@ static bool apply_path(const char *value, void *target)
     return true;
 }
 
+static bool apply_conninfo(const char *value, void *target)
+{
+    struct database *run = target;
+    size_t length = strlen(value);
+    if (length == 0 || length >= sizeof run->conninfo)
+        return false;
+    memcpy(run->conninfo, value, length + 1);
+    run->conninfo_is_default = false;
+    return true;
+}
+
 static enum cli_result parse_command_line(struct database *run,
                                           const struct database_program *program,
                                           int argc, char **argv)
 {
-    const struct cli_option options[] = {
+    const struct cli_option sqlite_options[] = {
         { "db", "PATH", "the SQLite file to query (default build/asynclab.db, or $ASYNCLAB_DB)",
           "the path of a file", apply_path, run },
     };
+    const struct cli_option postgres_options[] = {
+        { "conninfo", "STRING", "the PostgreSQL server to query, as libpq's \"host=... "
+          "dbname=...\" or a\n                    postgresql:// URI (default: PGHOST and the "
+          "other PG* variables if set,\n                    else the lesson's cluster, make pg)",
+          "a libpq connection string", apply_conninfo, run },
+    };
+    const struct cli_option *options = program->postgres ? postgres_options : sqlite_options;
     char example[128];
     snprintf(example, sizeof example, "build/bin/%s --trace %s.json", program->name,
              program->concurrent ? "async" : "sync");
     char purpose[1024];
     snprintf(purpose, sizeof purpose, "%s\n--url and --scale are accepted and ignored: there is "
-             "no server, and the\ndatabase's size sets the work (database_makedb --cities N "
+             "no HTTP server, and the\ndatabase's size sets the work (database_makedb --cities N "
              "sizes it).", program->purpose);
     const struct cli_program description = {
         .name = program->name,
         .purpose = purpose,
         .example = example,
         .options = options,
-        .option_count = sizeof options / sizeof options[0],
+        .option_count = 1,
     };
     return cli_parse(&description, argc, argv, &run->common);
 }
@@ -141,6 +199,7 @@ void database_queries_init(struct database_query queries[DATABASE_QUERY_COUNT])
         snprintf(query->label, sizeof query->label, "Q%d", query->number);
         query->sql = QUERIES[i];
         query->condition = CONDITIONS[i];
+        query->server_cpu_seconds = -1;
     }
 }
 
@@ -162,15 +221,16 @@ static int usable_cores(void)
  * model and prints "?" where the number would be (the harness shows "?").
  * After a run, the sync program prints the model's number for async.
  */
-static void print_prediction(bool concurrent)
+static void print_prediction(bool concurrent, bool postgres)
 {
+    const char *engine = postgres ? "the PostgreSQL server's" : "SQLite's";
     if (concurrent)
         output_summary("Predicted time: ? s (async: max(longest query, sum of the queries / "
-                       "%d core%s); query times are SQLite's CPU work, known only by running them)",
-                       usable_cores(), usable_cores() == 1 ? "" : "s");
+                       "%d core%s); query times are %s CPU work, known only by running them)",
+                       usable_cores(), usable_cores() == 1 ? "" : "s", engine);
     else
         output_summary("Predicted time: ? s (sync: the sum of the three queries; query times "
-                       "are SQLite's CPU work, known only by running them)");
+                       "are %s CPU work, known only by running them)", engine);
 }
 
 /* The file is there and holds the lesson's tables: each query compiles.
@@ -208,7 +268,11 @@ int database_setup(struct database *run, const struct database_program *program,
 {
     memset(run, 0, sizeof *run);
     run->concurrent = program->concurrent;
-    set_default_path(run);
+    run->postgres = program->postgres;
+    if (program->postgres)
+        set_default_conninfo(run);
+    else
+        set_default_path(run);
     switch (parse_command_line(run, program, argc, argv)) {
     case CLI_EXIT_OK: return EXIT_ALL_DONE;
     case CLI_EXIT_USAGE: return EXIT_USAGE;
@@ -217,7 +281,7 @@ int database_setup(struct database *run, const struct database_program *program,
     output_init(run->common.quiet);
     database_queries_init(run->queries);
     if (run->common.predict) {
-        print_prediction(program->concurrent);
+        print_prediction(program->concurrent, program->postgres);
         return EXIT_ALL_DONE;
     }
     if (run->common.scale != 1.0)
@@ -225,7 +289,7 @@ int database_setup(struct database *run, const struct database_program *program,
                      "work (database_makedb --cities N builds a smaller one)");
     if ((run->common.trace_path != NULL
          && !trace_path_writable(run->common.trace_path, program->name))
-        || !check_database(run))
+        || !(program->postgres ? postgres_check(run) : check_database(run)))
         return EXIT_SETUP;
     if (run->common.trace_path != NULL) {
         run->trace = trace_new(clock_now());
@@ -298,8 +362,10 @@ void database_query_finished(struct database *run, struct database_query *query)
     struct trace_event *event = trace_add(run->trace, name, query->number,
                                           query->started, query->finished);
     trace_set_text(event, "sql", query->sql);
-    trace_set_number(event, "rows", (double)query->rows);
+    trace_set_integer(event, "rows", query->rows);
     trace_set_number(event, "work_seconds", query->work_seconds);
+    if (query->server_cpu_seconds >= 0)
+        trace_set_number(event, "server_cpu_seconds", query->server_cpu_seconds);
     trace_set_text(event, "outcome", ok ? "ok" : query->error);
 }
 
@@ -323,12 +389,45 @@ static void print_async_bound(const struct database *run)
                 longest, sum, cores);
 }
 
+/* CPU seconds this process has used, all its threads together. */
+static double own_cpu_seconds(void)
+{
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0)
+        return 0;
+    return (double)usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6
+           + (double)usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+}
+
+/* Who did the work: this process, and (PostgreSQL) the server's backend
+ * processes, one per connection. */
+static void print_cpu(const struct database *run)
+{
+    if (!run->postgres) {
+        output_task("CPU", TONE_NOTE, "this program %.3f s (SQLite works inside it)",
+                    own_cpu_seconds());
+        return;
+    }
+    double server = 0;
+    for (int i = 0; i < DATABASE_QUERY_COUNT; i++) {
+        if (run->queries[i].server_cpu_seconds < 0) {
+            output_task("CPU", TONE_NOTE, "this program %.3f s, the server ? (its processes "
+                        "are not visible from here)", own_cpu_seconds());
+            return;
+        }
+        server += run->queries[i].server_cpu_seconds;
+    }
+    output_task("CPU", TONE_NOTE, "this program %.3f s, the server's backends %.3f s",
+                own_cpu_seconds(), server);
+}
+
 int database_finish(struct database *run)
 {
     double elapsed = clock_now() - run->started;
     output_separator();
     if (!run->concurrent && run->failures == 0)
         print_async_bound(run);
+    print_cpu(run);
     if (run->failures > 0)
         output_summary("Failed: %ld of %d queries", run->failures, DATABASE_QUERY_COUNT);
     output_summary("Time elapsed: %.3f s", elapsed);

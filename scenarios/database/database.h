@@ -6,6 +6,10 @@
  * What is left in sync.c and async.c is the one difference that matters:
  * where the blocking call runs and how its result comes back.  The lesson
  * is docs/database.md; the database itself comes from makedb/makedb.c.
+ *
+ * The same four programs' worth of set-up serves both engines: SQLite (a
+ * file, sync.c and async.c) and PostgreSQL (a server, sync_postgres.c and
+ * async_postgres.c, whose connections are in postgres.h).
  */
 #ifndef ASYNCLAB_DATABASE_H
 #define ASYNCLAB_DATABASE_H
@@ -29,14 +33,22 @@ struct database_query {
     /* Filled by database_query_run, on whatever thread ran it. */
     long long rows;
     double work_seconds;   /* time spent inside database_query_run */
-    int result;            /* SQLITE_OK, or the SQLite error code */
-    char error[256];       /* SQLite's message when result != SQLITE_OK */
+    int result;            /* SQLITE_OK (0), or the SQLite error code; PostgreSQL
+                              failures are SQLITE_ERROR */
+    char error[256];       /* the engine's message when result != SQLITE_OK */
+    double server_cpu_seconds;  /* PostgreSQL: CPU its backend process spent on
+                                   this query; < 0 when unknown (and for SQLite) */
+    double server_cpu_at_start; /* the backend's CPU time when it was sent */
 };
 
 struct database {
     struct cli_common common;
     char path[PATH_MAX];   /* --db, $ASYNCLAB_DB, or build/asynclab.db */
     bool path_is_default;
+    bool postgres;         /* the data is in a PostgreSQL server, not the file */
+    char conninfo[PATH_MAX + 64];  /* PostgreSQL: --conninfo, "" for libpq's PG*
+                                      environment, or the lesson's cluster */
+    bool conninfo_is_default;      /* the lesson's own cluster (build/pg) */
     struct database_query queries[DATABASE_QUERY_COUNT];
     double started;        /* clock_now() when the work began */
     struct trace *trace;
@@ -50,6 +62,7 @@ struct database_program {
     const char *name;      /* "database_async" */
     const char *purpose;   /* for --help */
     bool concurrent;       /* queries overlap: predicts the overlap, prints no model line */
+    bool postgres;         /* queries PostgreSQL (--conninfo) instead of SQLite (--db) */
 };
 
 /*
@@ -65,7 +78,7 @@ int database_setup(struct database *run, const struct database_program *program,
  * this; the unit tests call it alone). */
 void database_queries_init(struct database_query queries[DATABASE_QUERY_COUNT]);
 
-/* Call just before a query is handed to SQLite: prints "Q1: Querying '...'". */
+/* Call just before a query is handed to the database: prints "Q1: Querying '...'". */
 void database_query_started(struct database *run, struct database_query *query);
 
 /*
@@ -80,6 +93,9 @@ void database_query_run(const char *path, struct database_query *query);
 /* Call when the program has the query's result in hand: prints "Q1: Query
  * made! Db replied 'N' rows" (or why it failed) and records the trace. */
 void database_query_finished(struct database *run, struct database_query *query);
+
+/* The command that starts the lesson's PostgreSQL ("make pg"), for hints. */
+const char *database_postgres_hint(void);
 
 /* Prints the summary, writes the trace, frees everything; returns the exit
  * status (0; EXIT_TASKS_FAILED if a query failed; EXIT_SETUP if the file

@@ -17,6 +17,7 @@ static const struct database_program PROGRAM = {
     "database_sync",
     "Runs three heavy SQLite queries one after another, a connection each.",
     false,
+    false,  /* SQLite */
 };
 
 /* Runs one query and waits, doing nothing else, until it has every row. */

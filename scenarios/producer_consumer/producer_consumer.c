@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "fdlimit.h"
 #include "output.h"
+#include "prediction.h"
 
 /*
  * The lesson's defaults: 12 items, fetching one takes 0.2 s and processing
@@ -29,60 +30,6 @@
 #define LESSON_FETCH_DELAY_S 0.2
 #define LESSON_PROCESS_DELAY_S 0.6
 #define MAX_DELAY_S 3600.0
-
-/* ------------------------------------------------------------ the queue */
-
-bool pc_queue_init(struct pc_queue *queue, long capacity)
-{
-    memset(queue, 0, sizeof *queue);
-    queue->slots = calloc((size_t)capacity, sizeof *queue->slots);
-    if (queue->slots == NULL)
-        return false;
-    queue->capacity = capacity;
-    return true;
-}
-
-bool pc_queue_is_full(const struct pc_queue *queue)
-{
-    return queue->count == queue->capacity;
-}
-
-bool pc_queue_is_empty(const struct pc_queue *queue)
-{
-    return queue->count == 0;
-}
-
-bool pc_queue_push(struct pc_queue *queue, struct pc_item *item)
-{
-    if (pc_queue_is_full(queue))
-        return false;
-    /* The slot after the newest item, wrapping round to the start. */
-    long tail = (queue->head + queue->count) % queue->capacity;
-    queue->slots[tail] = *item;
-    item->json = NULL;
-    queue->count++;
-    return true;
-}
-
-bool pc_queue_pop(struct pc_queue *queue, struct pc_item *item)
-{
-    if (pc_queue_is_empty(queue))
-        return false;
-    *item = queue->slots[queue->head];
-    memset(&queue->slots[queue->head], 0, sizeof queue->slots[queue->head]);
-    queue->head = (queue->head + 1) % queue->capacity;
-    queue->count--;
-    return true;
-}
-
-void pc_queue_free(struct pc_queue *queue)
-{
-    struct pc_item item;
-    while (pc_queue_pop(queue, &item))
-        free(item.json);
-    free(queue->slots);
-    memset(queue, 0, sizeof *queue);
-}
 
 /* ------------------------------------------------------ the command line */
 
@@ -145,79 +92,6 @@ static enum cli_result parse_command_line(struct pc_run *run, const char *progra
     return cli_parse(&description, argc, argv, &run->common);
 }
 
-/* ------------------------------------------------------------ prediction */
-
-/* Removes the transfers that end at `now` from `ends` (their end times);
- * returns how many are left.  Ties within a nanosecond count as one moment. */
-static long remove_ended(double *ends, long count, double now, long *ended)
-{
-    long kept = 0;
-    for (long i = 0; i < count; i++)
-        if (ends[i] > now + 1e-9)
-            ends[kept++] = ends[i];
-    if (ended != NULL)
-        *ended = count - kept;
-    return kept;
-}
-
-static double earliest(const double *a, long a_count, const double *b, long b_count)
-{
-    double first = a_count > 0 ? a[0] : b[0];
-    for (long i = 0; i < a_count; i++)
-        first = a[i] < first ? a[i] : first;
-    for (long i = 0; i < b_count; i++)
-        first = b[i] < first ? b[i] : first;
-    return first;
-}
-
-/*
- * The pipeline model: async.c's own rules played out on paper with exact
- * delays and no overheads.  Consumers take from the queue, producers start
- * fetches while a slot is idle and the queue has room for them, then time
- * jumps to the next transfer that ends.  Roughly, the slower stage sets the
- * pace: about max(N/P x F, N/C x D) plus one item's worth of the other.
- */
-static double simulate_pipeline(const struct pc_run *run)
-{
-    double *fetch_ends = calloc((size_t)run->producers, sizeof *fetch_ends);
-    double *post_ends = calloc((size_t)run->consumers, sizeof *post_ends);
-    double now = -1.0;
-    if (fetch_ends != NULL && post_ends != NULL)
-        now = 0.0;
-    long next = 0, queued = 0, fetching = 0, posting = 0, landed = 0;
-    while (now >= 0.0) {
-        while (posting < run->consumers && queued > 0) {
-            queued--;
-            post_ends[posting++] = now + run->process_delay;
-        }
-        while (next < run->item_count && fetching < run->producers
-               && queued + fetching < run->queue_capacity) {
-            next++;
-            fetch_ends[fetching++] = now + run->fetch_delay;
-        }
-        if (fetching + posting == 0)
-            break;
-        now = earliest(fetch_ends, fetching, post_ends, posting);
-        fetching = remove_ended(fetch_ends, fetching, now, &landed);
-        queued += landed;
-        posting = remove_ended(post_ends, posting, now, NULL);
-    }
-    free(fetch_ends);
-    free(post_ends);
-    return now;
-}
-
-static void print_prediction(const struct pc_run *run, bool is_async)
-{
-    if (!is_async)
-        output_summary("Predicted time: %.3f s (sync: items x (fetch + process))",
-                       (double)run->item_count * (run->fetch_delay + run->process_delay));
-    else
-        output_summary("Predicted time: %.3f s (async: the pipeline replayed with exact "
-                       "delays; the slower stage sets the pace)",
-                       simulate_pipeline(run));
-}
-
 /* ----------------------------------------------------------------- setup */
 
 static void free_run(struct pc_run *run)
@@ -269,7 +143,7 @@ int pc_setup(struct pc_run *run, const char *program, bool is_async, int argc, c
     run->process_delay *= run->common.scale;
     output_init(run->common.quiet);
     if (run->common.predict) {
-        print_prediction(run, is_async);
+        pc_print_prediction(run, is_async);
         return EXIT_ALL_DONE;
     }
 
@@ -349,10 +223,10 @@ static void add_trace_event(struct pc_run *run, const struct pc_item *item, cons
     char name[96];
     snprintf(name, sizeof name, "%s %s", item->label, what);
     struct trace_event *event = trace_add(run->trace, name, row, started, clock_now());
-    trace_set_number(event, "item", (double)item->id);
+    trace_set_integer(event, "item", item->id);
     trace_set_text(event, "outcome", outcome);
     if (acknowledged_id >= 0)
-        trace_set_number(event, "acknowledged_id", (double)acknowledged_id);
+        trace_set_integer(event, "acknowledged_id", acknowledged_id);
 }
 
 static void fetch_failed(struct pc_run *run, struct pc_item *item, int fetcher, const char *why)
@@ -500,7 +374,60 @@ int pc_finish(struct pc_run *run, bool is_async)
     if (run->trace != NULL && trace_write(run->trace, run->common.trace_path,
                                           run->common.program) != 0)
         status = EXIT_SETUP;
+    pc_abandon(run);  /* the same release, now that all is said */
+    return status;
+}
+
+void pc_abandon(struct pc_run *run)
+{
     free_run(run);
     http_global_cleanup();
-    return status;
+}
+
+static struct pc_slot *new_slots(long count, bool is_fetcher)
+{
+    struct pc_slot *slots = calloc((size_t)count, sizeof *slots);
+    for (long i = 0; slots != NULL && i < count; i++) {
+        slots[i].number = (int)i + 1;
+        slots[i].is_fetcher = is_fetcher;
+        slots[i].easy = http_easy_new(&slots[i].body);
+        if (slots[i].easy == NULL)
+            return slots;  /* pc_workers_new sees the NULL handle */
+        curl_easy_setopt(slots[i].easy, CURLOPT_PRIVATE, &slots[i]);
+    }
+    return slots;
+}
+
+static void free_slots(struct pc_slot *slots, long count)
+{
+    for (long i = 0; slots != NULL && i < count; i++) {
+        if (slots[i].easy != NULL)
+            curl_easy_cleanup(slots[i].easy);
+        http_body_free(&slots[i].body);
+        free(slots[i].item.json);
+    }
+    free(slots);
+}
+
+struct pc_slot *pc_idle_slot(struct pc_slot *slots, long count)
+{
+    for (long i = 0; i < count; i++)
+        if (!slots[i].busy)
+            return &slots[i];
+    return NULL;
+}
+
+bool pc_workers_new(const struct pc_run *run, struct pc_workers *workers)
+{
+    workers->fetchers = new_slots(run->producers, true);
+    workers->consumers = new_slots(run->consumers, false);
+    return workers->fetchers != NULL && workers->fetchers[run->producers - 1].easy != NULL
+        && workers->consumers != NULL && workers->consumers[run->consumers - 1].easy != NULL;
+}
+
+void pc_workers_free(const struct pc_run *run, struct pc_workers *workers)
+{
+    free_slots(workers->fetchers, run->producers);
+    free_slots(workers->consumers, run->consumers);
+    workers->fetchers = workers->consumers = NULL;
 }

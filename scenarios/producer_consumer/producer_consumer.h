@@ -2,17 +2,21 @@
  * producer_consumer.h - everything sync.c and async.c of the
  * producer-consumer lesson share that is NOT about concurrency: the command
  * line, the items, reading the server's JSON, the lines printed as an item
- * moves along, the bounded queue itself (a ring buffer: a data structure,
- * not a concurrency mechanism), the trace and the summary.  The lesson is
+ * moves along, the trace and the summary.  The lesson is
  * docs/producer_consumer.md.
+ *
+ * The lesson's own ideas have files of their own, next to this one:
+ *     queue.c       the bounded queue (a ring buffer) and the room check,
+ *                   backpressure's one rule
+ *     prediction.c  --predict: the pipeline replayed on paper, by the same
+ *                   rules as async.c
  *
  * The work: N items.  Producing item i is `GET /items/i?delay=F` (the
  * server answers a small JSON object {"id":i,...} after F seconds);
  * consuming it is `POST /process?delay=D` with that JSON as the body (the
  * server acknowledges with {"ok":true,"bytes":LEN,"id":i} after D seconds).
  *
- * pc_ is this scenario's prefix: every scenario's shared objects are linked
- * into every test program, so exported names must not clash.
+ * pc_ is this scenario's prefix, so its names stand out next to common/'s.
  */
 #ifndef ASYNCLAB_PRODUCER_CONSUMER_H
 #define ASYNCLAB_PRODUCER_CONSUMER_H
@@ -27,40 +31,7 @@
 #define PC_MAX_ITEMS 100000L
 #define PC_MAX_WORKERS 1000L   /* --producers, --consumers */
 
-/* One work item on its way from the server, through the queue, back to the
- * server.  Whoever holds it (a fetch, the queue, a post) owns `json`. */
-struct pc_item {
-    long id;              /* 0 .. N-1: the N in /items/N */
-    char label[16];       /* "I3" */
-    char *json;           /* the item as the server sent it; posted as is */
-    size_t json_length;
-    double fetch_started; /* clock_now() values, for the lines and the trace */
-    double post_started;
-};
-
-/*
- * The bounded queue between the two sides: a ring buffer of `capacity`
- * items.  `head` is the oldest; items are appended after the newest and
- * taken from the head, so they leave in the order they came (FIFO).  The
- * slots are allocated once: the queue never grows, which is the point.
- */
-struct pc_queue {
-    struct pc_item *slots;
-    long capacity;
-    long head;    /* index of the oldest item */
-    long count;   /* items in the queue now */
-};
-
-bool pc_queue_init(struct pc_queue *queue, long capacity);
-bool pc_queue_is_full(const struct pc_queue *queue);
-bool pc_queue_is_empty(const struct pc_queue *queue);
-/* Moves *item to the back of the queue: the queue owns its JSON from now
- * on (item->json becomes NULL).  False, and nothing changes, if full. */
-bool pc_queue_push(struct pc_queue *queue, struct pc_item *item);
-/* Moves the oldest item, and its JSON, into *item; false if the queue is empty. */
-bool pc_queue_pop(struct pc_queue *queue, struct pc_item *item);
-/* Frees the queue and the JSON of any item still in it. */
-void pc_queue_free(struct pc_queue *queue);
+#include "queue.h"
 
 struct pc_run {
     struct cli_common common;
@@ -125,8 +96,40 @@ void pc_post_finished(struct pc_run *run, struct pc_item *item, int consumer,
  * in flight have reserved, and remembers the deepest it got. */
 void pc_queue_changed(struct pc_run *run, const struct pc_queue *queue, long fetching);
 
+/* One transfer that can be in flight: a fetch slot (a producer) or a post
+ * slot (a consumer), reused as soon as its transfer is over.  sync.c has
+ * one of each; async.c has P and C. */
+struct pc_slot {
+    CURL *easy;              /* its CURLOPT_PRIVATE points back at the slot */
+    struct http_body body;   /* the reply */
+    struct pc_item item;     /* the item being fetched or posted */
+    int number;              /* 1..P or 1..C: a row in the trace */
+    bool is_fetcher;
+    bool busy;
+};
+
+/* The run's slots: --producers fetch slots and --consumers post slots
+ * (one of each in sync.c). */
+struct pc_workers {
+    struct pc_slot *fetchers;
+    struct pc_slot *consumers;
+};
+
+/* Makes the slots with their easy handles; false if out of memory (free
+ * what was made with pc_workers_free all the same). */
+bool pc_workers_new(const struct pc_run *run, struct pc_workers *workers);
+/* The first of `count` slots that is not busy (NULL: none). */
+struct pc_slot *pc_idle_slot(struct pc_slot *slots, long count);
+
+/* Frees the slots, with the JSON of any item one still holds. */
+void pc_workers_free(const struct pc_run *run, struct pc_workers *workers);
+
 /* Prints the summary, writes the trace, frees everything; returns the exit
  * status (0, or EXIT_TASKS_FAILED if any item failed). */
 int pc_finish(struct pc_run *run, bool is_async);
+
+/* Frees what pc_setup took, printing nothing: for a program that could
+ * not even start its work (out of memory). */
+void pc_abandon(struct pc_run *run);
 
 #endif

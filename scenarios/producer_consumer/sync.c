@@ -21,29 +21,33 @@
 static const char PROGRAM[] = "producer_consumer_sync";
 
 /* Fetches one item and waits, doing nothing else, until it is here. */
-static bool fetch_item(struct pc_run *run, CURL *fetcher, struct http_body *body,
-                       struct pc_item *item)
+static bool fetch_item(struct pc_run *run, struct pc_slot *slot, long id)
 {
-    http_body_reset(body);
-    pc_prepare_fetch(run, fetcher, item);
-    pc_fetch_started(item);
+    http_body_reset(&slot->body);
+    slot->item = pc_item_new(id);
+    pc_prepare_fetch(run, slot->easy, &slot->item);
+    pc_fetch_started(&slot->item);
 
-    CURLcode result = curl_easy_perform(fetcher);  /* blocks for the fetch delay */
+    CURLcode result = curl_easy_perform(slot->easy);  /* blocks for the fetch delay */
 
-    return pc_fetch_finished(run, item, 1, result, http_status(fetcher), body);
+    bool fetched = pc_fetch_finished(run, &slot->item, slot->number, result,
+                                     http_status(slot->easy), &slot->body);
+    return fetched;  /* then process_item, at once: there is no queue */
 }
 
 /* Posts one item and waits, doing nothing else, until it is processed. */
-static void process_item(struct pc_run *run, CURL *consumer, struct http_body *reply,
-                         struct pc_item *item)
+static void process_item(struct pc_run *run, struct pc_slot *slot, struct pc_item *item)
 {
-    http_body_reset(reply);
-    pc_prepare_post(run, consumer, item);
-    pc_post_started(item);
+    http_body_reset(&slot->body);
+    slot->item = *item;   /* the slot owns the item's JSON until the post ends */
+    item->json = NULL;
+    pc_prepare_post(run, slot->easy, &slot->item);
+    pc_post_started(&slot->item);
 
-    CURLcode result = curl_easy_perform(consumer);  /* blocks for the process delay */
+    CURLcode result = curl_easy_perform(slot->easy);  /* blocks for the process delay */
 
-    pc_post_finished(run, item, 1, result, http_status(consumer), reply);
+    pc_post_finished(run, &slot->item, slot->number, result, http_status(slot->easy),
+                     &slot->body);
 }
 
 int main(int argc, char **argv)
@@ -53,28 +57,21 @@ int main(int argc, char **argv)
     if (early_exit >= 0)
         return early_exit;
 
-    /* One handle for fetching and one for posting, each reused for every
+    /* One slot for fetching and one for posting, each reused for every
      * item (and keeping its connection open), used in turn. */
-    struct http_body body = { 0 }, reply = { 0 };
-    CURL *fetcher = http_easy_new(&body);
-    CURL *consumer = http_easy_new(&reply);
-    if (fetcher == NULL || consumer == NULL) {
+    struct pc_workers workers;
+    if (!pc_workers_new(&run, &workers)) {
         output_error(PROGRAM, "out of memory");
-        curl_easy_cleanup(fetcher);
-        curl_easy_cleanup(consumer);
-        pc_finish(&run, false);
+        pc_workers_free(&run, &workers);
+        pc_abandon(&run);
         return EXIT_SETUP;
     }
 
-    for (long id = 0; id < run.item_count; id++) {
-        struct pc_item item = pc_item_new(id);
-        if (fetch_item(&run, fetcher, &body, &item))
-            process_item(&run, consumer, &reply, &item);
-    }
+    /* One item after another: fetched, then processed. */
+    for (long id = 0; id < run.item_count; id++)
+        if (fetch_item(&run, workers.fetchers, id))
+            process_item(&run, workers.consumers, &workers.fetchers->item);
 
-    curl_easy_cleanup(fetcher);
-    curl_easy_cleanup(consumer);
-    http_body_free(&body);
-    http_body_free(&reply);
+    pc_workers_free(&run, &workers);
     return pc_finish(&run, false);
 }

@@ -92,8 +92,21 @@ static void print_prediction(const struct slow_api *run, bool concurrent)
                        : "all at once: the longest delay");
 }
 
+/* libcurl's way of checking for the server, and what it needs first. */
+static bool curl_server_reachable(const char *program, const char *url)
+{
+    return http_global_init(program) && http_server_reachable(program, url);
+}
+
 int slow_api_setup(struct slow_api *run, const struct slow_api_program *description,
                    int argc, char **argv)
+{
+    return slow_api_setup_without_curl(run, description, argc, argv, curl_server_reachable);
+}
+
+int slow_api_setup_without_curl(struct slow_api *run, const struct slow_api_program *description,
+                                int argc, char **argv,
+                                bool (*server_reachable)(const char *program, const char *url))
 {
     const char *program = description->name;
     bool concurrent = description->concurrent;
@@ -127,7 +140,7 @@ int slow_api_setup(struct slow_api *run, const struct slow_api_program *descript
                      "flight holds %ld here; expect failures above about %ld in flight",
                      fd_limit, fds_per_request, (fd_limit - 16) / fds_per_request);
     if ((run->common.trace_path != NULL && !trace_path_writable(run->common.trace_path, program))
-        || !http_global_init(program) || !http_server_reachable(program, run->common.url)) {
+        || !server_reachable(program, run->common.url)) {
         http_global_cleanup();
         free_requests(run);
         return EXIT_SETUP;
@@ -154,6 +167,13 @@ void slow_api_request_finished(struct slow_api *run, struct delay_request *reque
                                CURLcode result, long status, const struct http_body *body)
 {
     if (!delay_request_finished(request, run->trace, result, status, body))
+        run->failures++;
+}
+
+void slow_api_request_ended(struct slow_api *run, struct delay_request *request,
+                            const char *error, long status, const char *body)
+{
+    if (!delay_request_ended(request, run->trace, error, status, body))
         run->failures++;
 }
 

@@ -63,6 +63,13 @@ struct slow_api_program {
 int slow_api_setup(struct slow_api *run, const struct slow_api_program *program,
                    int argc, char **argv);
 
+/* The same for a program that writes HTTP itself (scenarios/event_loops):
+ * libcurl is never initialised, and server_reachable checks the server
+ * instead of libcurl's GET /health (printing one line if it is not there). */
+int slow_api_setup_without_curl(struct slow_api *run, const struct slow_api_program *program,
+                                int argc, char **argv,
+                                bool (*server_reachable)(const char *program, const char *url));
+
 /* Call just before a request is sent: prints "R1: Requesting '...'". */
 void slow_api_request_started(struct slow_api *run, struct delay_request *request);
 
@@ -70,6 +77,11 @@ void slow_api_request_started(struct slow_api *run, struct delay_request *reques
  * or why it failed, and records the request in the trace. */
 void slow_api_request_finished(struct slow_api *run, struct delay_request *request,
                                CURLcode result, long status, const struct http_body *body);
+
+/* The same without libcurl: error is NULL if a reply arrived (see
+ * delay_request_ended). */
+void slow_api_request_ended(struct slow_api *run, struct delay_request *request,
+                            const char *error, long status, const char *body);
 
 /* Frees what slow_api_setup took, printing nothing: for a program that
  * could not even start its work (out of memory, no event loop). */

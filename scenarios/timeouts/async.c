@@ -16,43 +16,25 @@
  *                              [--retries N] [--seed N] [--scale F]
  */
 #include <math.h>
-#include <stdlib.h>
 
 #include "clock.h"
-#include "http.h"
 #include "output.h"
 #include "timeouts.h"
 
 static const char PROGRAM[] = "timeouts_async";
 
-/* libcurl's limit for one transfer in milliseconds; 0 means none. */
-static long limit_ms(double seconds)
-{
-    if (seconds <= 0 || seconds >= TIMEOUTS_NO_LIMIT)
-        return 0;
-    return seconds * 1000 < 1 ? 1 : (long)ceil(seconds * 1000);
-}
-
-/* One task's transfer: its easy handle, its reply, and whether it is on
- * the multi handle right now (in flight). */
-struct transfer {
-    CURL *easy;
-    struct http_body body;
-    bool in_flight;
-};
-
 /* Hands an attempt to the multi handle and returns at once: nothing waits.
  * Each attempt carries its own timeout; the deadline is the loop's job. */
 static void start_attempt(struct timeouts_batch *batch, CURLM *multi,
-                          struct transfer *transfer, struct timeouts_task *task)
+                          struct timeouts_transfer *transfer, struct timeouts_task *task)
 {
     http_body_reset(&transfer->body);
     curl_easy_setopt(transfer->easy, CURLOPT_URL, task->url);
-    curl_easy_setopt(transfer->easy, CURLOPT_TIMEOUT_MS, limit_ms(batch->timeout));
+    curl_easy_setopt(transfer->easy, CURLOPT_TIMEOUT_MS, timeouts_limit_ms(batch->timeout));
     curl_easy_setopt(transfer->easy, CURLOPT_PRIVATE, task);
     timeouts_attempt_started(batch, task);
 
-    curl_multi_add_handle(multi, transfer->easy);
+    curl_multi_add_handle(multi, transfer->easy);  /* queued, not sent yet */
     transfer->in_flight = true;
 }
 
@@ -61,7 +43,8 @@ static void start_attempt(struct timeouts_batch *batch, CURLM *multi,
  * Removing an unfinished transfer closes its connection, so the server
  * sees the client hang up and stops holding the request. */
 static void cancel_the_rest(struct timeouts_batch *batch, CURLM *multi,
-                            struct transfer *transfers, enum timeouts_cancel_reason reason)
+                            struct timeouts_transfer *transfers,
+                            enum timeouts_cancel_reason reason)
 {
     for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++) {
         if (transfers[i].in_flight) {
@@ -76,23 +59,23 @@ static void cancel_the_rest(struct timeouts_batch *batch, CURLM *multi,
  * --fail-fast a failure cancels everything else, as asyncio.gather does
  * by default. */
 static void finish_attempt(struct timeouts_batch *batch, CURLM *multi,
-                           struct transfer *transfers, CURLMsg *message)
+                           struct timeouts_transfer *transfers, CURLMsg *message)
 {
     struct timeouts_task *task = NULL;
     curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&task);
-    struct transfer *transfer = &transfers[task->number - 1];
+    struct timeouts_transfer *transfer = &transfers[task->number - 1];
     curl_multi_remove_handle(multi, transfer->easy);
     transfer->in_flight = false;
 
-    enum timeouts_next next = timeouts_attempt_finished(batch, task, transfer->easy,
-                                                        message->data.result);
-    if (next == TIMEOUTS_TASK_DONE && batch->fail_fast && timeouts_task_failed(task))
-        cancel_the_rest(batch, multi, transfers, TIMEOUTS_BY_FAIL_FAST);
+    timeouts_attempt_finished(batch, task, transfer->easy, message->data.result);
     /* TIMEOUTS_TASK_RETRY: the loop starts it again at task->retry_at. */
+    if (batch->fail_fast && timeouts_task_failed(task))
+        cancel_the_rest(batch, multi, transfers, TIMEOUTS_BY_FAIL_FAST);
 }
 
+/* Starts again every task whose backoff is over. */
 static void start_due_retries(struct timeouts_batch *batch, CURLM *multi,
-                              struct transfer *transfers, double now)
+                              struct timeouts_transfer *transfers, double now)
 {
     for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++) {
         struct timeouts_task *task = &batch->tasks[i];
@@ -106,44 +89,8 @@ static void start_due_retries(struct timeouts_batch *batch, CURLM *multi,
  * when a transfer's own timeout comes sooner. */
 static int poll_timeout_ms(const struct timeouts_batch *batch, double now)
 {
-    double wait = fmin(1.0, timeouts_time_left(batch, now));
-    for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++) {
-        const struct timeouts_task *task = &batch->tasks[i];
-        if (task->outcome == TIMEOUTS_PENDING && task->retry_at > 0)
-            wait = fmin(wait, task->retry_at - now);
-    }
+    double wait = fmin(1.0, timeouts_next_wake(batch, now) - now);
     return wait <= 0 ? 0 : (int)ceil(wait * 1000);
-}
-
-static bool any_task_pending(const struct timeouts_batch *batch)
-{
-    for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++)
-        if (batch->tasks[i].outcome == TIMEOUTS_PENDING)
-            return true;
-    return false;
-}
-
-static void free_transfers(struct transfer *transfers)
-{
-    for (int i = 0; transfers != NULL && i < TIMEOUTS_TASK_COUNT; i++) {
-        if (transfers[i].easy != NULL)
-            curl_easy_cleanup(transfers[i].easy);
-        http_body_free(&transfers[i].body);
-    }
-    free(transfers);
-}
-
-static struct transfer *make_transfers(void)
-{
-    struct transfer *transfers = calloc(TIMEOUTS_TASK_COUNT, sizeof *transfers);
-    for (int i = 0; transfers != NULL && i < TIMEOUTS_TASK_COUNT; i++) {
-        transfers[i].easy = http_easy_new(&transfers[i].body);
-        if (transfers[i].easy == NULL) {
-            free_transfers(transfers);
-            return NULL;
-        }
-    }
-    return transfers;
 }
 
 int main(int argc, char **argv)
@@ -153,13 +100,14 @@ int main(int argc, char **argv)
     if (early_exit >= 0)
         return early_exit;
 
+    /* One transfer per task, all on one multi handle. */
     CURLM *multi = curl_multi_init();
-    struct transfer *transfers = make_transfers();
+    struct timeouts_transfer *transfers = timeouts_transfers_new(TIMEOUTS_TASK_COUNT);
     if (multi == NULL || transfers == NULL) {
         output_error(PROGRAM, "out of memory");
-        free_transfers(transfers);
+        timeouts_transfers_free(transfers, TIMEOUTS_TASK_COUNT);
         curl_multi_cleanup(multi);
-        timeouts_free(&batch);
+        timeouts_abandon(&batch);
         return EXIT_SETUP;
     }
 
@@ -169,34 +117,33 @@ int main(int argc, char **argv)
 
     /* The event loop: it runs until every task has an outcome. */
     struct curl_waitfd wake = { .fd = timeouts_wake_fd(), .events = CURL_WAIT_POLLIN };
-    while (any_task_pending(&batch)) {
+    while (timeouts_any_pending(&batch)) {
+        /* The limits the loop keeps itself: Ctrl+C, the deadline, --fail-fast.
+         * The tasks left are cancelled, so the summary accounts for each. */
+        enum timeouts_cancel_reason reason;
+        if (timeouts_must_stop(&batch, &reason)) {
+            cancel_the_rest(&batch, multi, transfers, reason);
+            break;
+        }
+        start_due_retries(&batch, multi, transfers, clock_now());
+
         int still_running = 0;
         curl_multi_perform(multi, &still_running);  /* send, receive, time out: never waits */
-
         CURLMsg *message;
         int queued = 0;
         while ((message = curl_multi_info_read(multi, &queued)) != NULL)
             if (message->msg == CURLMSG_DONE)
                 finish_attempt(&batch, multi, transfers, message);
 
-        /* The limits the loop keeps itself. */
-        double now = clock_now();
-        if (timeouts_interrupted())
-            cancel_the_rest(&batch, multi, transfers, TIMEOUTS_BY_INTERRUPT);
-        else if (timeouts_time_left(&batch, now) <= 0)
-            cancel_the_rest(&batch, multi, transfers, TIMEOUTS_BY_DEADLINE);
-        else
-            start_due_retries(&batch, multi, transfers, now);
-
         /* Sleep until a socket is ready, a timer is due, or Ctrl+C writes
          * to the wake-up pipe. */
-        if (any_task_pending(&batch)) {
+        if (timeouts_any_pending(&batch)) {
             curl_multi_poll(multi, &wake, 1, poll_timeout_ms(&batch, clock_now()), NULL);
             timeouts_drain_wake_fd();
         }
     }
 
-    free_transfers(transfers);
+    timeouts_transfers_free(transfers, TIMEOUTS_TASK_COUNT);
     curl_multi_cleanup(multi);
     return timeouts_finish(&batch);
 }

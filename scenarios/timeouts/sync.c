@@ -9,82 +9,44 @@
  * (CURLOPT_TIMEOUT_MS) or the batch's --deadline, whichever comes first, so
  * the run takes the SUM of the waits: about 6.7 s at the lesson's numbers.
  * With --timeout 0 the program waits on /hang forever and only Ctrl+C ends
- * it; the progress callback below is how a blocking transfer notices.
+ * it; a progress callback (interrupt.c) is how a blocking transfer notices.
  * Compare with async.c; docs/timeouts.md explains both.
  *
  *     build/bin/timeouts_sync [--timeout S] [--deadline S] [--fail-fast]
  *                             [--retries N] [--seed N] [--scale F]
  */
 #include <math.h>
-#include <poll.h>
 
 #include "clock.h"
-#include "http.h"
 #include "output.h"
 #include "timeouts.h"
 
 static const char PROGRAM[] = "timeouts_sync";
 
-/* libcurl's limit for one transfer in milliseconds; 0 means none. */
-static long limit_ms(double seconds)
+/* Sends an attempt and waits, doing nothing else, until its reply, its
+ * timeout or the deadline: each attempt is bounded by what remains of the
+ * deadline, which is how a blocking program keeps one. */
+static void run_attempt(struct timeouts_batch *batch,
+                        struct timeouts_transfer *transfer, struct timeouts_task *task)
 {
-    if (seconds <= 0 || seconds >= TIMEOUTS_NO_LIMIT)
-        return 0;
-    return seconds * 1000 < 1 ? 1 : (long)ceil(seconds * 1000);
+    double per_attempt = batch->timeout > 0 ? batch->timeout : TIMEOUTS_NO_LIMIT;
+    double limit = fmin(per_attempt, timeouts_time_left(batch, clock_now()));
+    http_body_reset(&transfer->body);
+    curl_easy_setopt(transfer->easy, CURLOPT_URL, task->url);
+    curl_easy_setopt(transfer->easy, CURLOPT_TIMEOUT_MS, timeouts_limit_ms(limit));
+    timeouts_attempt_started(batch, task);
+
+    CURLcode result = curl_easy_perform(transfer->easy);  /* blocks: nothing else happens */
+    timeouts_attempt_finished(batch, task, transfer->easy, result);
+    /* TIMEOUTS_TASK_RETRY: the loop runs it again at task->retry_at. */
 }
 
-/* libcurl calls this while a transfer runs (on progress, and at least once
- * a second); a non-zero return aborts the transfer.  It is the only way to
- * stop a blocking curl_easy_perform from outside: Ctrl+C sets the flag. */
-static int abort_on_interrupt(void *data, curl_off_t download_total, curl_off_t downloaded,
-                              curl_off_t upload_total, curl_off_t uploaded)
+/* Cancels every task that has not ended.  Between two attempts nothing is
+ * in flight: one transfer at a time has nothing else to take back. */
+static void cancel_the_rest(struct timeouts_batch *batch, enum timeouts_cancel_reason reason)
 {
-    (void)data, (void)download_total, (void)downloaded, (void)upload_total, (void)uploaded;
-    return timeouts_interrupted();
-}
-
-/* Sleeps until `when` (a clock_now() value); Ctrl+C wakes it early.  Waiting
- * in poll() on the wake-up pipe rather than in sleep() closes the gap where
- * a signal arriving just before the sleep would be noticed only after it. */
-static void sleep_until(double when)
-{
-    struct pollfd wake = { timeouts_wake_fd(), POLLIN, 0 };
-    double left;
-    while (!timeouts_interrupted() && (left = when - clock_now()) > 0)
-        poll(&wake, 1, (int)ceil(left * 1000));
-}
-
-/* Runs one task to its end: each attempt blocks until its reply, its
- * timeout or the deadline; a retry first sleeps through its backoff. */
-static void run_task(struct timeouts_batch *batch, CURL *easy, struct http_body *body,
-                     struct timeouts_task *task)
-{
-    for (;;) {
-        /* The attempt may last its timeout, but never past the deadline:
-         * bounding it by what remains is how a blocking program keeps one. */
-        double per_attempt = batch->timeout > 0 ? batch->timeout : TIMEOUTS_NO_LIMIT;
-        double limit = fmin(per_attempt, timeouts_time_left(batch, clock_now()));
-        http_body_reset(body);
-        curl_easy_setopt(easy, CURLOPT_URL, task->url);
-        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, limit_ms(limit));
-        timeouts_attempt_started(batch, task);
-
-        CURLcode result = curl_easy_perform(easy);  /* blocks: nothing else happens */
-
-        if (timeouts_attempt_finished(batch, task, easy, result) == TIMEOUTS_TASK_DONE)
-            return;
-        /* Back off before the retry, but not past the deadline. */
-        double now = clock_now();
-        sleep_until(fmin(task->retry_at, now + timeouts_time_left(batch, now)));
-        if (timeouts_interrupted()) {
-            timeouts_task_cancel(batch, task, TIMEOUTS_BY_INTERRUPT);
-            return;
-        }
-        if (timeouts_time_left(batch, clock_now()) <= 0) {
-            timeouts_task_cancel(batch, task, TIMEOUTS_BY_DEADLINE);
-            return;
-        }
-    }
+    for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++)
+        timeouts_task_cancel(batch, &batch->tasks[i], reason);  /* only if not ended */
 }
 
 int main(int argc, char **argv)
@@ -94,32 +56,35 @@ int main(int argc, char **argv)
     if (early_exit >= 0)
         return early_exit;
 
-    struct http_body body = { 0 };
-    CURL *easy = http_easy_new(&body);
-    if (easy == NULL) {
+    /* One transfer for every attempt: its handle keeps the connection. */
+    struct timeouts_transfer *transfer = timeouts_transfers_new(1);
+    if (transfer == NULL) {
         output_error(PROGRAM, "out of memory");
-        timeouts_free(&batch);
+        timeouts_abandon(&batch);
         return EXIT_SETUP;
     }
-    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, abort_on_interrupt);
+    curl_easy_setopt(transfer->easy, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(transfer->easy, CURLOPT_XFERINFOFUNCTION, interrupt_abort_transfer);
 
-    /* One task after another.  A task that cannot start any more (Ctrl+C,
-     * an earlier failure with --fail-fast, the deadline passed) is
-     * cancelled, so the summary still accounts for every one. */
-    for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++) {
-        struct timeouts_task *task = &batch.tasks[i];
-        if (timeouts_interrupted())
-            timeouts_task_cancel(&batch, task, TIMEOUTS_BY_INTERRUPT);
-        else if (batch.fail_fast && batch.first_failure != NULL)
-            timeouts_task_cancel(&batch, task, TIMEOUTS_BY_FAIL_FAST);
-        else if (timeouts_time_left(&batch, clock_now()) <= 0)
-            timeouts_task_cancel(&batch, task, TIMEOUTS_BY_DEADLINE);
-        else
-            run_task(&batch, easy, &body, task);
+    /* One task after another, each run to its end: its attempts, and the
+     * backoff before each retry. */
+    while (timeouts_any_pending(&batch)) {
+        /* The limits the loop keeps itself: Ctrl+C, the deadline, --fail-fast.
+         * The tasks left are cancelled, so the summary accounts for each. */
+        enum timeouts_cancel_reason reason;
+        if (timeouts_must_stop(&batch, &reason)) {
+            cancel_the_rest(&batch, reason);
+            break;
+        }
+        struct timeouts_task *task = timeouts_first_pending(&batch);
+        run_attempt(&batch, transfer, task);
+
+        /* Sleep until the retry or the deadline is due, or Ctrl+C writes
+         * to the wake-up pipe. */
+        if (task->retry_at > 0)
+            interrupt_sleep_until(timeouts_next_wake(&batch, clock_now()));
     }
 
-    curl_easy_cleanup(easy);
-    http_body_free(&body);
+    timeouts_transfers_free(transfer, 1);
     return timeouts_finish(&batch);
 }

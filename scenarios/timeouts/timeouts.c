@@ -6,17 +6,14 @@
 #include "timeouts.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "output.h"
-#include "parse.h"
+#include "prediction.h"
 
 /* ------------------------------------------------------------ the batch */
 
@@ -42,62 +39,6 @@ static const struct task_spec LESSON_BATCH[TIMEOUTS_TASK_COUNT] = {
 #define LESSON_TIMEOUT_S 2.0
 #define MAX_SECONDS 3600.0
 #define MAX_RETRIES 10L
-
-/* ------------------------------------------------------------ Ctrl+C */
-
-static volatile sig_atomic_t interrupt_signal;
-static int wake_pipe[2] = { -1, -1 };
-
-/* A signal handler may only do async-signal-safe things: set a flag of
- * type sig_atomic_t and write(2) are two of them.  The byte in the pipe
- * wakes a program that is waiting in poll() on the read end. */
-static void on_interrupt(int signal_number)
-{
-    int saved_errno = errno;
-    interrupt_signal = signal_number;
-    if (wake_pipe[1] >= 0 && write(wake_pipe[1], "!", 1) < 0) {
-        /* The pipe is full: a wake-up is already waiting.  Nothing to do. */
-    }
-    errno = saved_errno;
-}
-
-static bool install_interrupt_handler(void)
-{
-    if (pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
-        return false;
-    /* SA_RESETHAND: the first Ctrl+C asks for a clean stop, a second one
-     * kills the program the usual way if the clean stop ever got stuck.
-     * No SA_RESTART: a blocking poll() returns at once with EINTR. */
-    struct sigaction action = { .sa_handler = on_interrupt, .sa_flags = SA_RESETHAND };
-    sigemptyset(&action.sa_mask);
-    return sigaction(SIGINT, &action, NULL) == 0 && sigaction(SIGTERM, &action, NULL) == 0;
-}
-
-static void close_wake_pipe(void)
-{
-    for (int i = 0; i < 2; i++) {
-        if (wake_pipe[i] >= 0)
-            close(wake_pipe[i]);
-        wake_pipe[i] = -1;
-    }
-}
-
-bool timeouts_interrupted(void)
-{
-    return interrupt_signal != 0;
-}
-
-int timeouts_wake_fd(void)
-{
-    return wake_pipe[0];
-}
-
-void timeouts_drain_wake_fd(void)
-{
-    char bytes[16];
-    while (wake_pipe[0] >= 0 && read(wake_pipe[0], bytes, sizeof bytes) > 0)
-        ;
-}
 
 /* ------------------------------------------------------------ command line */
 
@@ -140,23 +81,6 @@ static enum cli_result parse_command_line(struct timeouts_batch *batch, const ch
 
 /* ------------------------------------------------------------ the tasks */
 
-/* SplitMix64 (Steele, Lea and Flood, 2014): a tiny generator whose whole
- * state is one number, so every task can have its own and the jitter does
- * not depend on the order in which tasks happen to need it. */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* A number in [0, 1). */
-static double random_fraction(uint64_t *state)
-{
-    return (double)(next_random(state) >> 11) / 9007199254740992.0;  /* 2^53 */
-}
-
 /* HTTP's Retry-After is a whole number of seconds, so the lesson's 1 s is
  * scaled and then rounded: below --scale 0.5 the server says 0 and only
  * our own backoff spaces the retries. */
@@ -191,7 +115,7 @@ static bool build_tasks(struct timeouts_batch *batch)
         task->asks_status = spec->status;
         task->asks_retry_after = spec->retry_after < 0 ? -1
                                  : (double)retry_after_asked(batch, spec);
-        task->jitter_state = (uint64_t)batch->seed * 1000003u + (uint64_t)task->number;
+        task->jitter_state = retry_jitter_start(batch->seed, task->number);
         task->outcome = TIMEOUTS_PENDING;
         task->url = task_url(batch, spec);
         if (task->url == NULL)
@@ -208,68 +132,40 @@ static void free_tasks(struct timeouts_batch *batch)
     }
 }
 
-/* ------------------------------------------------------------ retry policy */
-
-double timeouts_retry_wait(const struct timeouts_batch *batch, uint64_t *jitter_state,
-                           int retry, double retry_after)
-{
-    /* Exponential: each retry waits twice as long as the one before, so a
-     * struggling server gets more and more room. */
-    double ceiling = TIMEOUTS_BACKOFF_BASE_S * batch->common.scale * ldexp(1.0, retry - 1);
-    /* Jitter: a random part of the wait, so many clients that failed
-     * together do not all come back at the same instant.  Half of it is
-     * kept so the waits still grow. */
-    double wait = ceiling * (0.5 + 0.5 * random_fraction(jitter_state));
-    /* The server knows best: never come back sooner than it asked. */
-    if (retry_after >= 0)
-        wait = fmax(wait, fmin(retry_after, TIMEOUTS_RETRY_AFTER_MAX_S));
-    return wait;
-}
-
-/* 429 Too Many Requests and 503 Service Unavailable mean "try again later";
- * a refused connection may be a server restarting.  A timeout is not
- * retried: it has already used up its whole allowance once, and a 500 is a
- * bug that the same request will hit again. */
-static bool worth_retrying(enum timeouts_outcome outcome, long status)
-{
-    return outcome == TIMEOUTS_REFUSED
-        || (outcome == TIMEOUTS_HTTP_ERROR && (status == 429 || status == 503));
-}
-
-/* The reply's Retry-After in seconds, or -1 if there is none we can use.
- * Only the delay-seconds form is read; the HTTP-date form, which
- * slowserver never sends, falls back to the backoff alone. */
-static double retry_after_of(CURL *easy)
-{
-    struct curl_header *header = NULL;
-    double seconds;
-    if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &header) != CURLHE_OK
-        || !parse_double_in(header->value, 0.0, 1e9, &seconds))
-        return -1;
-    return seconds;
-}
-
 /* ------------------------------------------------------------ outcomes */
-
-static enum timeouts_outcome classify(CURL *easy, CURLcode result, long status)
-{
-    if (result == CURLE_OK)
-        return status >= 200 && status < 300 ? TIMEOUTS_OK : TIMEOUTS_HTTP_ERROR;
-    if (result == CURLE_OPERATION_TIMEDOUT)
-        return TIMEOUTS_TIMED_OUT;
-    if (result == CURLE_COULDNT_CONNECT) {
-        long os_errno = 0;
-        curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
-        if (os_errno == ECONNREFUSED)
-            return TIMEOUTS_REFUSED;
-    }
-    return TIMEOUTS_TRANSPORT_ERROR;
-}
 
 bool timeouts_task_failed(const struct timeouts_task *task)
 {
-    return task->outcome != TIMEOUTS_PENDING && task->outcome != TIMEOUTS_OK
-        && task->outcome != TIMEOUTS_CANCELLED;
+    return outcome_is_failure(task->outcome);
+}
+
+bool timeouts_any_pending(const struct timeouts_batch *batch)
+{
+    for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++)
+        if (batch->tasks[i].outcome == TIMEOUTS_PENDING)
+            return true;
+    return false;
+}
+
+struct timeouts_task *timeouts_first_pending(struct timeouts_batch *batch)
+{
+    for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++)
+        if (batch->tasks[i].outcome == TIMEOUTS_PENDING)
+            return &batch->tasks[i];
+    return NULL;
+}
+
+bool timeouts_must_stop(const struct timeouts_batch *batch, enum timeouts_cancel_reason *reason)
+{
+    if (timeouts_interrupted())
+        *reason = TIMEOUTS_BY_INTERRUPT;
+    else if (batch->fail_fast && batch->first_failure != NULL)
+        *reason = TIMEOUTS_BY_FAIL_FAST;
+    else if (timeouts_time_left(batch, clock_now()) <= 0)
+        *reason = TIMEOUTS_BY_DEADLINE;
+    else
+        return false;
+    return true;
 }
 
 double timeouts_time_left(const struct timeouts_batch *batch, double now)
@@ -277,12 +173,22 @@ double timeouts_time_left(const struct timeouts_batch *batch, double now)
     return batch->deadline_at > 0 ? batch->deadline_at - now : TIMEOUTS_NO_LIMIT;
 }
 
-/* The path and query of a URL, for the trace's event names. */
-static const char *path_of(const char *url)
+double timeouts_next_wake(const struct timeouts_batch *batch, double now)
 {
-    const char *host = strstr(url, "://");
-    const char *path = host ? strchr(host + 3, '/') : NULL;
-    return path ? path : url;
+    double wake = now + timeouts_time_left(batch, now);
+    for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++) {
+        const struct timeouts_task *task = &batch->tasks[i];
+        if (task->outcome == TIMEOUTS_PENDING && task->retry_at > 0)
+            wake = fmin(wake, task->retry_at);
+    }
+    return wake;
+}
+
+long timeouts_limit_ms(double seconds)
+{
+    if (seconds <= 0 || seconds >= TIMEOUTS_NO_LIMIT)
+        return 0;
+    return seconds * 1000 < 1 ? 1 : (long)ceil(seconds * 1000);
 }
 
 /* Records the attempt that just ended in the trace: one bar per attempt,
@@ -292,30 +198,16 @@ static void trace_attempt(struct timeouts_batch *batch, struct timeouts_task *ta
 {
     char name[300];
     if (task->attempts > 1)
-        snprintf(name, sizeof name, "%s GET %s (attempt %d)", task->label, path_of(task->url),
+        snprintf(name, sizeof name, "%s GET %s (attempt %d)", task->label, http_url_path(task->url),
                  task->attempts);
     else
-        snprintf(name, sizeof name, "%s GET %s", task->label, path_of(task->url));
+        snprintf(name, sizeof name, "%s GET %s", task->label, http_url_path(task->url));
     struct trace_event *event = trace_add(batch->trace, name, task->number,
                                           task->attempt_started, ended);
     trace_set_text(event, "url", task->url);
-    trace_set_number(event, "status", (double)task->status);
-    trace_set_number(event, "attempt", task->attempts);
+    trace_set_integer(event, "status", task->status);
+    trace_set_integer(event, "attempt", task->attempts);
     trace_set_text(event, "outcome", outcome);
-}
-
-static const char *outcome_name(enum timeouts_outcome outcome)
-{
-    switch (outcome) {
-    case TIMEOUTS_OK: return "ok";
-    case TIMEOUTS_TIMED_OUT: return "timed out";
-    case TIMEOUTS_HTTP_ERROR: return "http error";
-    case TIMEOUTS_REFUSED: return "connection refused";
-    case TIMEOUTS_TRANSPORT_ERROR: return "transport error";
-    case TIMEOUTS_CANCELLED: return "cancelled";
-    case TIMEOUTS_PENDING: break;
-    }
-    return "pending";
 }
 
 void timeouts_attempt_started(struct timeouts_batch *batch, struct timeouts_task *task)
@@ -386,7 +278,7 @@ enum timeouts_next timeouts_attempt_finished(struct timeouts_batch *batch,
     }
 
     double now = clock_now();
-    enum timeouts_outcome outcome = classify(easy, result, task->status);
+    enum timeouts_outcome outcome = outcome_of_attempt(easy, result, task->status);
     task->attempt_open = false;
     trace_attempt(batch, task, now, outcome_name(outcome));
 
@@ -396,7 +288,7 @@ enum timeouts_next timeouts_attempt_finished(struct timeouts_batch *batch,
         timeouts_task_cancel(batch, task, TIMEOUTS_BY_DEADLINE);
         return TIMEOUTS_TASK_DONE;
     }
-    if (worth_retrying(outcome, task->status) && task->attempts <= batch->retries) {
+    if (retry_worth_it(outcome, task->status) && task->attempts <= batch->retries) {
         double retry_after = retry_after_of(easy);
         double wait = timeouts_retry_wait(batch, &task->jitter_state, task->attempts, retry_after);
         task->retry_at = now + wait;
@@ -432,7 +324,7 @@ static void describe_reason(const struct timeouts_batch *batch,
                  batch->first_failure ? batch->first_failure->label : "a task");
         break;
     case TIMEOUTS_BY_INTERRUPT:
-        snprintf(text, size, "%s", interrupt_signal == SIGTERM ? "SIGTERM" : "Ctrl+C");
+        snprintf(text, size, "%s", interrupt_name());
         break;
     }
 }
@@ -457,66 +349,6 @@ void timeouts_task_cancel(struct timeouts_batch *batch, struct timeouts_task *ta
     else
         output_task(task->label, TONE_NOTE, "cancelled (%s) after %.2f s", why,
                     now - task->first_started);
-}
-
-/* ------------------------------------------------------------ --predict */
-
-/* How long one task takes under the lesson's model, and whether it ends
- * well: a reply takes its delay unless the timeout is shorter; /hang takes
- * the timeout (forever without one); a retried 503 adds the waits, which
- * are known in advance because the jitter is seeded. */
-static double predict_task(const struct timeouts_batch *batch, const struct timeouts_task *task,
-                           bool *ok)
-{
-    double limit = batch->timeout > 0 ? batch->timeout : INFINITY;
-    if (task->delay < 0) {
-        *ok = false;
-        return limit;
-    }
-    if (task->delay >= limit) {
-        *ok = false;
-        return limit;
-    }
-    *ok = task->asks_status == 0;
-    if (!worth_retrying(TIMEOUTS_HTTP_ERROR, task->asks_status))
-        return task->delay;
-    double total = task->delay;
-    uint64_t jitter = task->jitter_state;  /* a copy: the run draws the same numbers */
-    for (int retry = 1; retry <= batch->retries; retry++)
-        total += timeouts_retry_wait(batch, &jitter, retry, task->asks_retry_after) + task->delay;
-    return total;
-}
-
-static void print_prediction(const struct timeouts_batch *batch, bool is_async)
-{
-    double total = 0, earliest_failure = INFINITY;
-    bool any_failure = false;
-    for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++) {
-        bool ok;
-        double took = predict_task(batch, &batch->tasks[i], &ok);
-        if (is_async)
-            total = fmax(total, took);   /* all at once: the longest */
-        else if (!(batch->fail_fast && any_failure))
-            total += took;               /* one after another: the sum */
-        if (!ok) {
-            earliest_failure = fmin(earliest_failure, took);
-            any_failure = true;
-        }
-    }
-    /* All at once, fail-fast ends the batch when the first failure comes. */
-    if (is_async && batch->fail_fast && any_failure)
-        total = earliest_failure;
-    if (batch->deadline > 0)
-        total = fmin(total, batch->deadline);
-    const char *model = is_async ? "async: the longest wait, each bounded by its timeout"
-                                 : "sync: the sum of the waits, each bounded by its timeout";
-    if (isinf(total))
-        output_summary("Predicted time: never (/hang never answers and nothing bounds the wait: "
-                       "--timeout 0 and no --deadline; only Ctrl+C ends it)");
-    else
-        output_summary("Predicted time: %.3f s (%s%s%s)", total, model,
-                       batch->fail_fast ? ", stopping at the first failure" : "",
-                       batch->deadline > 0 ? ", cut at the deadline" : "");
 }
 
 /* ------------------------------------------------------------ setup, finish */
@@ -544,7 +376,7 @@ int timeouts_setup(struct timeouts_batch *batch, const char *program, bool is_as
         return EXIT_SETUP;
     }
     if (batch->common.predict) {
-        print_prediction(batch, is_async);
+        timeouts_print_prediction(batch, is_async);
         free_tasks(batch);
         return EXIT_ALL_DONE;
     }
@@ -555,9 +387,9 @@ int timeouts_setup(struct timeouts_batch *batch, const char *program, bool is_as
         free_tasks(batch);
         return EXIT_SETUP;
     }
-    if (!install_interrupt_handler()) {
+    if (!interrupt_install()) {
         output_error(program, "cannot install the Ctrl+C handler: %s", strerror(errno));
-        close_wake_pipe();
+        interrupt_uninstall();
         http_global_cleanup();
         free_tasks(batch);
         return EXIT_SETUP;
@@ -622,25 +454,47 @@ int timeouts_finish(struct timeouts_batch *batch)
         output_summary("Cancelled: %s", list);
     }
     if (timeouts_interrupted())
-        output_summary("Interrupted by %s: this summary is partial",
-                       interrupt_signal == SIGTERM ? "SIGTERM" : "Ctrl+C");
+        output_summary("Interrupted by %s: this summary is partial", interrupt_name());
     output_summary("Time elapsed: %.3f s", elapsed);
     output_rule();
 
-    int status = timeouts_interrupted() ? 128 + interrupt_signal
+    int status = timeouts_interrupted() ? 128 + interrupt_signal_number()
                : failed + cancelled > 0 ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
     if (batch->trace != NULL && trace_write(batch->trace, batch->common.trace_path,
                                             batch->common.program) != 0 && status == 0)
         status = EXIT_SETUP;
-    timeouts_free(batch);
+    timeouts_abandon(batch);  /* the same release, now that all is said */
     return status;
 }
 
-void timeouts_free(struct timeouts_batch *batch)
+void timeouts_abandon(struct timeouts_batch *batch)
 {
     trace_free(batch->trace);
     batch->trace = NULL;
-    close_wake_pipe();
+    interrupt_uninstall();
     free_tasks(batch);
     http_global_cleanup();
+}
+
+struct timeouts_transfer *timeouts_transfers_new(int count)
+{
+    struct timeouts_transfer *transfers = calloc((size_t)count, sizeof *transfers);
+    for (int i = 0; transfers != NULL && i < count; i++) {
+        transfers[i].easy = http_easy_new(&transfers[i].body);
+        if (transfers[i].easy == NULL) {
+            timeouts_transfers_free(transfers, count);
+            return NULL;
+        }
+    }
+    return transfers;
+}
+
+void timeouts_transfers_free(struct timeouts_transfer *transfers, int count)
+{
+    for (int i = 0; transfers != NULL && i < count; i++) {
+        if (transfers[i].easy != NULL)
+            curl_easy_cleanup(transfers[i].easy);
+        http_body_free(&transfers[i].body);
+    }
+    free(transfers);
 }

@@ -1,11 +1,15 @@
 /*
  * timeouts.h - everything sync.c and async.c of the timeouts lesson share
  * that is NOT about concurrency: the command line, the mixed batch of six
- * requests, deciding what an attempt's result means (ok, timed out, HTTP
- * error, retry later), the retry policy, the lines printed, Ctrl+C, the
- * trace and the summary.  Keeping it here is what lets
- * `diff sync.c async.c` show only how each program waits.  The lesson is
- * docs/timeouts.md.
+ * requests, the lines printed, the trace and the summary.  Keeping it here
+ * is what lets `diff sync.c async.c` show only how each program waits.
+ * The lesson is docs/timeouts.md.
+ *
+ * The lesson's own ideas have files of their own, next to this one:
+ *     outcome.c     what an attempt's result means: ok, timed out, error
+ *     retry.c       the retry policy: what is retried, and the backoff
+ *     interrupt.c   Ctrl+C: the signal handler and its wake-up pipe
+ *     prediction.c  --predict: the lesson's model of the batch
  */
 #ifndef ASYNCLAB_TIMEOUTS_H
 #define ASYNCLAB_TIMEOUTS_H
@@ -15,22 +19,13 @@
 
 #include "cli.h"
 #include "http.h"
+#include "interrupt.h"
+#include "outcome.h"
+#include "retry.h"
 #include "trace.h"
 
 /* The lesson's batch: fast, slow but in time, too slow, /hang, 500, 503. */
 #define TIMEOUTS_TASK_COUNT 6
-
-/* How a task ended.  PENDING: it has not ended yet (in flight, or waiting
- * to be retried, or not started). */
-enum timeouts_outcome {
-    TIMEOUTS_PENDING,
-    TIMEOUTS_OK,
-    TIMEOUTS_TIMED_OUT,
-    TIMEOUTS_HTTP_ERROR,
-    TIMEOUTS_REFUSED,
-    TIMEOUTS_TRANSPORT_ERROR,  /* any other libcurl error */
-    TIMEOUTS_CANCELLED,
-};
 
 /* Why a task was cancelled. */
 enum timeouts_cancel_reason {
@@ -109,6 +104,14 @@ void timeouts_task_cancel(struct timeouts_batch *batch, struct timeouts_task *ta
 /* True once a task has ended with anything but success or cancellation. */
 bool timeouts_task_failed(const struct timeouts_task *task);
 
+/* True while any task has not ended; the first that has not (NULL: none). */
+bool timeouts_any_pending(const struct timeouts_batch *batch);
+struct timeouts_task *timeouts_first_pending(struct timeouts_batch *batch);
+
+/* True if no task may start (or go on) any more, and why: Ctrl+C, an
+ * earlier failure with --fail-fast, or the deadline has passed. */
+bool timeouts_must_stop(const struct timeouts_batch *batch, enum timeouts_cancel_reason *reason);
+
 /* "No limit" to arithmetic that takes the smaller of two limits. */
 #define TIMEOUTS_NO_LIMIT 1e18
 
@@ -116,32 +119,34 @@ bool timeouts_task_failed(const struct timeouts_task *task);
  * TIMEOUTS_NO_LIMIT when there is no deadline. */
 double timeouts_time_left(const struct timeouts_batch *batch, double now);
 
-/* Ctrl+C: the signal handler only sets a flag and writes a byte to a pipe,
- * the safe things a handler may do.  The programs check the flag, and
- * wait on the pipe's read end so that a signal wakes them at once. */
-bool timeouts_interrupted(void);
-int timeouts_wake_fd(void);
-void timeouts_drain_wake_fd(void);
+/* When a loop that keeps the limits itself must wake next: the deadline or
+ * the earliest retry that is waiting (a clock_now() value, or
+ * TIMEOUTS_NO_LIMIT when there is neither). */
+double timeouts_next_wake(const struct timeouts_batch *batch, double now);
+
+/* A limit in seconds as libcurl's CURLOPT_TIMEOUT_MS takes it: whole
+ * milliseconds, rounded up, at least 1; 0 (none) for no limit. */
+long timeouts_limit_ms(double seconds);
+
+/* One transfer: an easy handle and the reply it collects.  sync.c reuses
+ * one for every attempt; async.c has one per task. */
+struct timeouts_transfer {
+    CURL *easy;
+    struct http_body body;
+    bool in_flight;         /* async.c: on the multi handle right now */
+};
+
+/* `count` transfers with their easy handles, or NULL if out of memory. */
+struct timeouts_transfer *timeouts_transfers_new(int count);
+void timeouts_transfers_free(struct timeouts_transfer *transfers, int count);
 
 /* Prints the summary, writes the trace, frees everything; returns the exit
  * status: 0 all ok, 3 (EXIT_TASKS_FAILED) some failed or were cancelled,
  * 128 + the signal number after Ctrl+C (130) or SIGTERM. */
 int timeouts_finish(struct timeouts_batch *batch);
 
-/* Frees everything without a summary: for a setup failure after
- * timeouts_setup succeeded (out of memory). */
-void timeouts_free(struct timeouts_batch *batch);
-
-/* The retry policy, exposed for the unit tests.  The wait before retry
- * number `retry` (1, 2, ...): base * 2^(retry-1), jittered down by at most
- * half from the task's seeded random numbers, and never less than the
- * server's Retry-After (retry_after < 0: the server sent none). */
-double timeouts_retry_wait(const struct timeouts_batch *batch, uint64_t *jitter_state,
-                           int retry, double retry_after);
-
-/* Backoff before the first retry, in the lesson's seconds (before --scale). */
-#define TIMEOUTS_BACKOFF_BASE_S 0.5
-/* A server may ask for any Retry-After; we wait at most this long. */
-#define TIMEOUTS_RETRY_AFTER_MAX_S 60.0
+/* Frees what timeouts_setup took, printing nothing: for a program that
+ * could not even start its work (out of memory). */
+void timeouts_abandon(struct timeouts_batch *batch);
 
 #endif

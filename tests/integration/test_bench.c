@@ -29,7 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../harness/scenarios.h"
+#include "scenarios.h"
 #include "checks.h"
 #include "files.h"
 #include "process.h"
@@ -162,6 +162,34 @@ static void every_variant_was_measured_and_predicted(void **state)
     json_decref(summary);
 }
 
+/* hyperfine's own Markdown and CSV tables sit beside its JSON, a row per
+ * variant (and per K for the sweep). */
+static void hyperfine_markdown_and_csv_sit_beside_its_json(void **state)
+{
+    (void)state;
+    const struct scenario *scenario = slow_api();
+    char path[256];
+    snprintf(path, sizeof path, "%s/slow_api.md", out_dir);
+    char *markdown = test_read_file(path);
+    snprintf(path, sizeof path, "%s/slow_api.csv", out_dir);
+    char *csv = test_read_file(path);
+    test_assert_contains(markdown, "| Command |");
+    test_assert_contains(csv, "command,mean,stddev");
+    for (size_t i = 0; i < SCENARIO_MAX_VARIANTS && scenario->variants[i]; i++) {
+        char row[64];
+        snprintf(row, sizeof row, "| `%s` |", scenario->variants[i]);
+        test_assert_contains(markdown, row);
+        snprintf(row, sizeof row, "\n%s,", scenario->variants[i]);
+        test_assert_contains(csv, row);
+    }
+    free(markdown);
+    free(csv);
+    snprintf(path, sizeof path, "%s/sweep-async.csv", out_dir);
+    char *sweep = test_read_file(path);
+    test_assert_contains(sweep, "async K=3,");
+    free(sweep);
+}
+
 /* [start, end] of each task in one of the traces bench kept. */
 static size_t trace_intervals(const char *file, long long (*intervals)[2], size_t capacity)
 {
@@ -179,6 +207,14 @@ static void the_kept_traces_are_real_runs_of_each_variant(void **state)
 
     assert_int_equal(trace_intervals("traces/slow_api-async.json", intervals, 3), 3);
     assert_true(test_all_overlap(intervals, 3));
+
+    const struct scenario *scenario = slow_api();
+    for (size_t i = 0; i < SCENARIO_MAX_VARIANTS && scenario->variants[i]; i++) {
+        char path[256], program[64];
+        snprintf(path, sizeof path, "%s/traces/slow_api-%s.json", out_dir, scenario->variants[i]);
+        snprintf(program, sizeof program, "slow_api_%s", scenario->variants[i]);
+        test_assert_trace_viewable(path, program);
+    }
 }
 
 static void the_sweep_measured_each_k(void **state)
@@ -288,6 +324,7 @@ int main(void)
 {
     const struct CMUnitTest smoke_tests[] = {
         cmocka_unit_test(every_variant_was_measured_and_predicted),
+        cmocka_unit_test(hyperfine_markdown_and_csv_sit_beside_its_json),
         cmocka_unit_test(the_kept_traces_are_real_runs_of_each_variant),
         cmocka_unit_test(the_sweep_measured_each_k),
         cmocka_unit_test(the_report_was_rendered),

@@ -148,6 +148,7 @@ static void async_blocking_stalls_its_own_loop(void **state)
     assert_int_equal(load_requests(intervals, REQUESTS, &late_heartbeats), REQUESTS);
     assert_true(test_none_overlap(intervals, REQUESTS));
     assert_true(late_heartbeats > 0);
+    test_assert_trace_viewable(trace_path, "blocking_pitfall_async_blocking");
 
     /* The heartbeat was due 0.1 s after the loop began; R1 (0.5 s) held the
      * loop until at least 0.5 s, so that tick ran at least 0.4 s late.  (The

@@ -1,7 +1,7 @@
 /*
  * Integration tests: every client program against a server that fails.
  *
- * A fake server (tests/support/fake_server.h) answers /health and then,
+ * A fake server (tests/support/faulty_server.h) answers /health and then,
  * for the real work, stays silent, sends headers and then nothing, sends
  * garbage, answers 500, or closes after the headers; a real slowserver is
  * stopped (SIGSTOP) or killed (SIGKILL) while the clients' requests are in
@@ -29,7 +29,7 @@
 #include <time.h>
 
 #include "checks.h"
-#include "fake_server.h"
+#include "faulty_server.h"
 #include "process.h"
 #include "server.h"
 
@@ -56,6 +56,9 @@ static const struct client QUICK_CLIENTS[] = {
     { "producer_consumer_async", { "--items", "3", "--scale", "0.1", NULL } },
     { "timeouts_sync", { "--scale", "0.25", NULL } },
     { "timeouts_async", { "--scale", "0.25", NULL } },
+    /* These bound each request themselves (twice its delay plus 2 s). */
+    { "event_loops_sync", { "--scale", "0.01", NULL } },
+    { "event_loops_async", { "--scale", "0.01", NULL } },
 };
 
 /* Long delays: the requests must still be in flight when the server is
@@ -73,6 +76,8 @@ static const struct client SLOW_CLIENTS[] = {
     { "producer_consumer_async", { "--items", "2", "--fetch-delay", "30", NULL } },
     { "timeouts_sync", { "--timeout", "30", NULL } },
     { "timeouts_async", { "--timeout", "30", NULL } },
+    { "event_loops_sync", { "--delays", "3", NULL } },
+    { "event_loops_async", { "--delays", "3", NULL } },
 };
 #define CLIENT_COUNT (sizeof QUICK_CLIENTS / sizeof QUICK_CLIENTS[0])
 
@@ -134,46 +139,46 @@ static void run_clients(const struct client *clients, const char *const urls[], 
                  CLIENT_COUNT, fault);
 }
 
-static void against_fake_server(enum fake_fault fault)
+static void against_faulty_server(enum faulty_fault fault)
 {
-    struct fake_server server;
-    assert_int_equal(fake_server_start(&server, fault), 0);
+    struct faulty_server server;
+    assert_int_equal(faulty_server_start(&server, fault), 0);
     const char *urls[CLIENT_COUNT];
     for (size_t i = 0; i < CLIENT_COUNT; i++)
         urls[i] = server.url;
-    run_clients(QUICK_CLIENTS, urls, fake_fault_name(fault));
+    run_clients(QUICK_CLIENTS, urls, faulty_fault_name(fault));
     /* Every client reached its real work: the fault was delivered. */
-    assert_true(fake_server_stop(&server) >= (int)CLIENT_COUNT);
+    assert_true(faulty_server_stop(&server) >= (int)CLIENT_COUNT);
 }
 
 static void silent_server(void **state)
 {
     (void)state;
-    against_fake_server(FAKE_SILENT);
+    against_faulty_server(FAULTY_SILENT);
 }
 
 static void headers_then_silence(void **state)
 {
     (void)state;
-    against_fake_server(FAKE_HEADERS_THEN_SILENCE);
+    against_faulty_server(FAULTY_HEADERS_THEN_SILENCE);
 }
 
 static void garbage(void **state)
 {
     (void)state;
-    against_fake_server(FAKE_GARBAGE);
+    against_faulty_server(FAULTY_GARBAGE);
 }
 
 static void status_500(void **state)
 {
     (void)state;
-    against_fake_server(FAKE_STATUS_500);
+    against_faulty_server(FAULTY_STATUS_500);
 }
 
 static void close_after_headers(void **state)
 {
     (void)state;
-    against_fake_server(FAKE_CLOSE_AFTER_HEADERS);
+    against_faulty_server(FAULTY_CLOSE_AFTER_HEADERS);
 }
 
 /* ------------------------------------------- a real server that fails mid-run */

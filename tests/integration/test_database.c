@@ -23,21 +23,12 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "lesson_database.h"
 #include "process.h"
 #include "trace_intervals.h"
 
 #define CITIES "20000"
 #define SEED "7"
-
-/* The three queries, word for word. */
-static const char *const LESSON_SQL[3] = {
-    "SELECT c.name, s.state FROM cities c JOIN states s ON c.state_id = s.id "
-    "WHERE s.state IN (SELECT state FROM states) ORDER BY s.long_name, c.name",
-    "SELECT c.name, s.state FROM cities c JOIN states s ON c.state_id = s.id "
-    "WHERE s.state LIKE 'M%' OR s.state LIKE '%P' ORDER BY s.long_name, c.name",
-    "SELECT c.name, s.state FROM cities c JOIN states s ON c.state_id = s.id "
-    "WHERE c.name LIKE 'A%' ORDER BY s.long_name, c.name",
-};
 
 static char db_path[64];      /* the small database every test queries */
 static char trace_path[64];
@@ -46,34 +37,6 @@ static char scratch2_path[64];
 static long long expected_rows[3];
 
 /* ------------------------------------------------------------ helpers */
-
-/* Builds a database with the generator; asserts it worked. */
-static void make_database(const char *path, const char *cities, const char *seed)
-{
-    const char *arguments[] = { "--out", path, "--cities", cities, "--seed", seed, "--quiet",
-                                NULL };
-    struct test_process_result result = test_run_program("database_makedb", arguments);
-    if (result.exit_status != 0)
-        fail_msg("database_makedb failed: %s", result.err);
-    test_process_result_free(&result);
-}
-
-/* Rows the query returns, counted through the sqlite3 library directly. */
-static long long count_rows(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *statement = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &statement, NULL), SQLITE_OK);
-    long long rows = 0;
-    int result;
-    while ((result = sqlite3_step(statement)) == SQLITE_ROW)
-        rows++;
-    assert_int_equal(result, SQLITE_DONE);
-    sqlite3_finalize(statement);
-    sqlite3_close(db);
-    return rows;
-}
 
 /* FNV-1a over every row of both tables, in id order: the content, not the
  * file's bytes. */
@@ -101,20 +64,6 @@ static uint64_t content_hash(const char *path)
     }
     sqlite3_close(db);
     return hash;
-}
-
-/* The "Qn: Query made! Db replied 'N' rows" a program printed, or -1. */
-static long long reported_rows(const char *out, int number)
-{
-    char prefix[64];
-    snprintf(prefix, sizeof prefix, "Q%d: Query made! Db replied '", number);
-    const char *line = strstr(out, prefix);
-    if (line == NULL)
-        return -1;
-    long long rows = -1;
-    if (sscanf(line + strlen(prefix), "%lld' rows", &rows) != 1)
-        return -1;
-    return rows;
 }
 
 /* Loads the trace: each complete event's [start, end] in microseconds, in
@@ -163,9 +112,9 @@ static int start(void **state)
     snprintf(scratch_path, sizeof scratch_path, "/tmp/asynclab-db-%d-scratch.db", pid);
     snprintf(scratch2_path, sizeof scratch2_path, "/tmp/asynclab-db-%d-scratch2.db", pid);
     unlink(db_path);
-    make_database(db_path, CITIES, SEED);
+    test_make_database(db_path, CITIES, SEED);
     for (int i = 0; i < 3; i++)
-        expected_rows[i] = count_rows(db_path, LESSON_SQL[i]);
+        expected_rows[i] = test_count_rows(db_path, TEST_LESSON_SQL[i]);
     /* Guards against a test that passes on an empty or degenerate file:
      * Q1 is every city, and the other two are proper, non-empty subsets. */
     assert_int_equal(expected_rows[0], atoll(CITIES));
@@ -198,7 +147,7 @@ static int remove_scratch(void **state)
 static void assert_counts_match_sqlite(const char *out, const long long trace_rows[3])
 {
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(reported_rows(out, i + 1), expected_rows[i]);
+        assert_int_equal(test_reported_rows(out, i + 1), expected_rows[i]);
         assert_int_equal(trace_rows[i], expected_rows[i]);
     }
 }
@@ -214,6 +163,7 @@ static void sync_counts_match_and_queries_take_turns(void **state)
 
     long long intervals[3][2], rows[3];
     load_trace(intervals, rows);
+    test_assert_trace_viewable(trace_path, "database_sync");
     assert_counts_match_sqlite(result.out, rows);
     assert_true(test_none_overlap(intervals, 3));
     /* And in the lesson's order: Q2 is not asked for before Q1 is done. */
@@ -249,7 +199,7 @@ static void the_database_can_come_from_the_environment(void **state)
     struct test_process_result result = test_run_program("database_async", arguments);
     unsetenv("ASYNCLAB_DB");
     assert_int_equal(result.exit_status, 0);
-    assert_int_equal(reported_rows(result.out, 1), expected_rows[0]);
+    assert_int_equal(test_reported_rows(result.out, 1), expected_rows[0]);
     test_process_result_free(&result);
 }
 
@@ -293,7 +243,7 @@ static void scale_and_url_are_accepted_and_change_nothing(void **state)
     assert_int_equal(result.exit_status, 0);
     test_assert_contains(result.err, "--scale does nothing here");
     for (int i = 0; i < 3; i++)
-        assert_int_equal(reported_rows(result.out, i + 1), expected_rows[i]);
+        assert_int_equal(test_reported_rows(result.out, i + 1), expected_rows[i]);
     test_process_result_free(&result);
 }
 
@@ -402,18 +352,18 @@ static void bad_flags_are_exit_1_with_one_line(void **state)
 static void the_generator_is_deterministic(void **state)
 {
     (void)state;
-    make_database(scratch_path, "3000", SEED);
-    make_database(scratch2_path, "3000", SEED);
+    test_make_database(scratch_path, "3000", SEED);
+    test_make_database(scratch2_path, "3000", SEED);
     uint64_t first = content_hash(scratch_path);
     assert_true(first == content_hash(scratch2_path));
 
     /* The seed matters (so the check above can fail)... */
     unlink(scratch2_path);
-    make_database(scratch2_path, "3000", "8");
+    test_make_database(scratch2_path, "3000", "8");
     assert_true(first != content_hash(scratch2_path));
     /* ...and so does the size. */
     unlink(scratch2_path);
-    make_database(scratch2_path, "3001", SEED);
+    test_make_database(scratch2_path, "3001", SEED);
     assert_true(first != content_hash(scratch2_path));
 }
 
@@ -421,16 +371,16 @@ static void the_generator_builds_the_lesson_schema(void **state)
 {
     (void)state;
     /* The 27 federative units, among them the ones the queries pick out. */
-    assert_int_equal(count_rows(db_path, "SELECT * FROM states"), 27);
-    assert_int_equal(count_rows(db_path, "SELECT * FROM states WHERE state = 'SP' "
+    assert_int_equal(test_count_rows(db_path, "SELECT * FROM states"), 27);
+    assert_int_equal(test_count_rows(db_path, "SELECT * FROM states WHERE state = 'SP' "
                                          "AND long_name = 'São Paulo'"), 1);
-    assert_int_equal(count_rows(db_path, "SELECT * FROM states WHERE state LIKE 'M%' "
+    assert_int_equal(test_count_rows(db_path, "SELECT * FROM states WHERE state LIKE 'M%' "
                                          "OR state LIKE '%P'"), 6);
     /* Every city in a real state. */
-    assert_int_equal(count_rows(db_path, "SELECT * FROM cities WHERE state_id NOT IN "
+    assert_int_equal(test_count_rows(db_path, "SELECT * FROM cities WHERE state_id NOT IN "
                                          "(SELECT id FROM states)"), 0);
     /* No index beyond the primary keys: the lesson needs slow queries. */
-    assert_int_equal(count_rows(db_path, "SELECT * FROM sqlite_master WHERE type = 'index'"), 0);
+    assert_int_equal(test_count_rows(db_path, "SELECT * FROM sqlite_master WHERE type = 'index'"), 0);
 }
 
 static void the_generator_never_replaces_a_file_unasked(void **state)
@@ -457,7 +407,7 @@ static void the_generator_never_replaces_a_file_unasked(void **state)
                              NULL };
     result = test_run_program("database_makedb", forced);
     assert_int_equal(result.exit_status, 0);
-    assert_int_equal(count_rows(scratch_path, "SELECT * FROM cities"), 100);
+    assert_int_equal(test_count_rows(scratch_path, "SELECT * FROM cities"), 100);
     test_process_result_free(&result);
 }
 
@@ -474,22 +424,6 @@ static void the_generator_rejects_bad_flags(void **state)
         test_assert_one_line(result.err);
         test_process_result_free(&result);
     }
-}
-
-static void run_scenario_compares_both_programs(void **state)
-{
-    (void)state;
-    assert_int_equal(setenv("ASYNCLAB_DB", db_path, 1), 0);
-    const char *arguments[] = { "--scenario", "database", NULL };
-    struct test_process_result result = test_run_program("run_scenario", arguments);
-    unsetenv("ASYNCLAB_DB");
-    assert_int_equal(result.exit_status, 0);
-    test_assert_contains(result.out, "side by side");
-    test_assert_contains(result.out, "\nsync ");
-    test_assert_contains(result.out, "\nasync ");
-    /* No server for this one. */
-    assert_true(strstr(result.out, "slowserver") == NULL);
-    test_process_result_free(&result);
 }
 
 int main(void)
@@ -511,7 +445,6 @@ int main(void)
         cmocka_unit_test(the_generator_builds_the_lesson_schema),
         cmocka_unit_test_teardown(the_generator_never_replaces_a_file_unasked, remove_scratch),
         cmocka_unit_test(the_generator_rejects_bad_flags),
-        cmocka_unit_test(run_scenario_compares_both_programs),
     };
     return cmocka_run_group_tests_name("database", tests, start, stop);
 }

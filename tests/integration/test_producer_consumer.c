@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "trace_intervals.h"
 #include "process.h"
 #include "server.h"
 
@@ -240,6 +241,7 @@ static void async_processes_every_item_exactly_once(void **state)
 
     struct journey journeys[20];
     load_journeys(journeys, 20);
+    test_assert_trace_viewable(trace_path, "producer_consumer_async");
     assert_each_item_processed_once(journeys, 20);
     assert_true(deepest_reservation(journeys, 20) <= 4);
     assert_true(reported_deepest(result.out) <= 4);

@@ -109,10 +109,45 @@ static void the_overview_has_one_line_per_scenario(void **state)
                                "measured |");
     test_assert_contains(text, "| [timeouts](#timeouts) | sync 0.310 s | async | 2.82× | "
                                "measured (exit 3 by design) |");
-    test_assert_contains(text, "| [flaky](#flaky) | sync 0.200 s | async | 1.82× | "
-                               "some runs FAILED |");
+    /* A failed 0.01 s run spreads sync's times (stddev 0.11 s) over the
+     * 0.09 s between sync and async: no winner can be named. */
+    test_assert_contains(text, "| [flaky](#flaky) | sync 0.200 s | async = sync (a tie, within "
+                               "the noise) | 1.82× (inside the noise) | some runs FAILED |");
     test_assert_contains(text, "| [database](#database) | – | – | – | not measured (see below) |");
     free(text);
+}
+
+/* async_offload is 1 ms faster than async with spreads of 2 ms: no winner. */
+static void a_difference_inside_the_noise_is_a_tie(void **state)
+{
+    (void)state;
+    char *text = section("At a glance");
+    test_assert_contains(text, "| [tied](#tied) | sync 0.300 s | async_offload = async "
+                               "(a tie, within the noise) | 3.00× | measured |");
+    /* slow_api's async beats the others by far more than their spread. */
+    test_assert_contains(text, "| [slow_api](#slow_api) | sync 1.702 s | async | 1.69× |");
+    free(text);
+}
+
+/* Every section says when and on what machine; the scale section comes
+ * from a run of its own, whose scale.json (an old one) has no date. */
+static void each_section_says_when_and_where_it_was_measured(void **state)
+{
+    (void)state;
+    const char *by_bench = "*Measured 2026-01-01T12:00:00Z on Fixture CPU @ 1.00GHz, 2 cores, "
+                           "Linux 6.1.0 x86_64, by `build/bin/bench --scale quick --runs 3 "
+                           "--out results`.*";
+    const char *sections[] = { "slow_api", "timeouts", "tied",
+                               "Scaling sweep: slow_api, K requests of 0.1 s each" };
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        char *text = section(sections[i]);
+        test_assert_contains(text, by_bench);
+        free(text);
+    }
+    char *scale = section("Scale: K requests of 1 s all at once, event loop against threads");
+    test_assert_contains(scale, "*Measured on AMD EPYC, 2 cores, ");
+    test_assert_contains(scale, "by `make bench-scale`, a run of its own (date not recorded).*");
+    free(scale);
 }
 
 static void a_table_row_has_median_speedup_prediction_efficiency_and_lesson(void **state)
@@ -127,7 +162,7 @@ static void a_table_row_has_median_speedup_prediction_efficiency_and_lesson(void
                                "10 s | 1.70× |");
     /* The pitfall: the model assumes a concurrent server, so efficiency drops. */
     test_assert_contains(text, "| async@blocking | 1.705 s | 5.0 ms | 1.00× | 1.000 s | 59 % | 3 | "
-                               "none | – |");
+                               "– | – |");
     test_assert_contains(text, "against a slowserver in `--mode blocking`");
     /* The command is shown without this machine's directories. */
     test_assert_contains(text, "`slow_api_sync --scale 0.1 --quiet");
@@ -141,7 +176,7 @@ static void hyperfine_2_without_median_and_a_single_run_with_null_stddev(void **
     /* times 0.5, 0.3, 0.4: median 0.4 and sample stddev 0.1, computed here. */
     test_assert_contains(text, "| sync | 0.400 s | 0.100 s | 1.00× |");
     /* One run: no spread, said so rather than printed as 0. */
-    test_assert_contains(text, "| async | 0.200 s | – (1 run) | 2.00× | – | – | 1 | none | – |");
+    test_assert_contains(text, "| async | 0.200 s | – (1 run) | 2.00× | – | – | 1 | – | – |");
     free(text);
 }
 
@@ -243,6 +278,50 @@ static void timelines_show_failed_tasks_in_red_and_only_those(void **state)
     free(slow_api);
 }
 
+/* What the charts say besides their data: the legend for a failed task,
+ * the title of a lesson that has no delays to scale, a model that is
+ * missing, the point where a line stops, and memory that is never shown
+ * below zero. */
+static void charts_explain_what_they_leave_out(void **state)
+{
+    (void)state;
+    char *timeouts = read_output("charts/timeline-timeouts-sync.svg");
+    char *slow_api = read_output("charts/timeline-slow_api-sync.svg");
+    test_assert_contains(timeouts, "a task that failed (timeout, error reply)");
+    test_assert_contains(slow_api, "a task, from start to finish");
+    assert_lacks(slow_api, "a task that failed");
+    free(timeouts);
+    free(slow_api);
+
+    char *no_server = read_output("charts/newer_hyperfine.svg");
+    test_assert_contains(no_server, "newer_hyperfine (no server delays: the scale does not apply)");
+    assert_lacks(no_server, "at scale");
+    free(no_server);
+    char *with_server = read_output("charts/slow_api.svg");
+    test_assert_contains(with_server, "slow_api at scale 0.1: median of 3 runs");
+    assert_lacks(with_server, "no model line");
+    free(with_server);
+    char *no_model = read_output("charts/tied.svg");
+    test_assert_contains(no_model, "no model line: --predict has no number for these programs");
+    free(no_model);
+
+    /* The thread client failed at K = 10000; the event loop did not. */
+    const char *scale_charts[] = { "charts/scale-elapsed.svg", "charts/scale-client-memory.svg",
+                                   "charts/scale-server-memory.svg" };
+    for (size_t i = 0; i < 3; i++) {
+        char *svg = read_output(scale_charts[i]);
+        test_assert_contains(svg, "stops: K = 10000 failed (exit 3)");
+        free(svg);
+    }
+    const char *memory_charts[] = { "charts/scale-client-memory.svg",
+                                    "charts/scale-server-memory.svg" };
+    for (size_t i = 0; i < 2; i++) {
+        char *svg = read_output(memory_charts[i]);
+        assert_lacks(svg, ">-");   /* no negative tick label */
+        free(svg);
+    }
+}
+
 static void bad_input_is_one_line_and_a_status(void **state)
 {
     (void)state;
@@ -281,6 +360,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_header_describes_machine_and_run),
         cmocka_unit_test(the_overview_has_one_line_per_scenario),
+        cmocka_unit_test(a_difference_inside_the_noise_is_a_tie),
+        cmocka_unit_test(each_section_says_when_and_where_it_was_measured),
         cmocka_unit_test(a_table_row_has_median_speedup_prediction_efficiency_and_lesson),
         cmocka_unit_test(hyperfine_2_without_median_and_a_single_run_with_null_stddev),
         cmocka_unit_test(failures_by_design_and_real_failures_are_told_apart),
@@ -290,6 +371,7 @@ int main(void)
         cmocka_unit_test(charts_are_svg_files_embedded_by_relative_path),
         cmocka_unit_test(only_real_failures_turn_a_bar_red),
         cmocka_unit_test(timelines_show_failed_tasks_in_red_and_only_those),
+        cmocka_unit_test(charts_explain_what_they_leave_out),
         cmocka_unit_test(bad_input_is_one_line_and_a_status),
     };
     return cmocka_run_group_tests_name("report", tests, render, clean_up);

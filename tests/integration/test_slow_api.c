@@ -17,12 +17,9 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "lesson_runs.h"
 #include "process.h"
 #include "server.h"
-#include "trace_intervals.h"
-
-/* The lesson's 10, 2 and 5 s shrunk 20 times: 0.5, 0.1 and 0.25 s. */
-#define SCALE "0.05"
 
 static struct test_server server;
 static char trace_path[64];
@@ -47,73 +44,28 @@ static int reset_stats(void **state)
     return test_server_reset_stats(&server);
 }
 
-static void assert_lesson_replies(const char *out)
-{
-    test_assert_contains(out, "R1: Requesting '");
-    test_assert_contains(out, "/delay-me?seconds=0.5'");
-    test_assert_contains(out, "R1: Request finally done! "
-                              "Server replied 'Done, I waited for 0.5 secs'");
-    test_assert_contains(out, "R2: Request finally done! "
-                              "Server replied 'Done, I waited for 0.1 secs'");
-    test_assert_contains(out, "R3: Request finally done! "
-                              "Server replied 'Done, I waited for 0.25 secs'");
-    test_assert_contains(out, "Time elapsed: ");
-}
-
 static void sync_sends_one_request_at_a_time(void **state)
 {
     (void)state;
-    const char *args[] = { "--scale", SCALE, "--trace", trace_path, NULL };
-    struct test_process_result result = test_run_client("slow_api_sync", server.url, args);
-    assert_int_equal(result.exit_status, 0);
-    assert_lesson_replies(result.out);
-    assert_int_equal(test_server_stat(&server, "/delay-me", "requests"), 3);
-    assert_int_equal(test_server_stat(&server, NULL, "max_in_flight"), 1);
-
-    long long intervals[3][2];
-    assert_int_equal(test_trace_intervals(trace_path, NULL, intervals, 3), 3);
-    assert_true(test_none_overlap(intervals, 3));
-    test_process_result_free(&result);
-}
-
-/* Every overlapping program (the multi loop, the epoll loop, the thread
- * per request) must have all three requests in flight at once. */
-static void assert_all_three_in_flight(const char *program)
-{
-    assert_int_equal(test_server_reset_stats(&server), 0);
-    const char *args[] = { "--scale", SCALE, "--trace", trace_path, NULL };
-    struct test_process_result result = test_run_client(program, server.url, args);
-    assert_int_equal(result.exit_status, 0);
-    assert_lesson_replies(result.out);
-    /* The shortest request finishes first: completion order, not send order. */
-    const char *r2 = strstr(result.out, "R2: Request finally done");
-    const char *r1 = strstr(result.out, "R1: Request finally done");
-    assert_true(r2 != NULL && r1 != NULL && r2 < r1);
-    assert_int_equal(test_server_stat(&server, "/delay-me", "requests"), 3);
-    assert_int_equal(test_server_stat(&server, NULL, "max_in_flight"), 3);
-
-    long long intervals[3][2];
-    assert_int_equal(test_trace_intervals(trace_path, NULL, intervals, 3), 3);
-    assert_true(test_all_overlap(intervals, 3));
-    test_process_result_free(&result);
+    test_assert_one_at_a_time(&server, "slow_api_sync", trace_path);
 }
 
 static void async_has_all_three_in_flight(void **state)
 {
     (void)state;
-    assert_all_three_in_flight("slow_api_async");
+    test_assert_all_three_in_flight(&server, "slow_api_async", trace_path);
 }
 
 static void async_epoll_has_all_three_in_flight(void **state)
 {
     (void)state;
-    assert_all_three_in_flight("slow_api_async_epoll");
+    test_assert_all_three_in_flight(&server, "slow_api_async_epoll", trace_path);
 }
 
 static void sync_threads_has_all_three_in_flight(void **state)
 {
     (void)state;
-    assert_all_three_in_flight("slow_api_sync_threads");
+    test_assert_all_three_in_flight(&server, "slow_api_sync_threads", trace_path);
 }
 
 static void assert_concurrency_limit(const char *program)
@@ -223,6 +175,7 @@ static void run_scenario_compares_both_programs(void **state)
     assert_int_equal(test_run(argv, TEST_RUN_TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
     test_assert_contains(result.out, "Started slowserver --mode async at http://127.0.0.1:");
+    test_assert_contains(result.out, "/live in a browser");
     test_assert_contains(result.out, "side by side");
     /* Each program's own --predict at scale 0.02: 17 * 0.02 and 10 * 0.02. */
     test_assert_contains(result.out, "0.340 s");

@@ -1,42 +1,27 @@
 /*
- * fake_server.h - a loopback HTTP server that misbehaves on purpose, for
- * the client fault-injection tests.
- *
- * It answers GET /health with 200, like slowserver, so a client's start-up
- * check passes and the fault meets the client's real work; every other
- * request gets the chosen fault.  It runs on a thread of the test program,
- * so a client started with test_run can talk to it while the test waits.
+ * fake_server.h - a server that is not slowserver, for the clients' bad
+ * days: it answers every request with the same bytes, whatever they are (a
+ * garbled status line, a truncated body), and closes the connection; or it
+ * accepts and never answers at all.  It runs in a child process on a free
+ * loopback port and dies with the test process.
  */
 #ifndef ASYNCLAB_TEST_FAKE_SERVER_H
 #define ASYNCLAB_TEST_FAKE_SERVER_H
 
-#include <pthread.h>
-
-enum fake_fault {
-    FAKE_SILENT,               /* reads the request, never answers, keeps the connection */
-    FAKE_HEADERS_THEN_SILENCE, /* a 200 header block promising a body that never comes */
-    FAKE_GARBAGE,              /* bytes that are not HTTP, then closes */
-    FAKE_STATUS_500,           /* a well-formed 500 */
-    FAKE_CLOSE_AFTER_HEADERS,  /* a 200 header block promising a body, then closes */
-};
+#include <sys/types.h>
 
 struct fake_server {
-    enum fake_fault fault;
-    int listen_fd;
-    int stop_pipe[2];
-    pthread_t thread;
-    char url[64];              /* "http://127.0.0.1:PORT" */
-    int faulted;               /* requests that got the fault (read after stop) */
+    pid_t pid;
+    char url[64];  /* "http://127.0.0.1:PORT" */
 };
 
-/* Listens on a free loopback port and starts serving; 0, or -1 after
+/* Starts the server: once a request's blank line has arrived it sends reply
+ * (NUL-terminated) and closes the connection.  reply NULL: it reads and
+ * holds every connection open, never answering.  Returns 0, or -1 after
  * printing why. */
-int fake_server_start(struct fake_server *server, enum fake_fault fault);
+int test_fake_server_start(struct fake_server *server, const char *reply);
 
-/* Stops the thread and closes every connection; returns faulted. */
-int fake_server_stop(struct fake_server *server);
-
-/* "silent", "headers-then-silence", ...: for test names and messages. */
-const char *fake_fault_name(enum fake_fault fault);
+/* Kills and reaps it; returns 0. */
+int test_fake_server_stop(struct fake_server *server);
 
 #endif

@@ -31,7 +31,7 @@ char *test_read_file(const char *path)
     fseek(file, 0, SEEK_END);
     long size = ftell(file);
     rewind(file);
-    char *text = size >= 0 ? calloc(1, (size_t)size + 1) : NULL;
+    char *text = size < 0 ? NULL : calloc(1, (size_t)size + 1);
     if (text != NULL && fread(text, 1, (size_t)size, file) != (size_t)size) {
         free(text);
         text = NULL;

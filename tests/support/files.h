@@ -10,7 +10,8 @@
  * Returns 0, or -1 if something could not be removed. */
 int test_remove_tree(const char *path);
 
-/* The whole file, malloc'd and NUL-terminated; NULL if it cannot be read. */
+/* The whole of a file as a NUL-terminated string the caller frees, or NULL
+ * if it cannot be read. */
 char *test_read_file(const char *path);
 
 /* Creates (or replaces) path with text; fails the test if it cannot. */

@@ -107,6 +107,11 @@ int test_run(const char *const argv[], double timeout_s, struct test_process_res
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
     posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
     posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
+    /* The write ends too, once copied: a daemon the program leaves behind
+     * (PostgreSQL's server) would otherwise hold them open, and the
+     * capture below would wait for it. */
+    posix_spawn_file_actions_addclose(&actions, out_pipe[1]);
+    posix_spawn_file_actions_addclose(&actions, err_pipe[1]);
     pid_t pid;
     int spawned = posix_spawn(&pid, argv[0], &actions, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&actions);

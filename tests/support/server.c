@@ -244,8 +244,8 @@ long test_server_stat(const struct test_server *server, const char *path, const 
     if (test_http("GET", url, NULL, 0, 10.0, &reply) == 0 && reply.status == 200) {
         json_t *stats = json_loads(reply.body, 0, NULL);
         json_t *scope = stats;
-        if (path != NULL && strcmp(path, "responses") == 0)
-            scope = json_object_get(stats, "responses");
+        if (path != NULL && (strcmp(path, "responses") == 0 || strcmp(path, "live") == 0))
+            scope = json_object_get(stats, path);
         else if (path != NULL)
             scope = json_object_get(json_object_get(stats, "paths"), path);
         json_t *number = json_object_get(scope, field);

@@ -57,7 +57,8 @@ int test_reply_header(const struct test_reply *reply, const char *name, char *va
 
 /* GET url/stats and return a number from it: path NULL for the top-level
  * field, else that path's field ("/delay-me", "max_in_flight"); path
- * "responses" reads the count of a status ("responses", "404").  -1 on
+ * "responses" reads the count of a status ("responses", "404"), path "live"
+ * a counter of the live view ("live", "viewers").  -1 on
  * error or when the field is absent. */
 long test_server_stat(const struct test_server *server, const char *path, const char *field);
 

@@ -37,6 +37,58 @@ size_t test_trace_intervals(const char *path, const char *name_prefix,
     return count;
 }
 
+/* The M event named `what` for tid (or for the process when tid < 0). */
+static const json_t *metadata(const json_t *events, const char *what, json_int_t tid)
+{
+    size_t i;
+    const json_t *event;
+    json_array_foreach(events, i, event) {
+        if (strcmp(json_string_value(json_object_get(event, "ph")), "M") == 0
+            && strcmp(json_string_value(json_object_get(event, "name")), what) == 0
+            && (tid < 0 || json_integer_value(json_object_get(event, "tid")) == tid))
+            return event;
+    }
+    return NULL;
+}
+
+void test_assert_trace_viewable(const char *path, const char *program)
+{
+    json_error_t error;
+    json_t *document = json_load_file(path, 0, &error);
+    if (document == NULL)
+        fail_msg("cannot read the trace %s: %s", path, error.text);
+    const json_t *events = json_object_get(document, "traceEvents");
+    const json_t *process = metadata(events, "process_name", -1);
+    if (process == NULL)
+        fail_msg("the trace %s names no process", path);
+    const char *name = json_string_value(json_object_get(json_object_get(process, "args"), "name"));
+    if (name == NULL || strcmp(name, program) != 0)
+        fail_msg("the trace %s names its process '%s', not '%s'", path, name ? name : "?", program);
+    size_t i, tasks = 0;
+    const json_t *event;
+    json_array_foreach(events, i, event) {
+        if (strcmp(json_string_value(json_object_get(event, "ph")), "X") != 0)
+            continue;
+        tasks++;
+        json_int_t tid = json_integer_value(json_object_get(event, "tid"));
+        if (tid < 1)
+            fail_msg("the trace %s has an event on tid %lld", path, (long long)tid);
+        if (metadata(events, "thread_sort_index", tid) == NULL)
+            fail_msg("the trace %s gives tid %lld no sort index", path, (long long)tid);
+        const json_t *args = json_object_get(event, "args");
+        for (const char **key = (const char *[]){ "status", "attempt", "item", "acknowledged_id",
+                                                  "rows", NULL }; *key; key++) {
+            const json_t *value = json_object_get(args, *key);
+            if (value != NULL && !json_is_integer(value))
+                fail_msg("the trace %s writes %s as %s, not as an integer", path, *key,
+                         json_dumps(value, JSON_ENCODE_ANY));
+        }
+    }
+    if (tasks == 0)
+        fail_msg("the trace %s holds no task", path);
+    json_decref(document);
+}
+
 bool test_all_overlap(long long (*intervals)[2], size_t count)
 {
     long long latest_start = intervals[0][0], earliest_end = intervals[0][1];

@@ -20,6 +20,12 @@
 size_t test_trace_intervals(const char *path, const char *name_prefix,
                             long long (*intervals)[2], size_t capacity);
 
+/* Fails the running cmocka test unless the trace at path opens well in
+ * Perfetto and chrome://tracing: its process is named `program`, every
+ * task's tid is 1 or more and has a sort index, and the args that are
+ * counts or codes (status, attempt, item, rows, ...) are JSON integers. */
+void test_assert_trace_viewable(const char *path, const char *program);
+
 /* True if some moment lies inside every one of the count (>= 1) intervals. */
 bool test_all_overlap(long long (*intervals)[2], size_t count);
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../scenarios/database/database.h"
+#include "database.h"
 
 static char path[64];
 

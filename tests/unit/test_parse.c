@@ -1,4 +1,4 @@
-/* Unit tests: strict number parsing (scenarios/common/parse.c). */
+/* Unit tests: strict number parsing (scenarios/common/base/parse.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

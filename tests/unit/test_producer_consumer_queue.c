@@ -1,5 +1,5 @@
 /* Unit tests: the producer-consumer lesson's bounded queue, a ring buffer
- * (scenarios/producer_consumer/producer_consumer.c). */
+ * (scenarios/producer_consumer/queue.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../scenarios/producer_consumer/producer_consumer.h"
+#include "producer_consumer.h"
 
 /* An item whose JSON is a fresh heap string, as a fetch would leave it. */
 static struct pc_item item_with_json(long id)
@@ -92,10 +92,24 @@ static void it_wraps_round_and_keeps_the_order(void **state)
     pc_queue_free(&queue);  /* frees what is left, JSON included */
 }
 
+/* Backpressure's rule: a fetch in flight holds a place, so with Q places,
+ * W items waiting and F fetches in flight, one more may start only while
+ * W + F < Q.  Counting only the waiting items would let the queue overflow. */
+static void a_fetch_in_flight_holds_a_place(void **state)
+{
+    (void)state;
+    assert_true(pc_queue_has_room(0, 0, 1));
+    assert_false(pc_queue_has_room(0, 1, 1));   /* the one place is reserved */
+    assert_true(pc_queue_has_room(2, 1, 4));
+    assert_false(pc_queue_has_room(2, 2, 4));
+    assert_false(pc_queue_has_room(4, 0, 4));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(items_leave_in_the_order_they_came),
+        cmocka_unit_test(a_fetch_in_flight_holds_a_place),
         cmocka_unit_test(a_full_queue_refuses_and_an_empty_one_has_nothing),
         cmocka_unit_test(it_wraps_round_and_keeps_the_order),
     };

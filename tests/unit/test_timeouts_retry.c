@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "../../scenarios/timeouts/timeouts.h"
+#include "timeouts.h"
 
 static struct timeouts_batch batch_at_scale(double scale)
 {

@@ -52,7 +52,8 @@ static void writes_one_complete_event_per_task(void **state)
     trace_name_task(trace, 3, "R3");
     struct trace_event *r1 = trace_add(trace, "R1 GET /delay-me?seconds=10", 1, 100.0, 110.0);
     trace_set_text(r1, "url", "http://127.0.0.1:8000/delay-me?seconds=10");
-    trace_set_number(r1, "status", 200);
+    trace_set_integer(r1, "status", 200);
+    trace_set_number(r1, "work_seconds", 0.5);
     trace_add(trace, "R2 \"quoted\" name", 2, 100.5, 102.5);
     trace_add(trace, "R3", 3, 101.0, 106.0);
     assert_int_equal(trace_event_count(trace), 3);
@@ -74,13 +75,57 @@ static void writes_one_complete_event_per_task(void **state)
     assert_int_equal(json_integer_value(json_object_get(first, "tid")), 1);
     assert_int_equal(json_integer_value(json_object_get(first, "pid")), 1);
     json_t *args = json_object_get(first, "args");
-    assert_true(json_number_value(json_object_get(args, "status")) == 200.0);
+    assert_true(json_is_integer(json_object_get(args, "status")));  /* 200, not 200.0 */
+    assert_int_equal(json_integer_value(json_object_get(args, "status")), 200);
+    assert_true(json_real_value(json_object_get(args, "work_seconds")) == 0.5);
 
     json_t *second = json_array_get(complete, 1);
     assert_string_equal(json_string_value(json_object_get(second, "name")), "R2 \"quoted\" name");
     assert_int_equal(json_integer_value(json_object_get(second, "ts")), 500000);
     assert_int_equal(json_integer_value(json_object_get(second, "dur")), 2000000);
     json_decref(complete);
+    json_decref(document);
+}
+
+/* The M event named `what` for tid (any tid when tid is 0). */
+static json_t *metadata(json_t *document, const char *what, json_int_t tid)
+{
+    size_t i;
+    json_t *event;
+    json_array_foreach(json_object_get(document, "traceEvents"), i, event)
+        if (strcmp(json_string_value(json_object_get(event, "ph")), "M") == 0
+            && strcmp(json_string_value(json_object_get(event, "name")), what) == 0
+            && (tid == 0 || json_integer_value(json_object_get(event, "tid")) == tid))
+            return event;
+    return NULL;
+}
+
+/* Perfetto shows the process under the program's name and the rows in the
+ * order they were named, whatever their tids. */
+static void names_the_process_and_orders_the_rows(void **state)
+{
+    (void)state;
+    struct trace *trace = trace_new(0.0);
+    trace_name_task(trace, 4, "Heartbeat");
+    trace_name_task(trace, 1, "R1");
+    trace_name_task(trace, 2, "R2");
+    trace_add(trace, "R1", 1, 0.0, 1.0);
+    assert_int_equal(trace_write(trace, path, "test"), 0);
+    trace_free(trace);
+
+    json_t *document = json_load_file(path, 0, NULL);
+    assert_non_null(document);
+    json_t *process = metadata(document, "process_name", 0);
+    assert_non_null(process);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(process, "args"), "name")),
+                        "test_trace");
+    const json_int_t tids[] = { 4, 1, 2 };
+    for (json_int_t place = 0; place < 3; place++) {
+        json_t *order = metadata(document, "thread_sort_index", tids[place]);
+        assert_non_null(order);
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(order, "args"),
+                                                            "sort_index")), place);
+    }
     json_decref(document);
 }
 
@@ -121,6 +166,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(writes_one_complete_event_per_task, make_path, remove_path),
+        cmocka_unit_test_setup_teardown(names_the_process_and_orders_the_rows, make_path, remove_path),
         cmocka_unit_test_setup_teardown(an_unwritable_path_is_reported, make_path, remove_path),
         cmocka_unit_test(a_disabled_trace_accepts_calls),
     };

@@ -4,6 +4,7 @@
  *
  *     build/bin/database_makedb [--out build/asynclab.db] [--cities N]
  *                               [--seed S] [--force] [--quiet]
+ *     build/bin/database_makedb --postgres [--cities N] [--seed S] | psql ...
  *
  * Two tables and nothing else (no index beyond the primary keys: the lesson
  * needs queries that make the database work hard):
@@ -36,7 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "exit_codes.h"
 #include "parse.h"
 
 static const char PROGRAM[] = "database_makedb";
@@ -54,6 +55,7 @@ struct options {
     uint64_t seed;
     bool force;
     bool quiet;
+    bool postgres;  /* write a psql script to stdout instead of an SQLite file */
 };
 
 /* ------------------------------------------------------------ the data */
@@ -157,6 +159,34 @@ static void random_city_name(uint64_t *state, char *name, size_t size)
     name[root_start] = (char)(name[root_start] - 'a' + 'A');
 }
 
+/* The cities, one after another: the same sequence for the same seed,
+ * whichever format they are written in. */
+struct city_generator {
+    uint64_t random;
+    int total_weight;
+    long next_id;
+    long last_id;
+};
+
+static void city_generator_init(struct city_generator *generator, const struct options *options)
+{
+    *generator = (struct city_generator){ options->seed, 0, 1, options->cities };
+    for (size_t i = 0; i < STATE_COUNT; i++)
+        generator->total_weight += STATES[i].municipalities;
+}
+
+/* The next city's id, name and state; false after the last one. */
+static bool next_city(struct city_generator *generator, long *id, char *name, size_t size,
+                      int *state_id)
+{
+    if (generator->next_id > generator->last_id)
+        return false;
+    *id = generator->next_id++;
+    random_city_name(&generator->random, name, size);
+    *state_id = random_state_id(&generator->random, generator->total_weight);
+    return true;
+}
+
 /* ------------------------------------------------------------ SQLite */
 
 /* Runs statements that return no rows; on failure sqlite3_errmsg(db) says
@@ -198,18 +228,16 @@ static bool insert_cities(sqlite3 *db, const struct options *options)
     if (sqlite3_prepare_v2(db, "INSERT INTO cities(id, name, state_id) VALUES (?, ?, ?)",
                            -1, &insert, NULL) != SQLITE_OK)
         return false;
-    int total_weight = 0;
-    for (size_t i = 0; i < STATE_COUNT; i++)
-        total_weight += STATES[i].municipalities;
-
-    uint64_t random = options->seed;
+    struct city_generator cities;
+    city_generator_init(&cities, options);
+    long id;
+    int state_id;
     char name[128];
     bool ok = true;
-    for (long id = 1; ok && id <= options->cities; id++) {
-        random_city_name(&random, name, sizeof name);
+    while (ok && next_city(&cities, &id, name, sizeof name, &state_id)) {
         sqlite3_bind_int64(insert, 1, id);
         sqlite3_bind_text(insert, 2, name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(insert, 3, random_state_id(&random, total_weight));
+        sqlite3_bind_int(insert, 3, state_id);
         ok = sqlite3_step(insert) == SQLITE_DONE && sqlite3_reset(insert) == SQLITE_OK;
     }
     sqlite3_finalize(insert);
@@ -241,12 +269,63 @@ static bool build_database(const char *path, const struct options *options)
     return ok;
 }
 
+/* ------------------------------------------------------------ PostgreSQL */
+
+/*
+ * The same rows as a psql script on `out`, for the PostgreSQL half of the
+ * lesson (scripts/pg.sh pipes it into psql):
+ *
+ *     build/bin/database_makedb --postgres | psql ...
+ *
+ * The tables are created, bulk-loaded with COPY and given their primary
+ * keys in one transaction.  COPY ... FREEZE writes the rows as already
+ * visible to everyone, so the first query does not have to rewrite every
+ * page to record that; VACUUM ANALYZE then gives the planner its
+ * statistics.  COPY's text format needs tabs, newlines and backslashes
+ * escaped; the generator's names and the states' never contain any.
+ */
+static bool write_postgres_script(FILE *out, const struct options *options)
+{
+    fputs("\\set ON_ERROR_STOP on\n"
+          "SET client_encoding = 'UTF8';\n"
+          "SET client_min_messages = warning;\n"
+          "BEGIN;\n"
+          "DROP TABLE IF EXISTS cities, states;\n"
+          "CREATE TABLE states(id integer NOT NULL, long_name text NOT NULL,"
+          " state text NOT NULL);\n"
+          "CREATE TABLE cities(id integer NOT NULL, name text NOT NULL,"
+          " state_id integer NOT NULL);\n"
+          "COPY states (id, long_name, state) FROM stdin WITH (FREEZE);\n", out);
+    for (size_t i = 0; i < STATE_COUNT; i++)
+        fprintf(out, "%zu\t%s\t%s\n", i + 1, STATES[i].long_name, STATES[i].code);
+    fputs("\\.\nCOPY cities (id, name, state_id) FROM stdin WITH (FREEZE);\n", out);
+
+    struct city_generator cities;
+    city_generator_init(&cities, options);
+    long id;
+    int state_id;
+    char name[128];
+    while (next_city(&cities, &id, name, sizeof name, &state_id))
+        fprintf(out, "%ld\t%s\t%d\n", id, name, state_id);
+    fputs("\\.\n"
+          "ALTER TABLE states ADD PRIMARY KEY (id);\n"
+          "ALTER TABLE cities ADD PRIMARY KEY (id);\n"
+          "COMMIT;\n"
+          "VACUUM ANALYZE states, cities;\n", out);
+    if (fflush(out) != 0 || ferror(out)) {
+        fprintf(stderr, "%s: writing the PostgreSQL script failed: %s\n", PROGRAM,
+                strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 /* ------------------------------------------------------------ command line */
 
 static void usage(FILE *stream)
 {
     fprintf(stream,
-            "usage: %s [--out PATH] [--cities N] [--seed S] [--force] [--quiet]\n"
+            "usage: %s [--out PATH] [--cities N] [--seed S] [--force] [--quiet] [--postgres]\n"
             "Builds the database lesson's SQLite file: Brazil's 27 states and N invented cities.\n"
             "\n"
             "  --out PATH    the file to create (default " DEFAULT_OUT ")\n"
@@ -254,6 +333,7 @@ static void usage(FILE *stream)
             "  --seed S      seed of the name generator (default %u): same seed, same rows\n"
             "  --force       replace PATH if it exists (otherwise that is refused)\n"
             "  --quiet       print nothing but errors\n"
+            "  --postgres    write the same rows to stdout as a psql script (COPY) instead\n"
             "\nExample:\n  %s --out /tmp/small.db --cities 20000\n",
             PROGRAM, DEFAULT_CITIES, MAX_CITIES, DEFAULT_SEED, PROGRAM);
 }
@@ -264,9 +344,10 @@ static int parse_options(int argc, char **argv, struct options *options)
         { "out", required_argument, NULL, 'o' },   { "cities", required_argument, NULL, 'c' },
         { "seed", required_argument, NULL, 's' },  { "force", no_argument, NULL, 'f' },
         { "quiet", no_argument, NULL, 'q' },       { "help", no_argument, NULL, 'h' },
+        { "postgres", no_argument, NULL, 'p' },
         { NULL, 0, NULL, 0 },
     };
-    *options = (struct options){ DEFAULT_OUT, DEFAULT_CITIES, DEFAULT_SEED, false, false };
+    *options = (struct options){ DEFAULT_OUT, DEFAULT_CITIES, DEFAULT_SEED, false, false, false };
     opterr = 0;  /* our own one-line message instead of getopt's */
     int code;
     while ((code = getopt_long(argc, argv, "h", table, NULL)) != -1) {
@@ -275,6 +356,7 @@ static int parse_options(int argc, char **argv, struct options *options)
         case 'o': options->out = optarg; break;
         case 'f': options->force = true; break;
         case 'q': options->quiet = true; break;
+        case 'p': options->postgres = true; break;
         case 'h': usage(stdout); return EXIT_ALL_DONE;
         case 'c':
             if (!parse_long_in(optarg, 1, MAX_CITIES, &options->cities)) {
@@ -323,6 +405,8 @@ int main(int argc, char **argv)
     int early_exit = parse_options(argc, argv, &options);
     if (early_exit >= 0)
         return early_exit;
+    if (options.postgres)
+        return write_postgres_script(stdout, &options) ? EXIT_ALL_DONE : EXIT_SETUP;
 
     struct stat existing;
     if (!options.force && stat(options.out, &existing) == 0) {

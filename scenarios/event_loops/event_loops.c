@@ -1,0 +1,27 @@
+/* event_loops.c - the event_loops lesson's shared parts; see event_loops.h. */
+#include "event_loops.h"
+
+#include <stdio.h>
+#include <string.h>
+
+double event_loops_deadline(const struct delay_request *request)
+{
+    return request->started + 2.0 * request->delay + EVENT_LOOPS_PATIENCE_S;
+}
+
+void event_loops_reply_arrived(struct slow_api *run, struct delay_request *request,
+                               const struct raw_http_reply *reply)
+{
+    slow_api_request_ended(run, request, NULL, reply->status, raw_http_reply_body(reply));
+}
+
+void event_loops_request_failed(struct slow_api *run, struct delay_request *request,
+                                const char *what, int error_number)
+{
+    char reason[256];
+    if (error_number != 0)
+        snprintf(reason, sizeof reason, "%s: %s", what, strerror(error_number));
+    else
+        snprintf(reason, sizeof reason, "%s", what);
+    slow_api_request_ended(run, request, reason, 0, NULL);
+}

@@ -1,0 +1,32 @@
+/*
+ * event_loops.h - what the three programs of the event_loops lesson share
+ * that is not about how they wait: the slow-API lesson's command line,
+ * requests, lines and summary (slow_api.h), the hand-written HTTP
+ * (raw_http.h), and one rule for when a request is given up.
+ * The lesson is docs/event_loops.md.
+ */
+#ifndef ASYNCLAB_EVENT_LOOPS_H
+#define ASYNCLAB_EVENT_LOOPS_H
+
+#include "raw_http.h"
+#include "slow_api.h"
+
+/* A request is given up twice its delay plus this many seconds after it
+ * was sent, so a server that accepts and never answers cannot make any of
+ * the programs wait forever. */
+#define EVENT_LOOPS_PATIENCE_S 2.0
+#define EVENT_LOOPS_TIMED_OUT "timed out: no complete reply within twice its delay plus 2 s"
+
+/* clock_now() at which the request (already started) is given up. */
+double event_loops_deadline(const struct delay_request *request);
+
+/* A complete reply arrived for the request: prints and records it. */
+void event_loops_reply_arrived(struct slow_api *run, struct delay_request *request,
+                               const struct raw_http_reply *reply);
+
+/* The request failed: "<what>: <strerror(error_number)>", or just what
+ * when error_number is 0. */
+void event_loops_request_failed(struct slow_api *run, struct delay_request *request,
+                                const char *what, int error_number);
+
+#endif
