@@ -368,7 +368,7 @@ report:
 # and the base layer from source.  `make fuzz` runs each for FUZZ_SECONDS
 # from its committed seeds (fuzz/corpus/<target>/); what they find goes to
 # build/fuzz/findings/.
-.PHONY: fuzz fuzz-build
+.PHONY: fuzz fuzz-build fuzz-coverage
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_DIR     := build/fuzz
@@ -385,6 +385,15 @@ $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SOURCES) $(wildcard server/*.h $(BASE_D
 fuzz-build:
 	$(DEPS) build fuzz
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
+
+# Per-file line coverage of what the corpora (FUZZ_CORPUS, default what
+# `make fuzz` learned, plus the seeds) exercise.
+FUZZ_CORPUS ?= $(FUZZ_DIR)/corpus
+fuzz-coverage:
+	$(DEPS) build fuzz
+	@$(MAKE) --no-print-directory $(OBJ)/gen/live_assets.c
+	@scripts/fuzz-coverage.sh $(FUZZ_CORPUS) -I$(BASE_DIR) -Iserver \
+	    $(call pkg_cflags,$(SERVER_PKGS)) -- $(FUZZ_SOURCES)
 
 fuzz:
 	$(CHECK) FUZZ_SECONDS:count
