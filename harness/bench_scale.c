@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "exit_codes.h"
 #include "clock.h"
 #include "launch.h"
@@ -481,12 +482,11 @@ int main(int argc, char **argv)
 
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/scale.json", options.out);
-    int written = json_dump_file(document, path, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    bool written = atomic_json_dump(PROGRAM, document, path,
+                                    JSON_INDENT(2) | JSON_REAL_PRECISION(6));
     json_decref(document);
-    if (written != 0) {
-        fprintf(stderr, "%s: cannot write %s\n", PROGRAM, path);
+    if (!written)
         return EXIT_SETUP;
-    }
     printf("Wrote %s (%.0f s)\n", path, clock_now() - started);
     return EXIT_ALL_DONE;
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "atomic_file.h"
 #include "charts.h"
 #include "exit_codes.h"
 #include "hyperfine.h"
@@ -1101,9 +1102,12 @@ int main(int argc, char **argv)
     char charts[PATH_MAX], report_path[PATH_MAX];
     path_in(charts, sizeof charts, paths.out, "charts");
     path_in(report_path, sizeof report_path, paths.out, "REPORT.md");
+    /* Written beside REPORT.md and renamed over it when complete: Ctrl+C
+     * while rendering leaves the old report, never an empty one. */
+    struct atomic_file report_file;
     FILE *md = NULL;
     if (!make_dir(paths.out) || !make_dir(charts)
-        || (md = fopen(report_path, "w")) == NULL) {
+        || (md = atomic_file_open(&report_file, report_path)) == NULL) {
         if (md == NULL && errno)
             fprintf(stderr, "%s: cannot write %s: %s\n", PROGRAM, report_path, strerror(errno));
         json_decref(summary);
@@ -1124,7 +1128,7 @@ int main(int argc, char **argv)
         write_sweep(&paths, summary, md);
     write_scale(&paths, md);
     write_service(&paths, md);
-    bool written = fclose(md) == 0;
+    bool written = atomic_file_commit(&report_file);
     json_decref(summary);
     if (!written) {
         fprintf(stderr, "%s: cannot finish %s\n", PROGRAM, report_path);

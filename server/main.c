@@ -404,6 +404,7 @@ int main(int argc, char **argv)
         close(listener.fd);
         return EXIT_SETUP;
     }
+    app.idle_timeout_s = (unsigned int)options.idle_timeout;
     if (options.live)
         app.live_view = server_live_new(options.mode_name, options.mode == SERVER_MODE_THREADS);
     if (options.live && app.live_view == NULL) {

@@ -130,6 +130,8 @@ int blocking_pitfall_setup(struct blocking_pitfall *run,
     }
     if (run->common.trace_path != NULL)
         start_trace(run);
+    http_set_bounds(http_bounds_for(&run->common,
+                                     delay_requests_longest(run->requests, run->request_count)));
     output_rule();
     run->started = clock_now();
     run->heartbeat.due = run->started + BLOCKING_PITFALL_HEARTBEAT_S;
