@@ -24,6 +24,7 @@
 #include "checks.h"
 #include "process.h"
 #include "server.h"
+#include "trace.h"
 #include "trace_intervals.h"
 
 /* The lesson's 10, 2 and 5 s shrunk 20 times: 0.5, 0.1 and 0.25 s. */
@@ -109,13 +110,14 @@ static double worst_lag(const char *out)
  * late" events it has. */
 static size_t load_requests(long long (*intervals)[2], size_t capacity, int *late_heartbeats)
 {
-    json_error_t error;
-    json_t *document = json_load_file(trace_path, 0, &error);
-    assert_non_null(document);
+    char why[512];
+    json_t *document = trace_read_tasks(trace_path, NULL, why, sizeof why);
+    if (document == NULL)
+        fail_msg("trace %s", why);
     size_t count = 0, i;
     json_t *event;
     *late_heartbeats = 0;
-    json_array_foreach(json_object_get(document, "traceEvents"), i, event) {
+    json_array_foreach(document, i, event) {
         if (strcmp(json_string_value(json_object_get(event, "ph")), "X") != 0)
             continue;
         if (strcmp(json_string_value(json_object_get(event, "name")), "Heartbeat late") == 0) {
@@ -157,7 +159,7 @@ static void async_blocking_stalls_its_own_loop(void **state)
     assert_int_equal(load_requests(intervals, REQUESTS, &late_heartbeats), REQUESTS);
     assert_true(test_none_overlap(intervals, REQUESTS));
     assert_true(late_heartbeats > 0);
-    test_assert_trace_viewable(trace_path, "blocking_pitfall_async_blocking");
+    test_assert_trace_viewable(trace_path, "blocking_pitfall_async_blocking", true);
 
     /* R1 held the loop: see BLOCKED_LAG_S. */
     double lag = worst_lag(result.out);
@@ -170,7 +172,7 @@ static void async_blocking_stalls_its_own_loop(void **state)
 
 /* async and async_offload: all three requests at the server at once, and a
  * heartbeat that reports its lag. */
-static void assert_overlaps_all_three(const char *variant)
+static void assert_overlaps_all_three(const char *variant, bool one_thread)
 {
     struct test_process_result result = run_variant(variant, &server);
     assert_lesson_replies(result.out);
@@ -185,6 +187,9 @@ static void assert_overlaps_all_three(const char *variant)
     int late_heartbeats;
     assert_int_equal(load_requests(intervals, REQUESTS, &late_heartbeats), REQUESTS);
     assert_true(test_all_overlap(intervals, REQUESTS));
+    char program[64];
+    snprintf(program, sizeof program, "blocking_pitfall_%s", variant);
+    test_assert_trace_viewable(trace_path, program, one_thread);
     /* The fix's claim: the heartbeat stays on time while R1 waits. */
     double lag = worst_lag(result.out);
     if (lag >= BLOCKED_LAG_S)
@@ -196,13 +201,13 @@ static void assert_overlaps_all_three(const char *variant)
 static void async_overlaps_with_non_blocking_transfers(void **state)
 {
     (void)state;
-    assert_overlaps_all_three("async");
+    assert_overlaps_all_three("async", true);
 }
 
 static void async_offload_overlaps_on_worker_threads(void **state)
 {
     (void)state;
-    assert_overlaps_all_three("async_offload");
+    assert_overlaps_all_three("async_offload", false);  /* its workers are threads */
 }
 
 /* The server-side pitfall: however concurrent the client, a server that

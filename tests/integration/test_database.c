@@ -26,6 +26,7 @@
 #include "checks.h"
 #include "lesson_database.h"
 #include "process.h"
+#include "trace.h"
 #include "trace_intervals.h"
 
 /* Big enough that each query runs for tens of milliseconds, so the async
@@ -87,14 +88,14 @@ static int distinct_threads(void)
  * overlap means SQLite really ran the queries at the same time. */
 static void load_trace(long long intervals[3][2], long long rows[3])
 {
-    json_error_t error;
-    json_t *document = json_load_file(trace_path, 0, &error);
+    char why[512];
+    json_t *document = trace_read_tasks(trace_path, NULL, why, sizeof why);
     if (document == NULL)
-        fail_msg("cannot read the trace: %s", error.text);
+        fail_msg("cannot read the trace %s", why);
     int seen = 0;
     size_t i;
     json_t *event;
-    json_array_foreach(json_object_get(document, "traceEvents"), i, event) {
+    json_array_foreach(document, i, event) {
         if (strcmp(json_string_value(json_object_get(event, "ph")), "X") != 0)
             continue;
         json_int_t tid = json_integer_value(json_object_get(event, "tid"));
@@ -187,7 +188,7 @@ static void sync_counts_match_and_queries_take_turns(void **state)
 
     long long intervals[3][2], rows[3];
     load_trace(intervals, rows);
-    test_assert_trace_viewable(trace_path, "database_sync");
+    test_assert_trace_viewable(trace_path, "database_sync", true);
     assert_counts_match_sqlite(result.out, rows);
     assert_true(test_none_overlap(intervals, 3));
     /* And in the lesson's order: Q2 is not asked for before Q1 is done. */
@@ -211,6 +212,7 @@ static void async_counts_match_and_queries_overlap(void **state)
 
     long long intervals[3][2], rows[3];
     load_trace(intervals, rows);
+    test_assert_trace_viewable(trace_path, "database_async", false);  /* a worker per query */
     assert_counts_match_sqlite(result.out, rows);
     /* All three were asked for before any was answered. */
     assert_true(test_all_overlap(asked_answered, 3));

@@ -2,6 +2,7 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,32 +10,31 @@
 
 #include "clock.h"
 
-bool capture_open(struct capture *out, struct capture *err, posix_spawn_file_actions_t *actions)
+bool capture_pipes(struct capture *out, struct capture *err)
 {
     int out_pipe[2], err_pipe[2];
-    if (pipe(out_pipe) != 0)
+    if (pipe2(out_pipe, O_CLOEXEC) != 0)
         return false;
-    if (pipe(err_pipe) != 0) {
+    if (pipe2(err_pipe, O_CLOEXEC) != 0) {
         close(out_pipe[0]);
         close(out_pipe[1]);
         return false;
     }
     *out = (struct capture){ out_pipe[0], out_pipe[1], NULL, 0 };
     *err = (struct capture){ err_pipe[0], err_pipe[1], NULL, 0 };
-    posix_spawn_file_actions_init(actions);
-    posix_spawn_file_actions_adddup2(actions, out_pipe[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(actions, err_pipe[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(actions, out_pipe[0]);
-    posix_spawn_file_actions_addclose(actions, err_pipe[0]);
-    posix_spawn_file_actions_addclose(actions, out_pipe[1]);
-    posix_spawn_file_actions_addclose(actions, err_pipe[1]);
     return true;
 }
 
-void capture_started(struct capture *out, struct capture *err,
-                     posix_spawn_file_actions_t *actions)
+void capture_spawn_actions(const struct capture *out, const struct capture *err,
+                           posix_spawn_file_actions_t *actions)
 {
-    posix_spawn_file_actions_destroy(actions);
+    posix_spawn_file_actions_init(actions);
+    posix_spawn_file_actions_adddup2(actions, out->write_fd, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(actions, err->write_fd, STDERR_FILENO);
+}
+
+void capture_close_write_ends(struct capture *out, struct capture *err)
+{
     close(out->write_fd);
     close(err->write_fd);
     out->write_fd = err->write_fd = -1;
