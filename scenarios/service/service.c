@@ -66,7 +66,7 @@ static bool apply_upstream(const char *value, void *target)
 }
 
 static enum cli_result parse_command_line(struct service *service,
-                                          const struct service_program *program,
+                                          const struct lesson_program *program,
                                           int argc, char **argv)
 {
     port_target = (struct cli_long_target){ &service->port, 0, 65535 };
@@ -136,7 +136,7 @@ static void print_prediction(const struct service *service)
                                   : "served one after another, each the sum of its calls");
 }
 
-static void set_defaults(struct service *service, const struct service_program *program)
+static void set_defaults(struct service *service, const struct lesson_program *program)
 {
     memset(service, 0, sizeof *service);
     service->program = program;
@@ -172,7 +172,7 @@ static void init_shared_state(struct service *service)
     pthread_condattr_destroy(&attributes);
 }
 
-int service_setup(struct service *service, const struct service_program *program,
+int service_setup(struct service *service, const struct lesson_program *program,
                   int argc, char **argv)
 {
     set_defaults(service, program);
@@ -776,9 +776,8 @@ int service_finish(struct service *service)
                    service->tasks_failed, service->tasks_dropped);
     int status = service->tasks_dropped + service->tasks_failed > 0 ? EXIT_TASKS_FAILED
                                                                      : EXIT_ALL_DONE;
-    if (service->trace != NULL
-        && trace_write(service->trace, service->common.trace_path, service->program->name) != 0)
-        status = EXIT_SETUP;
-    service_abandon(service);
+    status = trace_save(service->trace, service->common.trace_path, service->program->name,
+                        status);
+    service_abandon(service);  /* the same release, now that all is said */
     return status;
 }

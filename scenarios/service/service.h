@@ -31,15 +31,8 @@
 #define SERVICE_UPSTREAM_COUNT 3
 #define SERVICE_MAX_USER 1000000000L
 
-/* What a gateway program says about itself. */
-struct service_program {
-    const char *name;      /* "service_async" */
-    const char *purpose;   /* one line for --help */
-    bool concurrent;       /* its dashboard's three calls overlap */
-};
-
 struct service {
-    const struct service_program *program;
+    const struct lesson_program *program;
     struct cli_common common;            /* common.url is the upstream */
     long port;                           /* --port (0: the kernel picks) */
     double delays[SERVICE_UPSTREAM_COUNT];  /* seconds, --scale applied */
@@ -119,7 +112,7 @@ struct service_task {
  * -1 when the program should serve; otherwise the exit status to return at
  * once (after --help, --predict, a usage error, an unreachable upstream).
  */
-int service_setup(struct service *service, const struct service_program *program,
+int service_setup(struct service *service, const struct lesson_program *program,
                   int argc, char **argv);
 
 /*

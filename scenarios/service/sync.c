@@ -15,10 +15,10 @@
  */
 #include "service.h"
 
-static const struct service_program PROGRAM = {
-    "service_sync",
-    "A gateway whose /dashboard calls its three upstreams in turn, on one thread.",
-    false,
+static const struct lesson_program PROGRAM = {
+    .name = "service_sync",
+    .purpose = "A gateway whose /dashboard calls its three upstreams in turn, on one thread.",
+    .concurrent = false,
 };
 
 /* Blocks the thread, the only one serving, until the upstream answers. */

@@ -16,10 +16,10 @@
 
 #include "service.h"
 
-static const struct service_program PROGRAM = {
-    "service_sync_threads",
-    "A gateway with a thread per connection, whose /dashboard runs its three calls on threads.",
-    true,
+static const struct lesson_program PROGRAM = {
+    .name = "service_sync_threads",
+    .purpose = "A gateway with a thread per connection, whose /dashboard runs its three calls on threads.",
+    .concurrent = true,
 };
 
 /* A blocking libcurl transfer needs little stack; the default 8 MiB per
