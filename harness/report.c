@@ -495,7 +495,7 @@ static void write_scenario(const struct paths *paths, const json_t *summary,
     if (json_is_true(json_object_get(entry, "uses_server")))
         fputs("Against the bundled slowserver on loopback. ", md);
     else
-        fputs("No server involved. ", md);
+        fputs("No slowserver involved. ", md);
     fprintf(md, "Lesson: [docs/%s.md](../docs/%s.md).%s\n\n", name, name,
             by_design ? " Some tasks fail **by design** in this lesson (exit status 3), "
                         "so its runs are timed with hyperfine's `--ignore-failure`." : "");

@@ -134,13 +134,21 @@ static void print_build_hint(const struct database *run, const char *problem, bo
 
 /* ------------------------------------------------------------ command line */
 
+/* Copies a flag's value into a buffer of `size`; false if empty or too long. */
+static bool copy_value(const char *value, char *buffer, size_t size)
+{
+    size_t length = strlen(value);
+    if (length == 0 || length >= size)
+        return false;
+    memcpy(buffer, value, length + 1);
+    return true;
+}
+
 static bool apply_path(const char *value, void *target)
 {
     struct database *run = target;
-    size_t length = strlen(value);
-    if (length == 0 || length >= sizeof run->path)
+    if (!copy_value(value, run->path, sizeof run->path))
         return false;
-    memcpy(run->path, value, length + 1);
     run->path_is_default = false;
     return true;
 }
@@ -148,10 +156,8 @@ static bool apply_path(const char *value, void *target)
 static bool apply_conninfo(const char *value, void *target)
 {
     struct database *run = target;
-    size_t length = strlen(value);
-    if (length == 0 || length >= sizeof run->conninfo)
+    if (!copy_value(value, run->conninfo, sizeof run->conninfo))
         return false;
-    memcpy(run->conninfo, value, length + 1);
     run->conninfo_is_default = false;
     return true;
 }
@@ -165,9 +171,9 @@ static enum cli_result parse_command_line(struct database *run,
           "the path of a file", apply_path, run },
     };
     const struct cli_option postgres_options[] = {
-        { "conninfo", "STRING", "the PostgreSQL server to query, as libpq's \"host=... "
-          "dbname=...\" or a\n                    postgresql:// URI (default: PGHOST and the "
-          "other PG* variables if set,\n                    else the lesson's cluster, make pg)",
+        { "conninfo", "STRING", "the server: a libpq connection string or postgresql:// URI\n"
+          "                         (default: the PG* variables if set, else the lesson's own, "
+          "make pg)",
           "a libpq connection string", apply_conninfo, run },
     };
     const struct cli_option *options = program->postgres ? postgres_options : sqlite_options;
