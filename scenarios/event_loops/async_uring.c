@@ -138,7 +138,7 @@ static void start_request(struct loop *loop, struct connection *connection,
     connection->sent = 0;
     raw_http_reply_reset(&connection->reply);
     slow_api_request_started(loop->run, request);
-    connection->deadline = event_loops_deadline(request);
+    connection->deadline = event_loops_deadline(loop->run, request);
     loop->in_flight++;
     if (connection->length == 0) {
         finish_request(loop, connection, "the request does not fit in its buffer", 0);

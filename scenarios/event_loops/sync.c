@@ -127,7 +127,7 @@ static void run_request(struct slow_api *run, struct connection *connection,
     size_t length = raw_http_request(text, connection->server, request->url);
     raw_http_reply_reset(reply);
     slow_api_request_started(run, request);
-    double deadline = event_loops_deadline(request);
+    double deadline = event_loops_deadline(run, request);
 
     struct failure failed = length == 0
                                 ? (struct failure){ "the request does not fit in its buffer", 0 }
