@@ -122,7 +122,9 @@ static void submit_step(struct loop *loop, struct connection *connection)
     io_uring_sqe_set_data(operation, connection);
     operation->flags |= IOSQE_IO_LINK;
 
-    double left = connection->deadline > clock_now() ? connection->deadline - clock_now() : 0;
+    double now = clock_now();  /* each operation is progress: --stall-timeout counts from here */
+    double left = event_loops_give_up_at(loop->run, connection->deadline, now) - now;
+    left = left > 0 ? left : 0;
     connection->time_left.tv_sec = (long long)left;
     connection->time_left.tv_nsec = (long long)((left - (double)(long long)left) * 1e9);
     struct io_uring_sqe *timeout = io_uring_get_sqe(&loop->ring);
