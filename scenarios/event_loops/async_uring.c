@@ -121,7 +121,9 @@ static void submit_step(struct loop *loop, struct connection *connection)
     io_uring_sqe_set_data(operation, connection);
     operation->flags |= IOSQE_IO_LINK;
 
-    double left = connection->deadline > clock_now() ? connection->deadline - clock_now() : 0;
+    double now = clock_now();  /* each operation is progress: --stall-timeout counts from here */
+    double left = event_loops_give_up_at(loop->run, connection->deadline, now) - now;
+    left = left > 0 ? left : 0;
     connection->time_left.tv_sec = (long long)left;
     connection->time_left.tv_nsec = (long long)((left - (double)(long long)left) * 1e9);
     struct io_uring_sqe *timeout = io_uring_get_sqe(&loop->ring);
@@ -138,7 +140,7 @@ static void start_request(struct loop *loop, struct connection *connection,
     connection->sent = 0;
     raw_http_reply_reset(&connection->reply);
     slow_api_request_started(loop->run, request);
-    connection->deadline = event_loops_deadline(request);
+    connection->deadline = event_loops_deadline(loop->run, request);
     loop->in_flight++;
     if (connection->length == 0) {
         finish_request(loop, connection, "the request does not fit in its buffer", 0);
