@@ -1,7 +1,9 @@
 /*
  * service.c - the service lesson's shared, non-concurrent parts; see
- * service.h.  Nothing in here waits for an upstream: how the three calls
- * of a dashboard wait is what sync.c, async.c and sync_threads.c are about.
+ * service.h.  Nothing in here waits for a dashboard's upstream calls: how
+ * they wait is what sync.c, async.c and sync_threads.c are about.  (The
+ * one blocking call here is the welcome email of the two blocking
+ * variants, service_completed_blocking, which they share word for word.)
  */
 #include "service.h"
 
@@ -696,6 +698,18 @@ void service_task_end(struct service_task *task, CURLcode result)
     free(call->url);
     http_body_free(&call->body);
     free(task);
+}
+
+void service_completed_blocking(void *cls, struct MHD_Connection *connection, void **req_cls,
+                                enum MHD_RequestTerminationCode why)
+{
+    (void)connection, (void)why;
+    struct service_task *task = service_request_completed(cls, *req_cls);
+    *req_cls = NULL;
+    if (task != NULL) {
+        CURL *easy = service_task_begin(task);
+        service_task_end(task, easy ? curl_easy_perform(easy) : CURLE_OUT_OF_MEMORY);
+    }
 }
 
 /* ------------------------------------------------------------ shutdown */
