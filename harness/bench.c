@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "exit_codes.h"
 #include "clock.h"
 #include "hyperfine.h"
@@ -36,6 +37,7 @@
 #include "parse.h"
 #include "scenarios.h"
 #include "servers.h"
+#include "staging.h"
 
 static const char PROGRAM[] = "bench";
 
@@ -58,7 +60,8 @@ struct options {
     const char *scale_name;  /* "quick", or NULL when a number was given */
     long runs;
     long warmup;
-    const char *out_dir;
+    const char *out_dir;     /* where this run writes: a staging directory (staging.h) */
+    const char *results_dir; /* --out: where the results go once the run is complete */
     const char *only;        /* --scenario: just this one */
     double sweep_ks[SWEEP_MAX_KS];
     size_t sweep_k_count;    /* 0: no sweep */
@@ -89,13 +92,13 @@ static void usage(FILE *stream)
             "             [--sweep-ks LIST|none] [--sweep-cap S]\n"
             "Benchmarks every variant of every scenario with hyperfine and writes DIR/summary.json,\n"
             "one hyperfine JSON per scenario, a trace per variant, and (via report) REPORT.md and\n"
-            "charts.  Defaults: --scale quick (%g), --runs %d, --warmup %d, --out results,\n"
+            "charts.  Defaults: --scale quick (%g), --runs %d, --warmup %d, --out build/results,\n"
             "--sweep-ks %s, --sweep-cap %g (seconds a sync sweep run may be predicted to take).\n"
             "Scenarios:", PROGRAM, QUICK_SCALE, DEFAULT_RUNS, DEFAULT_WARMUP, SWEEP_DEFAULT_KS,
             SWEEP_DEFAULT_CAP_S);
     for (size_t i = 0; i < SCENARIO_COUNT; i++)
         fprintf(stream, " %s", SCENARIOS[i].name);
-    fprintf(stream, "\nExample: %s --scale quick --runs 5 --out results\n", PROGRAM);
+    fprintf(stream, "\nExample: %s --scale quick --runs 5 --out /tmp/my-run\n", PROGRAM);
 }
 
 static int bad_value(const char *flag, const char *value, const char *expected)
@@ -169,7 +172,7 @@ static int parse_options(int argc, char **argv, struct options *options)
     snprintf(options->scale_text, sizeof options->scale_text, "%g", QUICK_SCALE);
     options->runs = DEFAULT_RUNS;
     options->warmup = DEFAULT_WARMUP;
-    options->out_dir = "results";
+    options->out_dir = "build/results";  /* not the committed reference run */
     options->sweep_cap = SWEEP_DEFAULT_CAP_S;
     parse_double_list(SWEEP_DEFAULT_KS, 1, 100000, options->sweep_ks, SWEEP_MAX_KS,
                       &options->sweep_k_count);
@@ -207,6 +210,18 @@ static void command_add(struct command *command, const char *word)
     if (command->count < MAX_WORDS)
         command->words[command->count++] = strdup(word);
     command->words[command->count] = NULL;
+}
+
+/* Replaces the word after `flag` with `value`. */
+static void command_replace_word(struct command *command, const char *flag, const char *value)
+{
+    for (int i = 0; i + 1 < command->count; i++) {
+        if (strcmp(command->words[i], flag) == 0) {
+            free(command->words[i + 1]);
+            command->words[i + 1] = strdup(value);
+            return;
+        }
+    }
 }
 
 static void command_free(struct command *command)
@@ -447,13 +462,18 @@ static json_t *bench_scenario(const struct options *options, const struct scenar
         char file_name[128], trace_file[256], trace_path[PATH_MAX];
         variant_file_name(scenario->variants[i], file_name, sizeof file_name);
         snprintf(trace_file, sizeof trace_file, "traces/%s-%s.json", scenario->name, file_name);
-        snprintf(trace_path, sizeof trace_path, "%s/%s", options->out_dir, trace_file);
+        /* The command is shown with the trace where it will end up, and
+         * run with the trace in the staging directory. */
+        snprintf(trace_path, sizeof trace_path, "%s/%s", options->results_dir, trace_file);
         const char *server_mode;
         ready = variant_command(options, scenario, scenario->variants[i], trace_path,
                                 &commands[i], &server_mode);
-        if (ready)
+        if (ready) {
             json_array_append_new(variants, describe_variant(scenario, i, &commands[i],
                                                              server_mode, trace_file));
+            snprintf(trace_path, sizeof trace_path, "%s/%s", options->out_dir, trace_file);
+            command_replace_word(&commands[i], "--trace", trace_path);
+        }
         else
             snprintf(why, sizeof why, "no slowserver in mode %s could be started", server_mode);
     }
@@ -599,15 +619,14 @@ static json_t *command_of_this_run(int argc, char **argv)
     return json_string(line);
 }
 
+/* summary.json goes into the staging directory with the rest, and is the
+ * last file moved into place. */
 static bool write_summary(const struct options *options, json_t *summary)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/summary.json", options->out_dir);
-    if (json_dump_file(summary, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", PROGRAM, path, strerror(errno));
-        return false;
-    }
-    return true;
+    return atomic_json_dump(PROGRAM, summary, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+           && staging_publish(PROGRAM, options->out_dir, options->results_dir, "summary.json");
 }
 
 /* The harness programs live in build/bin; the commands are shown relative
@@ -689,8 +708,12 @@ int main(int argc, char **argv)
     choose_program_dir();
     if (!hyperfine_available())
         return EXIT_SETUP;  /* launch said: cannot start hyperfine (run make deps first) */
-    if (!prepare_out_dir(options.out_dir))
+    char staging[PATH_MAX];
+    if (!prepare_out_dir(options.out_dir)
+        || !staging_create(PROGRAM, options.out_dir, "traces", staging, sizeof staging))
         return EXIT_SETUP;
+    options.results_dir = options.out_dir;
+    options.out_dir = staging;
 
     struct sigaction interrupt = { .sa_handler = on_interrupt };
     sigaction(SIGINT, &interrupt, NULL);
@@ -730,8 +753,9 @@ int main(int argc, char **argv)
     if (interrupted) {
         json_decref(scenarios);
         json_decref(sweep);
+        staging_discard(staging);
         fprintf(stderr, "%s: interrupted; the servers it started are stopped, "
-                "%s/summary.json is left as it was\n", PROGRAM, options.out_dir);
+                "%s/ is left as it was\n", PROGRAM, options.results_dir);
         return 130;
     }
     json_t *summary = json_pack(
@@ -743,14 +767,19 @@ int main(int argc, char **argv)
         "scenarios", scenarios, "sweep", sweep ? sweep : json_null());
     bool written = summary != NULL && write_summary(&options, summary);
     json_decref(summary);
-    if (!written)
+    if (!written) {
+        staging_discard(staging);
         return EXIT_SETUP;
+    }
     printf("\nSuite wall time: %.1f s (scale %s, %ld run%s per variant); results in %s/\n",
            wall_time, options.scale_text, options.runs, options.runs == 1 ? "" : "s",
-           options.out_dir);
+           options.results_dir);
     fflush(stdout);
-    int report_status = run_report(options.out_dir);
-    if (report_status != 0)
+    int report_status = run_report(options.results_dir);
+    if (report_status != 0) {
+        fprintf(stderr, "%s: report ended with status %d; the results are complete, "
+                "render them again with: make report\n", PROGRAM, report_status);
         return EXIT_SETUP;
+    }
     return all_measured ? EXIT_ALL_DONE : EXIT_TASKS_FAILED;
 }

@@ -17,7 +17,7 @@
  * throughput with D = 0.  Everything goes to DIR/scale.json, which `report`
  * renders into REPORT.md.  docs/scale.md is the lesson.
  *
- *     build/bin/bench_scale [--k 3,100,1000] [--delay 1] [--out results]
+ *     build/bin/bench_scale [--k 3,100,1000] [--delay 1] [--out build/results]
  *                           [--timeout 120] [--no-throughput]
  */
 #include <errno.h>
@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "exit_codes.h"
 #include "clock.h"
 #include "launch.h"
@@ -397,7 +398,8 @@ static void usage(FILE *stream)
 {
     fprintf(stream, "usage: %s [--k LIST] [--delay S] [--out DIR] [--timeout S] [--no-throughput]\n"
             "Sends K requests at once for each K and each client/server pairing; writes DIR/scale.json.\n"
-            "Defaults: --k 3,100,1000,5000,10000 --delay 1 --out results --timeout 120\n", PROGRAM);
+            "Defaults: --k 3,100,1000,5000,10000 --delay 1 --out build/results --timeout 120\n"
+            "\nExample: %s --k 3,100,1000 --out build/results\n", PROGRAM, PROGRAM);
 }
 
 static int parse_options(int argc, char **argv, struct options *options)
@@ -407,7 +409,7 @@ static int parse_options(int argc, char **argv, struct options *options)
     options->k_count = 5;
     options->delay = 1.0;
     options->timeout = 120.0;
-    options->out = "results";
+    options->out = "build/results";  /* not the committed reference run */
     options->throughput = true;
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
@@ -480,12 +482,11 @@ int main(int argc, char **argv)
 
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/scale.json", options.out);
-    int written = json_dump_file(document, path, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    bool written = atomic_json_dump(PROGRAM, document, path,
+                                    JSON_INDENT(2) | JSON_REAL_PRECISION(6));
     json_decref(document);
-    if (written != 0) {
-        fprintf(stderr, "%s: cannot write %s\n", PROGRAM, path);
+    if (!written)
         return EXIT_SETUP;
-    }
     printf("Wrote %s (%.0f s)\n", path, clock_now() - started);
     return EXIT_ALL_DONE;
 }

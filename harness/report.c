@@ -21,9 +21,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "atomic_file.h"
 #include "charts.h"
 #include "exit_codes.h"
 #include "hyperfine.h"
+#include "trace.h"
 
 static const char PROGRAM[] = "report";
 
@@ -223,16 +225,17 @@ static bool event_failed(const json_t *event)
 /* The latest end of any task in a trace file, in seconds (0 if none). */
 static double trace_end(const char *path)
 {
-    json_t *root = json_load_file(path, 0, NULL);
+    char why[256];
+    json_t *tasks = trace_read_tasks(path, NULL, why, sizeof why);
     double end = 0;
     size_t index;
     const json_t *event;
-    json_array_foreach(json_object_get(root, "traceEvents"), index, event) {
+    json_array_foreach(tasks, index, event) {
         double stop = (number_or_nan(event, "ts") + number_or_nan(event, "dur")) / 1e6;
         if (strcmp(text_or(event, "ph", ""), "X") == 0 && isfinite(stop) && stop > end)
             end = stop;
     }
-    json_decref(root);
+    json_decref(tasks);
     return end;
 }
 
@@ -241,12 +244,13 @@ static double trace_end(const char *path)
 static bool draw_timeline(const char *trace_path, const char *svg_path, const char *title,
                           double x_max)
 {
-    json_t *root = json_load_file(trace_path, 0, NULL);
-    const json_t *events = json_object_get(root, "traceEvents");
-    if (!json_is_array(events)) {
-        json_decref(root);
+    char why[256];
+    bool one_thread = false;
+    json_t *events = trace_read_tasks(trace_path, &one_thread, why, sizeof why);
+    if (events == NULL)
         return false;
-    }
+    char titled[320];
+    snprintf(titled, sizeof titled, "%s%s", title, one_thread ? ", every task on one thread" : "");
     struct trace_rows *rows = calloc(1, sizeof *rows);
     struct chart_span *spans = calloc(json_array_size(events) + 1, sizeof *spans);
     size_t count = 0;
@@ -271,7 +275,7 @@ static bool draw_timeline(const char *trace_path, const char *svg_path, const ch
     for (size_t i = 0; labels != NULL && i < rows->count; i++)
         labels[rows->place[i]] = rows->labels[i];
     bool drawn = count > 0 && labels != NULL
-                 && chart_timeline(svg_path, title, spans, count, labels, rows->count,
+                 && chart_timeline(svg_path, titled, spans, count, labels, rows->count,
                                    x_max) == 0;
     free(labels);
     if (count > 0 && !drawn)
@@ -280,7 +284,7 @@ static bool draw_timeline(const char *trace_path, const char *svg_path, const ch
         free(rows->labels[i]);
     free(rows);
     free(spans);
-    json_decref(root);
+    json_decref(events);
     return drawn;
 }
 
@@ -368,6 +372,12 @@ static void runs_cell(const struct hyperfine_result *measured, bool by_design, c
 static void write_table(FILE *md, const struct variant_row *rows, size_t count, bool by_design)
 {
     const struct hyperfine_result *baseline = rows[0].measured;
+    /* The lesson's ratios are taken over the first row it has a number for
+     * (the database lesson timed only its PostgreSQL programs). */
+    const struct variant_row *lesson_baseline = NULL;
+    for (size_t i = 0; i < count && lesson_baseline == NULL; i++)
+        if (isfinite(rows[i].lesson))
+            lesson_baseline = &rows[i];
     fprintf(md, "| variant | median | stddev | speedup over %s | predicted | efficiency | "
             "runs | Python lesson | lesson's speedup |\n"
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n", rows[0].name);
@@ -387,8 +397,9 @@ static void write_table(FILE *md, const struct variant_row *rows, size_t count, 
          * lessons, another database's): its ratios are what compare. */
         if (isfinite(row->lesson))
             snprintf(lesson, sizeof lesson, "%g s", row->lesson);
-        if (isfinite(row->lesson) && isfinite(rows[0].lesson) && row->lesson > 0)
-            snprintf(lesson_speedup, sizeof lesson_speedup, "%.2f×", rows[0].lesson / row->lesson);
+        if (isfinite(row->lesson) && lesson_baseline != NULL && row->lesson > 0)
+            snprintf(lesson_speedup, sizeof lesson_speedup, "%.2f×",
+                     lesson_baseline->lesson / row->lesson);
         fputs("| ", md);
         put_cell_text(md, row->name);
         fprintf(md, " | %s | %s | %s | %s | %s | %s | %s | %s |\n",
@@ -1018,13 +1029,14 @@ static void usage(FILE *stream)
 {
     fprintf(stream, "usage: %s [DIR] [--out DIR2]\n"
             "Renders DIR/REPORT.md and DIR/charts/*.svg from DIR/summary.json and the JSON\n"
-            "files it names (as written by bench).  --out writes them to DIR2 instead.\n"
+            "files it names (as written by bench).  DIR defaults to build/results, where\n"
+            "make bench writes; --out writes them to DIR2 instead.\n"
             "Example: %s results\n", PROGRAM, PROGRAM);
 }
 
 static int parse_options(int argc, char **argv, struct paths *paths)
 {
-    paths->in = "results";
+    paths->in = "build/results";  /* where make bench writes */
     paths->out = NULL;
     bool have_dir = false;
     for (int i = 1; i < argc; i++) {
@@ -1090,9 +1102,12 @@ int main(int argc, char **argv)
     char charts[PATH_MAX], report_path[PATH_MAX];
     path_in(charts, sizeof charts, paths.out, "charts");
     path_in(report_path, sizeof report_path, paths.out, "REPORT.md");
+    /* Written beside REPORT.md and renamed over it when complete: Ctrl+C
+     * while rendering leaves the old report, never an empty one. */
+    struct atomic_file report_file;
     FILE *md = NULL;
     if (!make_dir(paths.out) || !make_dir(charts)
-        || (md = fopen(report_path, "w")) == NULL) {
+        || (md = atomic_file_open(&report_file, report_path)) == NULL) {
         if (md == NULL && errno)
             fprintf(stderr, "%s: cannot write %s: %s\n", PROGRAM, report_path, strerror(errno));
         json_decref(summary);
@@ -1113,7 +1128,7 @@ int main(int argc, char **argv)
         write_sweep(&paths, summary, md);
     write_scale(&paths, md);
     write_service(&paths, md);
-    bool written = fclose(md) == 0;
+    bool written = atomic_file_commit(&report_file);
     json_decref(summary);
     if (!written) {
         fprintf(stderr, "%s: cannot finish %s\n", PROGRAM, report_path);

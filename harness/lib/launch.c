@@ -2,16 +2,15 @@
 #include "launch.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 bool launch_find_bin_dir(char *dir, size_t size)
 {
@@ -26,33 +25,83 @@ bool launch_find_bin_dir(char *dir, size_t size)
     return true;
 }
 
-static pid_t start_with_actions(const char *program, char *const argv[],
-                                posix_spawn_file_actions_t *actions)
+/* What the child does with its file descriptors before it runs argv. */
+struct child_fds {
+    int stdout_fd;   /* -1: keep ours */
+    int stderr_fd;
+    int close_fds[2];  /* the parent's ends of capture pipes; -1: none */
+};
+
+/* In the child, between fork and exec: tie its life to the harness.  If the
+ * harness is killed (SIGKILL, the OOM killer) no handler of ours runs, so
+ * the kernel must end the children: PR_SET_PDEATHSIG sends SIGTERM when
+ * the parent dies.  The parent may already have died before the prctl, so
+ * check that it is still the one that forked us. */
+static void die_with_parent(pid_t parent)
 {
-    pid_t pid;
-    /* posix_spawnp looks a bare name ("hyperfine") up in PATH and runs a
-     * path as it is. */
-    int spawned = posix_spawnp(&pid, argv[0], actions, NULL, argv, environ);
-    if (spawned != 0) {
-        fprintf(stderr, "%s: cannot start %s: %s%s\n", program, argv[0], strerror(spawned),
-                strchr(argv[0], '/') ? " (run make first)" : " (run make deps first)");
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+        _exit(127);
+}
+
+static void run_child(char *const argv[], const struct child_fds *fds, pid_t parent,
+                      int error_pipe)
+{
+    die_with_parent(parent);
+    if ((fds->stdout_fd >= 0 && dup2(fds->stdout_fd, STDOUT_FILENO) < 0)
+        || (fds->stderr_fd >= 0 && dup2(fds->stderr_fd, STDERR_FILENO) < 0)) {
+        int error = errno;
+        (void)!write(error_pipe, &error, sizeof error);
+        _exit(127);
+    }
+    for (size_t i = 0; i < 2; i++)
+        if (fds->close_fds[i] >= 0)
+            close(fds->close_fds[i]);
+    /* execvp looks a bare name ("hyperfine") up in PATH and runs a path as
+     * it is. */
+    execvp(argv[0], argv);
+    int error = errno;
+    (void)!write(error_pipe, &error, sizeof error);
+    _exit(127);
+}
+
+/* fork + exec rather than posix_spawn, which cannot set the death signal.
+ * A close-on-exec pipe carries exec's errno back: nothing read means the
+ * program is running. */
+static pid_t start_child(const char *program, char *const argv[], const struct child_fds *fds)
+{
+    int error_pipe[2];
+    if (pipe2(error_pipe, O_CLOEXEC) != 0) {
+        fprintf(stderr, "%s: cannot start %s: %s\n", program, argv[0], strerror(errno));
         return -1;
     }
-    return pid;
+    fflush(NULL);  /* the child must not write our buffered output again */
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0)
+        run_child(argv, fds, parent, error_pipe[1]);
+    close(error_pipe[1]);
+    int error = 0;
+    ssize_t got = -1;
+    if (pid > 0)
+        while ((got = read(error_pipe[0], &error, sizeof error)) < 0 && errno == EINTR)
+            ;
+    else
+        error = errno;
+    close(error_pipe[0]);
+    if (pid > 0 && got <= 0)
+        return pid;
+    if (pid > 0)
+        launch_wait(pid);
+    fprintf(stderr, "%s: cannot start %s: %s%s\n", program, argv[0], strerror(error),
+            strchr(argv[0], '/') ? " (run make first)" : " (run make deps first)");
+    return -1;
 }
 
 pid_t launch_start_redirected(const char *program, char *const argv[], int stdout_fd,
                               int stderr_fd)
 {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    if (stdout_fd >= 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
-    if (stderr_fd >= 0)
-        posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
-    pid_t pid = start_with_actions(program, argv, &actions);
-    posix_spawn_file_actions_destroy(&actions);
-    return pid;
+    const struct child_fds fds = { stdout_fd, stderr_fd, { -1, -1 } };
+    return start_child(program, argv, &fds);
 }
 
 pid_t launch_start(const char *program, char *const argv[], int stdout_fd)
@@ -130,14 +179,8 @@ int launch_capture(const char *program, char *const argv[], char **out, char **e
         close(out_pipe[1]);
         return -1;
     }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
-    posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
-    pid_t pid = start_with_actions(program, argv, &actions);
-    posix_spawn_file_actions_destroy(&actions);
+    const struct child_fds fds = { out_pipe[1], err_pipe[1], { out_pipe[0], err_pipe[0] } };
+    pid_t pid = start_child(program, argv, &fds);
     close(out_pipe[1]);
     close(err_pipe[1]);
 

@@ -91,6 +91,8 @@ static void start_trace(struct blocking_pitfall *run)
     run->trace = trace_new(clock_now());
     if (run->trace == NULL)
         return;
+    if (!run->program->worker_threads)
+        trace_one_thread(run->trace, run->program->has_heartbeat);
     if (run->program->has_heartbeat)
         trace_name_task(run->trace, heartbeat_tid(run), "Heartbeat");
     for (long i = 0; i < run->request_count; i++)
@@ -128,6 +130,8 @@ int blocking_pitfall_setup(struct blocking_pitfall *run,
     }
     if (run->common.trace_path != NULL)
         start_trace(run);
+    http_set_bounds(http_bounds_for(&run->common,
+                                     delay_requests_longest(run->requests, run->request_count)));
     output_rule();
     run->started = clock_now();
     run->heartbeat.due = run->started + BLOCKING_PITFALL_HEARTBEAT_S;

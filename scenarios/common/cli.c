@@ -22,6 +22,8 @@ enum {
     OPT_TRACE,
     OPT_QUIET,
     OPT_PREDICT,
+    OPT_STALL_TIMEOUT,
+    OPT_MAX_TIME,
     OPT_HELP = 'h',
     SCENARIO_OPTION_BASE = 2000,
 };
@@ -32,12 +34,17 @@ static const struct option common_options[] = {
     { "trace", required_argument, NULL, OPT_TRACE },
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "predict", no_argument, NULL, OPT_PREDICT },
+    { "stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT },
+    { "max-time", required_argument, NULL, OPT_MAX_TIME },
     { "help", no_argument, NULL, OPT_HELP },
 };
 #define COMMON_OPTION_COUNT (sizeof common_options / sizeof common_options[0])
 
 /* Largest --scale accepted: 1000x a 10 s lesson is already hours. */
 #define MAX_SCALE 1000.0
+/* Largest --stall-timeout and --max-time: a day.  Zero is refused: these
+ * flags exist so that nothing waits for ever. */
+#define MAX_BOUND_S 86400.0
 
 static void print_usage(const struct cli_program *program)
 {
@@ -58,6 +65,10 @@ static void print_usage(const struct cli_program *program)
            "  --trace FILE           write a Chrome trace of every task (open it in Perfetto)\n"
            "  --quiet                print only the summary line\n"
            "  --predict              print the time the lesson's model predicts, and exit\n"
+           "  --stall-timeout S      give up on a reply that sends nothing for S seconds\n"
+           "                         (default: the longest wait the work needs, plus 10)\n"
+           "  --max-time S           give up on any one request after S seconds\n"
+           "                         (default: twice the longest wait, plus 30)\n"
            "  -h, --help             this help\n"
            "\nExit status: 0 all work done, 1 usage error, 2 setup problem (server or\n"
            "database missing), 3 some tasks failed or timed out.\n"
@@ -126,6 +137,14 @@ static enum cli_result apply_option(const struct cli_program *program, int code,
     case OPT_TRACE:
         common->trace_path = value;
         return CLI_RUN;
+    case OPT_STALL_TIMEOUT:
+    case OPT_MAX_TIME: {
+        double *bound = code == OPT_MAX_TIME ? &common->max_time : &common->stall_timeout;
+        if (!parse_double_in(value, 0.0, MAX_BOUND_S, bound) || *bound <= 0.0)
+            return invalid_value(common, code == OPT_MAX_TIME ? "max-time" : "stall-timeout",
+                                 value, "seconds greater than 0, at most 86400");
+        return CLI_RUN;
+    }
     case OPT_QUIET:
         common->quiet = true;
         return CLI_RUN;

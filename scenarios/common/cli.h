@@ -6,6 +6,8 @@
  *     --trace FILE  write a Chrome Trace Event JSON of every task
  *     --quiet       print only the summary line
  *     --predict     print the time the lesson's model predicts and exit
+ *     --stall-timeout S  give up on a reply that sends nothing for S seconds
+ *     --max-time S       give up on any one request after S seconds
  *     -h, --help    usage with the scenario's own flags and an example
  *
  * A scenario adds its own flags as a table of struct cli_option; the parser
@@ -30,6 +32,8 @@ struct cli_common {
     const char *trace_path;    /* NULL: no trace */
     bool quiet;
     bool predict;
+    double stall_timeout;      /* --stall-timeout; 0: derived from the work (http.h) */
+    double max_time;           /* --max-time; 0: derived from the work */
 };
 
 /* One of a scenario's own flags. */

@@ -29,6 +29,15 @@ struct delay_request *delay_requests_new(const char *server, const double *delay
     return requests;
 }
 
+double delay_requests_longest(const struct delay_request *requests, long count)
+{
+    double longest = 0.0;
+    for (long i = 0; i < count; i++)
+        if (requests[i].delay > longest)
+            longest = requests[i].delay;
+    return longest;
+}
+
 void delay_requests_free(struct delay_request *requests, long count)
 {
     if (requests == NULL)

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cli.h"
+
 /* A reply body, collected as it arrives; always NUL-terminated. */
 struct http_body {
     char *data;
@@ -27,8 +29,31 @@ struct http_body {
 bool http_global_init(const char *program);
 void http_global_cleanup(void);
 
+/*
+ * Nothing may wait for ever, so every transfer is bounded twice: a stall
+ * timeout (libcurl's low-speed limit: fewer than 1 byte a second for that
+ * long) catches a server that stopped answering, and a maximum time catches
+ * one that trickles.  A lesson's server is silent by design for as long as
+ * its longest delay, so both are derived from that wait unless --stall-timeout
+ * or --max-time say otherwise.
+ */
+struct http_bounds {
+    double stall_s;     /* no bytes for this long: give up */
+    double max_time_s;  /* any one transfer, connecting included */
+};
+#define HTTP_STALL_MARGIN_S 10.0
+#define HTTP_MAX_TIME_MARGIN_S 30.0
+
+/* The bounds for work whose longest silent wait is longest_wait_s (scale
+ * applied), with the command line's overrides. */
+struct http_bounds http_bounds_for(const struct cli_common *common, double longest_wait_s);
+
+/* Every handle http_easy_new makes from now on carries these bounds. */
+void http_set_bounds(struct http_bounds bounds);
+
 /* A new easy handle that appends the reply to *body, never raises signals,
- * and gives up connecting after a few seconds.  NULL if out of memory. */
+ * gives up connecting after a few seconds and carries the bounds set last.
+ * NULL if out of memory. */
 CURL *http_easy_new(struct http_body *body);
 
 /* Forget the previous reply before reusing the handle for another request. */

@@ -396,9 +396,14 @@ int timeouts_setup(struct timeouts_batch *batch, const char *program, bool is_as
     }
     if (batch->common.trace_path != NULL) {
         batch->trace = trace_new(clock_now());
+        trace_one_thread(batch->trace, is_async);  /* both programs have one thread */
         for (int i = 0; i < TIMEOUTS_TASK_COUNT && batch->trace; i++)
             trace_name_task(batch->trace, batch->tasks[i].number, batch->tasks[i].label);
     }
+    /* This lesson bounds its waits itself (--timeout, --deadline), and
+     * --timeout 0 waits for ever on purpose; a stall timeout applies only
+     * when asked for. */
+    http_set_bounds((struct http_bounds){ batch->common.stall_timeout, 0.0 });
     output_rule();
     batch->started = clock_now();
     batch->deadline_at = batch->deadline > 0 ? batch->started + batch->deadline : 0;

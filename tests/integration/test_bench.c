@@ -20,9 +20,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +37,6 @@
 
 #define SCALE "0.01"
 #define RUN_TIMEOUT_S 120.0
-
-extern char **environ;
 
 static char out_dir[64];
 static struct test_process_result smoke;   /* the one smoke run all tests look at */
@@ -217,7 +213,7 @@ static void the_kept_traces_are_real_runs_of_each_variant(void **state)
         char path[256], program[64];
         snprintf(path, sizeof path, "%s/traces/slow_api-%s.json", out_dir, scenario->variants[i]);
         snprintf(program, sizeof program, "slow_api_%s", scenario->variants[i]);
-        test_assert_trace_viewable(path, program);
+        test_assert_trace_viewable(path, program, true);  /* sync and async: one thread each */
     }
 }
 
@@ -266,26 +262,6 @@ static void the_server_is_stopped_afterwards(void **state)
     assert_false(something_listens_on(started_server_port(smoke.out)));
 }
 
-/* Reads the child's stdout into `out` until `marker` appears or the
- * deadline passes. */
-static bool wait_for_output(int fd, char *out, size_t size, const char *marker, double timeout_s)
-{
-    size_t length = strlen(out);
-    double deadline = test_now_seconds() + timeout_s;
-    while (strstr(out, marker) == NULL && length < size - 1) {
-        double left = deadline - test_now_seconds();
-        struct pollfd ready = { fd, POLLIN, 0 };
-        if (left <= 0 || poll(&ready, 1, (int)(left * 1000) + 1) <= 0)
-            return false;
-        ssize_t got = read(fd, out + length, size - 1 - length);
-        if (got <= 0)
-            return false;
-        length += (size_t)got;
-        out[length] = '\0';
-    }
-    return strstr(out, marker) != NULL;
-}
-
 static void ctrl_c_stops_the_run_and_its_server(void **state)
 {
     (void)state;
@@ -296,33 +272,19 @@ static void ctrl_c_stops_the_run_and_its_server(void **state)
     const char *argv[] = { test_bin("bench"), "--scenario", "slow_api", "--scale", "1",
                            "--runs", "2", "--warmup", "0", "--sweep-ks", "none",
                            "--out", interrupted_dir, NULL };
-    int out[2];
-    assert_int_equal(pipe(out), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
     /* Its own process group, as a shell gives a job: Ctrl+C reaches every
      * process in it (bench, hyperfine, the program, slowserver). */
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, argv[0], &actions, &attributes, (char *const *)argv,
-                                 environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    close(out[1]);
+    int output_fd;
+    pid_t pid = test_start_job(argv, &output_fd);
+    assert_true(pid > 0);
 
     static char output[65536];
     output[0] = '\0';
-    bool benchmarking = wait_for_output(out[0], output, sizeof output, "Benchmark 1", 30.0);
+    bool benchmarking = test_read_until(output_fd, output, sizeof output, "Benchmark 1", 30.0);
     kill(-pid, SIGINT);
     /* Drain the pipe until bench and everything it started have closed it. */
-    wait_for_output(out[0], output, sizeof output, "\x01never\x01", 30.0);
-    close(out[0]);
+    test_read_until(output_fd, output, sizeof output, "\x01never\x01", 30.0);
+    close(output_fd);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     if (!benchmarking)
