@@ -212,6 +212,12 @@ int service_setup(struct service *service, const struct service_program *program
         http_global_cleanup();
         return EXIT_SETUP;
     }
+    /* --stall-timeout and --max-time bound every upstream call as in the
+     * other lessons; --timeout, the lesson's own limit, is set per call. */
+    double longest = service->email_delay;
+    for (size_t i = 0; i < SERVICE_UPSTREAM_COUNT; i++)
+        longest = service->delays[i] > longest ? service->delays[i] : longest;
+    http_set_bounds(http_bounds_for(&service->common, longest));
     service->started = clock_now();
     service->trace = service->common.trace_path ? trace_new(service->started) : NULL;
     init_shared_state(service);
