@@ -581,6 +581,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: cannot tell where the programs are\n", PROGRAM);
         return EXIT_SETUP;
     }
+    for (size_t v = 0; options.gateway == NULL && options.variants[v] != NULL; v++) {
+        char path[GATEWAY_PATH_MAX];
+        gateway_path(options.variants[v], path, sizeof path);
+        if (access(path, X_OK) != 0) {
+            fprintf(stderr, "%s: no gateway %s (run make; the variants are the service "
+                    "line's in harness/scenarios.h)\n", PROGRAM, path);
+            return EXIT_USAGE;
+        }
+    }
     if (options.predict) {
         print_predictions(&options);
         return EXIT_ALL_DONE;

@@ -1,7 +1,9 @@
 /*
  * service.c - the service lesson's shared, non-concurrent parts; see
- * service.h.  Nothing in here waits for an upstream: how the three calls
- * of a dashboard wait is what sync.c, async.c and sync_threads.c are about.
+ * service.h.  Nothing in here waits for a dashboard's upstream calls: how
+ * they wait is what sync.c, async.c and sync_threads.c are about.  (The
+ * one blocking call here is the welcome email of the two blocking
+ * variants, service_completed_blocking, which they share word for word.)
  */
 #include "service.h"
 
@@ -210,6 +212,12 @@ int service_setup(struct service *service, const struct lesson_program *program,
         http_global_cleanup();
         return EXIT_SETUP;
     }
+    /* --stall-timeout and --max-time bound every upstream call as in the
+     * other lessons; --timeout, the lesson's own limit, is set per call. */
+    double longest = service->email_delay;
+    for (size_t i = 0; i < SERVICE_UPSTREAM_COUNT; i++)
+        longest = service->delays[i] > longest ? service->delays[i] : longest;
+    http_set_bounds(http_bounds_for(&service->common, longest));
     service->started = clock_now();
     service->trace = service->common.trace_path ? trace_new(service->started) : NULL;
     init_shared_state(service);
@@ -696,6 +704,18 @@ void service_task_end(struct service_task *task, CURLcode result)
     free(call->url);
     http_body_free(&call->body);
     free(task);
+}
+
+void service_completed_blocking(void *cls, struct MHD_Connection *connection, void **req_cls,
+                                enum MHD_RequestTerminationCode why)
+{
+    (void)connection, (void)why;
+    struct service_task *task = service_request_completed(cls, *req_cls);
+    *req_cls = NULL;
+    if (task != NULL) {
+        CURL *easy = service_task_begin(task);
+        service_task_end(task, easy ? curl_easy_perform(easy) : CURLE_OUT_OF_MEMORY);
+    }
 }
 
 /* ------------------------------------------------------------ shutdown */

@@ -165,6 +165,12 @@ CURL *service_task_begin(struct service_task *task);
 /* Ends a background task however it went (done, failed, dropped) and frees it. */
 void service_task_end(struct service_task *task, CURLcode result);
 
+/* The completion callback of the blocking variants (sync.c, sync_threads.c):
+ * a registration's welcome email is a blocking call on the thread
+ * libmicrohttpd calls this on, after the 202 has gone. */
+void service_completed_blocking(void *cls, struct MHD_Connection *connection, void **req_cls,
+                                enum MHD_RequestTerminationCode why);
+
 /* For the variants that block in libmicrohttpd's threads: waits for
  * SIGINT/SIGTERM, then for running dashboards and tasks (at most the grace),
  * aborts what is left, and stops the daemon. */
