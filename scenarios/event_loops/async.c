@@ -28,12 +28,11 @@
 #include "event_loops.h"
 #include "output.h"
 
-static const struct slow_api_program PROGRAM = {
-    "event_loops_async",
-    "Calls a slow API over non-blocking sockets and one epoll loop, writing HTTP by hand.",
-    true,
-    1,  /* its socket */
-    false,  /* no worker threads: the one thread does it all */
+static const struct lesson_program PROGRAM = {
+    .name = "event_loops_async",
+    .purpose = "Calls a slow API over non-blocking sockets and one epoll loop, writing HTTP by hand.",
+    .concurrent = true,
+    .fds_per_request = 1,  /* its socket */
 };
 
 #define READY_BATCH 256

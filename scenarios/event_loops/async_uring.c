@@ -29,12 +29,11 @@
 #include "event_loops.h"
 #include "output.h"
 
-static const struct slow_api_program PROGRAM = {
-    "event_loops_async_uring",
-    "Calls a slow API with io_uring operations (connect, send, recv), writing HTTP by hand.",
-    true,
-    1,  /* its socket */
-    false,  /* no worker threads: the one thread does it all */
+static const struct lesson_program PROGRAM = {
+    .name = "event_loops_async_uring",
+    .purpose = "Calls a slow API with io_uring operations (connect, send, recv), writing HTTP by hand.",
+    .concurrent = true,
+    .fds_per_request = 1,  /* its socket */
 };
 
 #define RING_ENTRIES 4096

@@ -24,12 +24,11 @@
 #include "event_loops.h"
 #include "output.h"
 
-static const struct slow_api_program PROGRAM = {
-    "event_loops_sync",
-    "Calls a slow API over blocking sockets, writing HTTP by hand: one request after another.",
-    false,
-    1,  /* its socket */
-    false,  /* no worker threads: the one thread does it all */
+static const struct lesson_program PROGRAM = {
+    .name = "event_loops_sync",
+    .purpose = "Calls a slow API over blocking sockets, writing HTTP by hand: one request after another.",
+    .concurrent = false,
+    .fds_per_request = 1,  /* its socket */
 };
 
 /* The one connection, kept open from one request to the next. */

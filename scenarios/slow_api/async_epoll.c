@@ -30,12 +30,11 @@
 #include "output.h"
 #include "slow_api.h"
 
-static const struct slow_api_program PROGRAM = {
-    "slow_api_async_epoll",
-    "Calls a slow API with the libcurl multi interface driven by epoll: all at once, one thread.",
-    true,
-    1,  /* its socket */
-    false,  /* no worker threads: the one thread does it all */
+static const struct lesson_program PROGRAM = {
+    .name = "slow_api_async_epoll",
+    .purpose = "Calls a slow API with the libcurl multi interface driven by epoll: all at once, one thread.",
+    .concurrent = true,
+    .fds_per_request = 1,  /* its socket */
 };
 
 /* How many ready sockets one epoll_wait may report. */
@@ -101,7 +100,8 @@ static void handle_ready_sockets(CURLM *multi, const struct epoll_event *ready, 
         if (ready[i].events & (EPOLLERR | EPOLLHUP))
             flags |= CURL_CSELECT_ERR;
         int running;
-        curl_multi_socket_action(multi, ready[i].data.fd, flags, &running);
+        http_multi_check(curl_multi_socket_action(multi, ready[i].data.fd, flags, &running),
+                         PROGRAM.name);
     }
 }
 
@@ -110,7 +110,8 @@ static void handle_timer_if_due(CURLM *multi, struct loop *loop)
     if (loop->timer_due >= 0 && clock_now() >= loop->timer_due) {
         loop->timer_due = -1.0;
         int running;
-        curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        http_multi_check(curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running),
+                         PROGRAM.name);
     }
 }
 
