@@ -6,7 +6,7 @@
  * "tell me when this socket is ready" and then makes the call itself; here
  * the call (connect, send, recv) is handed to the kernel as an operation in
  * a ring shared with it, and the loop reaps what has finished: "this recv
- * got 143 bytes, already in your buffer".  Each request is async.c's state
+ * got 128 bytes, already in your buffer".  Each request is async.c's state
  * machine, moved on by completions; each operation is linked to an io_uring
  * timeout that cancels it at the request's deadline.  Where io_uring is not
  * available (an old kernel, a seccomp profile, kernel.io_uring_disabled) it
