@@ -74,6 +74,8 @@ PKGS_run_scenario := libcurl
 # slow_api lesson's requests through slow_api.c (in its library, below);
 # its io_uring program needs liburing.
 PKGS_event_loops  := libcurl jansson liburing
+# service (docs/service.md): its programs are HTTP servers too.
+PKGS_service      := libcurl jansson libmicrohttpd
 
 # pkg-config runs when a recipe needs it (recursive "=" and $(call) inside
 # recipes), not when make reads this file, so `make test` on a fresh
@@ -190,6 +192,12 @@ $(HARNESS_LIB): $(call objects_of,$(wildcard harness/lib/*.c))
 $(OBJ)/harness/%.o: LAYER_CFLAGS = -Iharness -Iharness/lib $(call pkg_cflags,$(HARNESS_PKGS))
 $(OBJ)/harness/run_scenario.o: LAYER_CFLAGS += -I$(LESSON_DIR)
 $(BIN)/run_scenario: $(LESSON_LIB)
+# report reads the programs' traces back with the lesson tier's trace reader.
+$(OBJ)/harness/report.o: LAYER_CFLAGS += -I$(LESSON_DIR)
+$(BIN)/report: $(LESSON_LIB)
+# The service lesson's load driver is a libcurl client of the gateways.
+$(OBJ)/harness/gateway_load.o: LAYER_CFLAGS += -I$(LESSON_DIR)
+$(BIN)/gateway_load: $(LESSON_LIB)
 harness_pkgs = $(or $(PKGS_$(1)),$(HARNESS_PKGS))
 $(HARNESS_BINS): $(BIN)/%: $(OBJ)/harness/%.o $(HARNESS_LIB) $(BASE_LIB)
 	@mkdir -p $(@D)
@@ -257,6 +265,7 @@ help:
 	@echo "make pg [CITIES=N]   start the database lesson's PostgreSQL (build/pg), loading it"
 	@echo "make pg-stop         stop it again (the data stays in build/pg)"
 	@echo "make <scenario>      one scenario's programs alone, e.g. make slow_api"
+	@echo "make fuzz [FUZZ_SECONDS=60]   each libFuzzer target (clang, ASan + UBSan) for that long"
 	@echo "make clean           remove build/"
 	@echo "make bench [SCALE=quick|F] [RUNS=N] [OUT=$(OUT)]   every scenario through hyperfine, report in OUT"
 	@echo "make bench-scale [KS=3,100,1000] [OUT=$(OUT)]   thousands of requests at once: event loop vs threads"
@@ -403,5 +412,42 @@ grade-all:
 	@$(MAKE) --no-print-directory all lab-libs
 	$(BIN)/grade_all --lab $(LAB) --submissions $(SUBMISSIONS) $(if $(SEED),--seed $(SEED)) \
 	    --out $(or $(GRADES),grades-$(LAB))
+# ---------------------------------------------------------------- fuzzing
+# docs/fuzzing.md.  libFuzzer targets (fuzz/fuzz_*.c), built with clang
+# under ASan + UBSan into build/fuzz/, each linked with slowserver's code
+# and the base layer from source.  `make fuzz` runs each for FUZZ_SECONDS
+# from its committed seeds (fuzz/corpus/<target>/); what they find goes to
+# build/fuzz/findings/.
+.PHONY: fuzz fuzz-build fuzz-coverage
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := build/fuzz
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer
+FUZZ_TARGETS := $(patsubst fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_SOURCES := $(filter-out server/main.c,$(wildcard server/*.c)) $(wildcard $(BASE_DIR)/*.c) \
+                $(OBJ)/gen/live_assets.c
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SOURCES) $(wildcard server/*.h $(BASE_DIR)/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(BASE_DIR) -Iserver \
+	    $(call pkg_cflags,$(SERVER_PKGS)) -o $@ $< $(FUZZ_SOURCES) \
+	    $(call pkg_libs,$(SERVER_PKGS)) -lpthread -lm
+fuzz-build:
+	$(DEPS) build fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
+
+# Per-file line coverage of what the corpora (FUZZ_CORPUS, default what
+# `make fuzz` learned, plus the seeds) exercise.
+FUZZ_CORPUS ?= $(FUZZ_DIR)/corpus
+fuzz-coverage:
+	$(DEPS) build fuzz
+	@$(MAKE) --no-print-directory $(OBJ)/gen/live_assets.c
+	@scripts/fuzz-coverage.sh $(FUZZ_CORPUS) -I$(BASE_DIR) -Iserver \
+	    $(call pkg_cflags,$(SERVER_PKGS)) -- $(FUZZ_SOURCES)
+
+fuzz:
+	$(CHECK) FUZZ_SECONDS:count
+	@$(MAKE) --no-print-directory fuzz-build
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
+#include "atomic_file.h"
 #include "exit_codes.h"
 #include "clock.h"
 #include "hyperfine.h"
@@ -36,6 +38,7 @@
 #include "parse.h"
 #include "scenarios.h"
 #include "servers.h"
+#include "staging.h"
 
 static const char PROGRAM[] = "bench";
 
@@ -58,7 +61,8 @@ struct options {
     const char *scale_name;  /* "quick", or NULL when a number was given */
     long runs;
     long warmup;
-    const char *out_dir;
+    const char *out_dir;     /* where this run writes: a staging directory (staging.h) */
+    const char *results_dir; /* --out: where the results go once the run is complete */
     const char *only;        /* --scenario: just this one */
     double sweep_ks[SWEEP_MAX_KS];
     size_t sweep_k_count;    /* 0: no sweep */
@@ -89,20 +93,18 @@ static void usage(FILE *stream)
             "             [--sweep-ks LIST|none] [--sweep-cap S]\n"
             "Benchmarks every variant of every scenario with hyperfine and writes DIR/summary.json,\n"
             "one hyperfine JSON per scenario, a trace per variant, and (via report) REPORT.md and\n"
-            "charts.  Defaults: --scale quick (%g), --runs %d, --warmup %d, --out results,\n"
+            "charts.  Defaults: --scale quick (%g), --runs %d, --warmup %d, --out build/results,\n"
             "--sweep-ks %s, --sweep-cap %g (seconds a sync sweep run may be predicted to take).\n"
             "Scenarios:", PROGRAM, QUICK_SCALE, DEFAULT_RUNS, DEFAULT_WARMUP, SWEEP_DEFAULT_KS,
             SWEEP_DEFAULT_CAP_S);
     for (size_t i = 0; i < SCENARIO_COUNT; i++)
         fprintf(stream, " %s", SCENARIOS[i].name);
-    fprintf(stream, "\nExample: %s --scale quick --runs 5 --out results\n", PROGRAM);
+    fprintf(stream, "\nExample: %s --scale quick --runs 5 --out /tmp/my-run\n", PROGRAM);
 }
 
 static int bad_value(const char *flag, const char *value, const char *expected)
 {
-    fprintf(stderr, "%s: invalid value '%s' for %s (expected %s)\n", PROGRAM, value, flag,
-            expected);
-    return EXIT_USAGE;
+    return args_bad_value(PROGRAM, flag + 2, value, expected);  /* flag: "--runs" */
 }
 
 static const struct scenario *find_scenario(const char *name)
@@ -161,6 +163,20 @@ static int apply_option(struct options *options, const char *flag, const char *v
     return -1;
 }
 
+static const struct option OPTIONS[] = {
+    { "scale", required_argument, NULL, 0 },    { "runs", required_argument, NULL, 0 },
+    { "warmup", required_argument, NULL, 0 },   { "out", required_argument, NULL, 0 },
+    { "scenario", required_argument, NULL, 0 }, { "sweep-ks", required_argument, NULL, 0 },
+    { "sweep-cap", required_argument, NULL, 0 }, { NULL, 0, NULL, 0 },
+};
+
+static int apply_parsed(void *context, const struct option *option, const char *value)
+{
+    char flag[32];
+    snprintf(flag, sizeof flag, "--%s", option->name);
+    return apply_option(context, flag, value);
+}
+
 static int parse_options(int argc, char **argv, struct options *options)
 {
     memset(options, 0, sizeof *options);
@@ -169,26 +185,11 @@ static int parse_options(int argc, char **argv, struct options *options)
     snprintf(options->scale_text, sizeof options->scale_text, "%g", QUICK_SCALE);
     options->runs = DEFAULT_RUNS;
     options->warmup = DEFAULT_WARMUP;
-    options->out_dir = "results";
+    options->out_dir = "build/results";  /* not the committed reference run */
     options->sweep_cap = SWEEP_DEFAULT_CAP_S;
     parse_double_list(SWEEP_DEFAULT_KS, 1, 100000, options->sweep_ks, SWEEP_MAX_KS,
                       &options->sweep_k_count);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            return EXIT_ALL_DONE;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "%s: bad option '%s' (unknown, or missing its value; see --help)\n",
-                    PROGRAM, argv[i]);
-            return EXIT_USAGE;
-        }
-        int early_exit = apply_option(options, argv[i], argv[i + 1]);
-        if (early_exit >= 0)
-            return early_exit;
-        i++;
-    }
-    return -1;
+    return args_parse_options(PROGRAM, OPTIONS, apply_parsed, usage, options, argc, argv);
 }
 
 /* ------------------------------------------------------------ commands */
@@ -207,6 +208,18 @@ static void command_add(struct command *command, const char *word)
     if (command->count < MAX_WORDS)
         command->words[command->count++] = strdup(word);
     command->words[command->count] = NULL;
+}
+
+/* Replaces the word after `flag` with `value`. */
+static void command_replace_word(struct command *command, const char *flag, const char *value)
+{
+    for (int i = 0; i + 1 < command->count; i++) {
+        if (strcmp(command->words[i], flag) == 0) {
+            free(command->words[i + 1]);
+            command->words[i + 1] = strdup(value);
+            return;
+        }
+    }
 }
 
 static void command_free(struct command *command)
@@ -447,13 +460,18 @@ static json_t *bench_scenario(const struct options *options, const struct scenar
         char file_name[128], trace_file[256], trace_path[PATH_MAX];
         variant_file_name(scenario->variants[i], file_name, sizeof file_name);
         snprintf(trace_file, sizeof trace_file, "traces/%s-%s.json", scenario->name, file_name);
-        snprintf(trace_path, sizeof trace_path, "%s/%s", options->out_dir, trace_file);
+        /* The command is shown with the trace where it will end up, and
+         * run with the trace in the staging directory. */
+        snprintf(trace_path, sizeof trace_path, "%s/%s", options->results_dir, trace_file);
         const char *server_mode;
         ready = variant_command(options, scenario, scenario->variants[i], trace_path,
                                 &commands[i], &server_mode);
-        if (ready)
+        if (ready) {
             json_array_append_new(variants, describe_variant(scenario, i, &commands[i],
                                                              server_mode, trace_file));
+            snprintf(trace_path, sizeof trace_path, "%s/%s", options->out_dir, trace_file);
+            command_replace_word(&commands[i], "--trace", trace_path);
+        }
         else
             snprintf(why, sizeof why, "no slowserver in mode %s could be started", server_mode);
     }
@@ -599,15 +617,14 @@ static json_t *command_of_this_run(int argc, char **argv)
     return json_string(line);
 }
 
+/* summary.json goes into the staging directory with the rest, and is the
+ * last file moved into place. */
 static bool write_summary(const struct options *options, json_t *summary)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/summary.json", options->out_dir);
-    if (json_dump_file(summary, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", PROGRAM, path, strerror(errno));
-        return false;
-    }
-    return true;
+    return atomic_json_dump(PROGRAM, summary, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+           && staging_publish(PROGRAM, options->out_dir, options->results_dir, "summary.json");
 }
 
 /* The harness programs live in build/bin; the commands are shown relative
@@ -637,6 +654,35 @@ static bool hyperfine_available(void)
     return launch_capture(PROGRAM, argv, NULL, NULL) == 0;
 }
 
+/* ------------------------------------------------------------ the gateways */
+
+/* The service lesson's programs are servers, not runs to time: its load
+ * driver starts each gateway in front of our slowserver, sends K clients
+ * at once and writes DIR/service.json (latency percentiles per K), which
+ * the report draws.  A variant whose model says the last client would wait
+ * longer than the sweep's cap is skipped at that K, as in the sweep. */
+static bool bench_gateways(const struct options *options, const struct scenario *scenario)
+{
+    const char *url = server_pool_url(&servers, "async", false);
+    if (url == NULL)
+        return false;
+    char path[sizeof bin_dir + 32], json_path[PATH_MAX], cap[32];
+    snprintf(path, sizeof path, "%s/gateway_load", bin_dir);
+    snprintf(json_path, sizeof json_path, "%s/%s.json", options->out_dir, scenario->name);
+    snprintf(cap, sizeof cap, "%g", options->sweep_cap);
+    char *const argv[] = { path, "--scale", (char *)options->scale_text, "--upstream",
+                           (char *)url, "--cap", cap, "--json", json_path, NULL };
+    printf("\n== %s: K clients at once against each gateway (gateway_load)\n", scenario->name);
+    fflush(stdout);
+    pid_t pid = launch_start(PROGRAM, argv, -1);
+    if (pid < 0)
+        return false;
+    running_child = pid;
+    int status = launch_wait(pid);
+    running_child = 0;
+    return status == 0;
+}
+
 /* build/bin/report DIR: REPORT.md and the charts from what was written. */
 static int run_report(const char *out_dir)
 {
@@ -660,8 +706,12 @@ int main(int argc, char **argv)
     choose_program_dir();
     if (!hyperfine_available())
         return EXIT_SETUP;  /* launch said: cannot start hyperfine (run make deps first) */
-    if (!prepare_out_dir(options.out_dir))
+    char staging[PATH_MAX];
+    if (!prepare_out_dir(options.out_dir)
+        || !staging_create(PROGRAM, options.out_dir, "traces", staging, sizeof staging))
         return EXIT_SETUP;
+    options.results_dir = options.out_dir;
+    options.out_dir = staging;
 
     struct sigaction interrupt = { .sa_handler = on_interrupt };
     sigaction(SIGINT, &interrupt, NULL);
@@ -676,6 +726,14 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < SCENARIO_COUNT && !interrupted; i++) {
         if (options.only != NULL && strcmp(options.only, SCENARIOS[i].name) != 0)
             continue;
+        if (SCENARIOS[i].serves) {
+            if (!bench_gateways(&options, &SCENARIOS[i]) && !interrupted) {
+                all_measured = false;
+                fprintf(stderr, "%s: %s not measured: gateway_load failed\n", PROGRAM,
+                        SCENARIOS[i].name);
+            }
+            continue;
+        }
         json_t *entry = bench_scenario(&options, &SCENARIOS[i]);
         if (!json_is_true(json_object_get(entry, "measured"))) {
             all_measured = false;
@@ -693,8 +751,9 @@ int main(int argc, char **argv)
     if (interrupted) {
         json_decref(scenarios);
         json_decref(sweep);
+        staging_discard(staging);
         fprintf(stderr, "%s: interrupted; the servers it started are stopped, "
-                "%s/summary.json is left as it was\n", PROGRAM, options.out_dir);
+                "%s/ is left as it was\n", PROGRAM, options.results_dir);
         return 130;
     }
     json_t *summary = json_pack(
@@ -706,14 +765,19 @@ int main(int argc, char **argv)
         "scenarios", scenarios, "sweep", sweep ? sweep : json_null());
     bool written = summary != NULL && write_summary(&options, summary);
     json_decref(summary);
-    if (!written)
+    if (!written) {
+        staging_discard(staging);
         return EXIT_SETUP;
+    }
     printf("\nSuite wall time: %.1f s (scale %s, %ld run%s per variant); results in %s/\n",
            wall_time, options.scale_text, options.runs, options.runs == 1 ? "" : "s",
-           options.out_dir);
+           options.results_dir);
     fflush(stdout);
-    int report_status = run_report(options.out_dir);
-    if (report_status != 0)
+    int report_status = run_report(options.results_dir);
+    if (report_status != 0) {
+        fprintf(stderr, "%s: report ended with status %d; the results are complete, "
+                "render them again with: make report\n", PROGRAM, report_status);
         return EXIT_SETUP;
+    }
     return all_measured ? EXIT_ALL_DONE : EXIT_TASKS_FAILED;
 }

@@ -17,7 +17,7 @@
  * throughput with D = 0.  Everything goes to DIR/scale.json, which `report`
  * renders into REPORT.md.  docs/scale.md is the lesson.
  *
- *     build/bin/bench_scale [--k 3,100,1000] [--delay 1] [--out results]
+ *     build/bin/bench_scale [--k 3,100,1000] [--delay 1] [--out build/results]
  *                           [--timeout 120] [--no-throughput]
  */
 #include <errno.h>
@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
+#include "atomic_file.h"
 #include "exit_codes.h"
 #include "clock.h"
 #include "launch.h"
@@ -90,25 +92,6 @@ struct measurement {
 };
 
 /* ------------------------------------------------------------ /proc */
-
-/* A "Name:  value kB" field of /proc/PID/status, or -1. */
-static long proc_status_field(pid_t pid, const char *name)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *file = fopen(path, "r");
-    if (file == NULL)
-        return -1;
-    long value = -1;
-    size_t length = strlen(name);
-    while (fgets(line, sizeof line, file) != NULL)
-        if (strncmp(line, name, length) == 0 && line[length] == ':') {
-            value = strtol(line + length + 1, NULL, 10);
-            break;
-        }
-    fclose(file);
-    return value;
-}
 
 /* User + system CPU seconds a live process has used, or NAN.  The
  * process's CPU-time clock counts in nanoseconds and includes threads that
@@ -214,8 +197,8 @@ static void run_client(char *const argv[], pid_t server_pid, double timeout, str
             break;
         if (done < 0 && errno != EINTR)
             break;
-        keep_max(&m->client_max_threads, proc_status_field(pid, "Threads"));
-        keep_max(&m->server_max_threads, proc_status_field(server_pid, "Threads"));
+        keep_max(&m->client_max_threads, machine_proc_status(pid, "Threads"));
+        keep_max(&m->server_max_threads, machine_proc_status(server_pid, "Threads"));
         if (!m->timed_out && clock_now() > deadline) {
             m->timed_out = true;
             kill(pid, SIGKILL);
@@ -274,7 +257,7 @@ static bool measure(const char *bin_dir, const struct pairing *pairing, long k, 
     double server_cpu_before = proc_cpu_seconds(server_pid);
     run_client(argv, server_pid, timeout, m);
     m->server_cpu = proc_cpu_seconds(server_pid) - server_cpu_before;
-    m->server_peak_rss_kb = proc_status_field(server_pid, "VmHWM");
+    m->server_peak_rss_kb = machine_proc_status(server_pid, "VmHWM");
     m->listen_overflows = listen_overflows() - overflows_before;
     server_pool_stop(&pool);
     return m->failure[0] == '\0';
@@ -416,7 +399,32 @@ static void usage(FILE *stream)
 {
     fprintf(stream, "usage: %s [--k LIST] [--delay S] [--out DIR] [--timeout S] [--no-throughput]\n"
             "Sends K requests at once for each K and each client/server pairing; writes DIR/scale.json.\n"
-            "Defaults: --k 3,100,1000,5000,10000 --delay 1 --out results --timeout 120\n", PROGRAM);
+            "Defaults: --k 3,100,1000,5000,10000 --delay 1 --out build/results --timeout 120\n"
+            "\nExample: %s --k 3,100,1000 --out build/results\n", PROGRAM, PROGRAM);
+}
+
+static const struct option OPTIONS[] = {
+    { "k", required_argument, NULL, 0 },       { "delay", required_argument, NULL, 0 },
+    { "timeout", required_argument, NULL, 0 }, { "out", required_argument, NULL, 0 },
+    { "no-throughput", no_argument, NULL, 0 }, { NULL, 0, NULL, 0 },
+};
+
+static int apply_option(void *context, const struct option *option, const char *value)
+{
+    struct options *options = context;
+    const char *name = option->name;
+    if (strcmp(name, "no-throughput") == 0)
+        options->throughput = false;
+    else if (strcmp(name, "out") == 0)
+        options->out = value;
+    else if (strcmp(name, "k") == 0 && !parse_double_list(value, 1, 50000, options->k_values,
+                                                          MAX_K_VALUES, &options->k_count))
+        return args_bad_value(PROGRAM, name, value, "up to 16 comma-separated counts, 1 to 50000");
+    else if (strcmp(name, "delay") == 0 && !parse_double_in(value, 0, 60, &options->delay))
+        return args_bad_value(PROGRAM, name, value, "seconds from 0 to 60");
+    else if (strcmp(name, "timeout") == 0 && !parse_double_in(value, 1, 3600, &options->timeout))
+        return args_bad_value(PROGRAM, name, value, "seconds from 1 to 3600");
+    return -1;
 }
 
 static int parse_options(int argc, char **argv, struct options *options)
@@ -426,40 +434,16 @@ static int parse_options(int argc, char **argv, struct options *options)
     options->k_count = 5;
     options->delay = 1.0;
     options->timeout = 120.0;
-    options->out = "results";
+    options->out = "build/results";  /* not the committed reference run */
     options->throughput = true;
-    for (int i = 1; i < argc; i++) {
-        const char *flag = argv[i];
-        if (strcmp(flag, "-h") == 0 || strcmp(flag, "--help") == 0) {
-            usage(stdout);
-            return EXIT_ALL_DONE;
-        }
-        if (strcmp(flag, "--no-throughput") == 0) {
-            options->throughput = false;
-            continue;
-        }
-        const char *value = i + 1 < argc ? argv[++i] : NULL;
-        bool ok = value != NULL;
-        if (ok && strcmp(flag, "--k") == 0)
-            ok = parse_double_list(value, 1, 50000, options->k_values, MAX_K_VALUES, &options->k_count);
-        else if (ok && strcmp(flag, "--delay") == 0)
-            ok = parse_double_in(value, 0, 60, &options->delay);
-        else if (ok && strcmp(flag, "--timeout") == 0)
-            ok = parse_double_in(value, 1, 3600, &options->timeout);
-        else if (ok && strcmp(flag, "--out") == 0)
-            options->out = value;
-        else
-            ok = false;
-        if (!ok) {
-            fprintf(stderr, "%s: bad option '%s%s%s' (see --help)\n", PROGRAM, flag,
-                    value ? " " : "", value ? value : "");
-            return EXIT_USAGE;
-        }
-    }
+    int status = args_parse_options(PROGRAM, OPTIONS, apply_option, usage, options, argc, argv);
+    if (status >= 0)
+        return status;
     for (size_t i = 0; i < options->k_count; i++)
         if (options->k_values[i] != floor(options->k_values[i])) {
-            fprintf(stderr, "%s: --k takes whole numbers\n", PROGRAM);
-            return EXIT_USAGE;
+            char value[32];
+            snprintf(value, sizeof value, "%g", options->k_values[i]);
+            return args_bad_value(PROGRAM, "k", value, "whole numbers");
         }
     return -1;
 }
@@ -499,12 +483,11 @@ int main(int argc, char **argv)
 
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/scale.json", options.out);
-    int written = json_dump_file(document, path, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    bool written = atomic_json_dump(PROGRAM, document, path,
+                                    JSON_INDENT(2) | JSON_REAL_PRECISION(6));
     json_decref(document);
-    if (written != 0) {
-        fprintf(stderr, "%s: cannot write %s\n", PROGRAM, path);
+    if (!written)
         return EXIT_SETUP;
-    }
     printf("Wrote %s (%.0f s)\n", path, clock_now() - started);
     return EXIT_ALL_DONE;
 }

@@ -564,7 +564,7 @@ static void grade_blocking_pitfall(struct grading *grading)
  * back through a pipe.  No server: the grader builds a seeded database
  * (database_makedb --seed), so the row counts are the seed's, and proves
  * the overlap with the work windows each query's own thread recorded
- * (args.work_offset_s and work_seconds in the trace).
+ * (each query's bar in the trace, and args.answered_s).
  */
 
 enum {
@@ -601,7 +601,7 @@ static const struct rubric_check DATABASE_CHECKS[] = {
 /* One query's times in the trace, in seconds from the program's start. */
 struct query_times {
     bool found;
-    double asked, work_start, work_end, reported;
+    double work_start, work_end, reported;
 };
 
 /* Runs one of the checkout's own programs (database_makedb, database_sync). */
@@ -676,7 +676,9 @@ static bool damage_copy(const char *from, const char *to)
     return ok;
 }
 
-/* Reads each query's asked/work/reported times from the program's trace. */
+/* Reads each query's work window and when the loop reported it from the
+ * program's trace: a query's bar is the window its own thread stamped
+ * (database_query_run), and args.answered_s when the loop had the result. */
 static bool read_query_times(const char *trace_path, struct query_times times[DB_QUERIES])
 {
     memset(times, 0, DB_QUERIES * sizeof times[0]);
@@ -685,19 +687,18 @@ static bool read_query_times(const char *trace_path, struct query_times times[DB
     json_t *event;
     json_array_foreach(json_object_get(trace, "traceEvents"), index, event) {
         json_t *args = json_object_get(event, "args");
-        json_t *offset = json_object_get(args, "work_offset_s");
+        json_t *answered = json_object_get(args, "answered_s");
         const char *name = json_string_value(json_object_get(event, "name"));
         int number = 0;
-        if (offset == NULL || name == NULL || sscanf(name, "Q%d", &number) != 1
+        if (answered == NULL || name == NULL || sscanf(name, "Q%d", &number) != 1
             || number < 1 || number > DB_QUERIES)
             continue;
         struct query_times *query = &times[number - 1];
         query->found = true;
-        query->asked = json_number_value(json_object_get(event, "ts")) / 1e6;
-        query->reported = query->asked + json_number_value(json_object_get(event, "dur")) / 1e6;
-        query->work_start = query->asked + json_number_value(offset);
+        query->work_start = json_number_value(json_object_get(event, "ts")) / 1e6;
         query->work_end = query->work_start
-                        + json_number_value(json_object_get(args, "work_seconds"));
+                        + json_number_value(json_object_get(event, "dur")) / 1e6;
+        query->reported = json_number_value(answered);
     }
     json_decref(trace);
     for (int i = 0; i < DB_QUERIES; i++)

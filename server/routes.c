@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,6 +342,22 @@ static enum MHD_Result answer_process(struct server_request *request)
     return reply_json(request, text);
 }
 
+/* In threads and blocking mode the stream waits for each line on the
+ * connection's thread, and libmicrohttpd counts that wait as the
+ * connection being idle: a line interval longer than --idle-timeout would
+ * cut the stream.  So while the stream runs, the connection's own timeout
+ * also allows the server's silence (`silence_s`); 0 restores the plain
+ * idle timeout for what follows on the connection.  Async mode waits
+ * outside libmicrohttpd and needs none of this. */
+static void allow_silence(struct server_request *request, double silence_s)
+{
+    unsigned int idle = request->app->idle_timeout_s;
+    if (request->app->mode == SERVER_MODE_ASYNC || idle == 0)
+        return;
+    MHD_set_connection_option(request->connection, MHD_CONNECTION_OPTION_TIMEOUT,
+                              idle + (unsigned int)ceil(silence_s));
+}
+
 /* MHD_ContentReaderCallback of /stream: line k is due k intervals after the
  * reply started.  Returning 0 after suspending the connection is how a
  * content reader waits without a thread (libmicrohttpd calls it again once
@@ -349,8 +366,10 @@ static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t si
 {
     struct server_request *request = cls;
     (void)position;
-    if (request->lines_sent == request->lines)
+    if (request->lines_sent == request->lines) {
+        allow_silence(request, 0.0);
         return MHD_CONTENT_READER_END_OF_STREAM;
+    }
     double due = request->stream_started + (double)(request->lines_sent + 1) * request->interval;
     if (!wait_until(request, due))
         return 0;
@@ -374,6 +393,7 @@ static enum MHD_Result answer_stream(struct server_request *request)
         return MHD_NO;
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
     request->stream_started = clock_now();
+    allow_silence(request, request->interval);
     enum MHD_Result queued = MHD_queue_response(request->connection, MHD_HTTP_OK, response);
     MHD_destroy_response(response);
     if (queued == MHD_YES) {
@@ -515,7 +535,9 @@ static enum MHD_Result begin(struct server_app *app, struct MHD_Connection *conn
     *req_cls = request;
     count_live(app, +1);
     server_stats_begin(app->stats, request->route);
-    request->live_id = server_live_begin(app->live_view, request->route, url);
+    /* The live view shows the arguments too when the log line has them. */
+    request->live_id = server_live_begin(app->live_view, request->route,
+                                         request->path != NULL ? request->path : url);
     return screen(request, method);
 }
 

@@ -29,6 +29,7 @@ struct server_app {
     enum server_mode mode;
     double max_delay;
     bool quiet;                      /* no line per finished request */
+    unsigned int idle_timeout_s;     /* --idle-timeout (0: none); main sets it */
 
     struct server_stats *stats;
     struct server_live *live_view;   /* NULL with --no-live */

@@ -1,19 +1,21 @@
 /* launch.c - start programs without a shell and collect their output; see launch.h. */
 #include "launch.h"
 
+
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "capture.h"
+#include "clock.h"
 
 bool launch_find_bin_dir(char *dir, size_t size)
 {
@@ -28,33 +30,86 @@ bool launch_find_bin_dir(char *dir, size_t size)
     return true;
 }
 
-static pid_t start_with_actions(const char *program, char *const argv[],
-                                posix_spawn_file_actions_t *actions)
+/* What the child does with its file descriptors before it runs argv. */
+struct child_fds {
+    int stdout_fd;   /* -1: keep ours */
+    int stderr_fd;
+    int close_fds[2];  /* the parent's ends of capture pipes; -1: none */
+    bool own_group;    /* in a process group of its own (launch_run_bounded) */
+};
+
+/* In the child, between fork and exec: tie its life to the harness.  If the
+ * harness is killed (SIGKILL, the OOM killer) no handler of ours runs, so
+ * the kernel must end the children: PR_SET_PDEATHSIG sends SIGTERM when
+ * the parent dies.  The parent may already have died before the prctl, so
+ * check that it is still the one that forked us. */
+static void die_with_parent(pid_t parent)
 {
-    pid_t pid;
-    /* posix_spawnp looks a bare name ("hyperfine") up in PATH and runs a
-     * path as it is. */
-    int spawned = posix_spawnp(&pid, argv[0], actions, NULL, argv, environ);
-    if (spawned != 0) {
-        fprintf(stderr, "%s: cannot start %s: %s%s\n", program, argv[0], strerror(spawned),
-                strchr(argv[0], '/') ? " (run make first)" : " (run make deps first)");
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+        _exit(127);
+}
+
+static void run_child(char *const argv[], const struct child_fds *fds, pid_t parent,
+                      int error_pipe)
+{
+    die_with_parent(parent);
+    if (fds->own_group)
+        setpgid(0, 0);
+    if ((fds->stdout_fd >= 0 && dup2(fds->stdout_fd, STDOUT_FILENO) < 0)
+        || (fds->stderr_fd >= 0 && dup2(fds->stderr_fd, STDERR_FILENO) < 0)) {
+        int error = errno;
+        (void)!write(error_pipe, &error, sizeof error);
+        _exit(127);
+    }
+    for (size_t i = 0; i < 2; i++)
+        if (fds->close_fds[i] >= 0)
+            close(fds->close_fds[i]);
+    /* execvp looks a bare name ("hyperfine") up in PATH and runs a path as
+     * it is. */
+    execvp(argv[0], argv);
+    int error = errno;
+    (void)!write(error_pipe, &error, sizeof error);
+    _exit(127);
+}
+
+/* fork + exec rather than posix_spawn, which cannot set the death signal.
+ * A close-on-exec pipe carries exec's errno back: nothing read means the
+ * program is running. */
+static pid_t start_child(const char *program, char *const argv[], const struct child_fds *fds)
+{
+    int error_pipe[2];
+    if (pipe2(error_pipe, O_CLOEXEC) != 0) {
+        fprintf(stderr, "%s: cannot start %s: %s\n", program, argv[0], strerror(errno));
         return -1;
     }
-    return pid;
+    fflush(NULL);  /* the child must not write our buffered output again */
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0)
+        run_child(argv, fds, parent, error_pipe[1]);
+    close(error_pipe[1]);
+    int error = 0;
+    ssize_t got = -1;
+    if (pid > 0)
+        while ((got = read(error_pipe[0], &error, sizeof error)) < 0 && errno == EINTR)
+            ;
+    else
+        error = errno;
+    close(error_pipe[0]);
+    if (pid > 0 && got <= 0)
+        return pid;
+    if (pid > 0)
+        launch_wait(pid);
+    fprintf(stderr, "%s: cannot start %s: %s%s\n", program, argv[0], strerror(error),
+            strchr(argv[0], '/') ? " (run make first)" : " (run make deps first)");
+    return -1;
 }
 
 pid_t launch_start_redirected(const char *program, char *const argv[], int stdout_fd,
                               int stderr_fd)
 {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    if (stdout_fd >= 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
-    if (stderr_fd >= 0)
-        posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
-    pid_t pid = start_with_actions(program, argv, &actions);
-    posix_spawn_file_actions_destroy(&actions);
-    return pid;
+    const struct child_fds fds = { stdout_fd, stderr_fd, { -1, -1 }, false };
+    return start_child(program, argv, &fds);
 }
 
 pid_t launch_start(const char *program, char *const argv[], int stdout_fd)
@@ -73,164 +128,28 @@ int launch_wait(pid_t pid)
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
 }
 
-struct collected {
-    int fd;
-    char *text;
-    size_t length;
-};
-
-/* Appends what can be read now; false at end of file (or out of memory). */
-static bool collect_some(struct collected *collected)
-{
-    char chunk[4096];
-    ssize_t got = read(collected->fd, chunk, sizeof chunk);
-    if (got < 0 && errno == EINTR)
-        return true;
-    if (got <= 0)
-        return false;
-    char *grown = realloc(collected->text, collected->length + (size_t)got + 1);
-    if (grown == NULL)
-        return false;
-    memcpy(grown + collected->length, chunk, (size_t)got);
-    collected->text = grown;
-    collected->length += (size_t)got;
-    grown[collected->length] = '\0';
-    return true;
-}
-
-/* Reads both pipes until the program closes them (it exits). */
-static void collect_until_closed(struct collected *out, struct collected *err)
-{
-    bool out_open = true, err_open = true;
-    while (out_open || err_open) {
-        struct pollfd fds[2] = { { out_open ? out->fd : -1, POLLIN, 0 },
-                                 { err_open ? err->fd : -1, POLLIN, 0 } };
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            return;
-        }
-        if (out_open && fds[0].revents)
-            out_open = collect_some(out);
-        if (err_open && fds[1].revents)
-            err_open = collect_some(err);
-    }
-}
-
-static char *text_or_empty(struct collected *collected)
-{
-    return collected->text ? collected->text : strdup("");
-}
-
-/* Starts argv with its stdout and stderr into two new pipes, whose read
- * ends it leaves in out_fd and err_fd; in a process group of its own if
- * asked (so it can be killed with everything it started).  The pid, or -1
- * after one line prefixed by `program`. */
-static pid_t start_with_pipes(const char *program, char *const argv[], bool own_group,
-                              int *out_fd, int *err_fd)
-{
-    int out_pipe[2], err_pipe[2];
-    *out_fd = *err_fd = -1;
-    if (pipe(out_pipe) != 0)
-        return -1;
-    if (pipe(err_pipe) != 0) {
-        close(out_pipe[0]);
-        close(out_pipe[1]);
-        return -1;
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
-    posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    if (own_group) {
-        posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-        posix_spawnattr_setpgroup(&attributes, 0);
-    }
-    pid_t pid;
-    int spawned = posix_spawnp(&pid, argv[0], &actions, &attributes, argv, environ);
-    posix_spawnattr_destroy(&attributes);
-    posix_spawn_file_actions_destroy(&actions);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    if (spawned != 0) {
-        fprintf(stderr, "%s: cannot start %s: %s%s\n", program, argv[0], strerror(spawned),
-                strchr(argv[0], '/') ? " (run make first)" : " (run make deps first)");
-        close(out_pipe[0]);
-        close(err_pipe[0]);
-        return -1;
-    }
-    *out_fd = out_pipe[0];
-    *err_fd = err_pipe[0];
-    return pid;
-}
-
 int launch_capture(const char *program, char *const argv[], char **out, char **err)
 {
-    int out_fd, err_fd;
-    pid_t pid = start_with_pipes(program, argv, false, &out_fd, &err_fd);
-
-    struct collected collected_out = { out_fd, NULL, 0 };
-    struct collected collected_err = { err_fd, NULL, 0 };
-    if (pid > 0) {
-        collect_until_closed(&collected_out, &collected_err);
-        close(out_fd);
-        close(err_fd);
-    }
+    struct capture out_capture, err_capture;
+    if (!capture_pipes(&out_capture, &err_capture))
+        return -1;
+    const struct child_fds fds = { out_capture.write_fd, err_capture.write_fd,
+                                   { out_capture.read_fd, err_capture.read_fd }, false };
+    pid_t pid = start_child(program, argv, &fds);
+    capture_close_write_ends(&out_capture, &err_capture);
+    capture_until_closed(&out_capture, &err_capture, -1);  /* returns once both close */
     int status = pid > 0 ? launch_wait(pid) : -1;
 
+    char *out_text = capture_text(&out_capture), *err_text = capture_text(&err_capture);
     if (out != NULL)
-        *out = text_or_empty(&collected_out);
+        *out = out_text;
     else
-        free(collected_out.text);
+        free(out_text);
     if (err != NULL)
-        *err = text_or_empty(&collected_err);
+        *err = err_text;
     else
-        free(collected_err.text);
+        free(err_text);
     return status;
-}
-
-static double monotonic_now(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
-/* Reads both pipes until they close or `deadline` passes (then false),
- * doing `event` once when its time comes. */
-static bool collect_until(struct collected *out, struct collected *err, pid_t pid,
-                          double started, double deadline, const struct launch_event *event)
-{
-    bool out_open = true, err_open = true, event_done = event == NULL;
-    double event_at = event ? started + event->at_s : deadline;
-    while (out_open || err_open) {
-        double now = monotonic_now();
-        if (now >= deadline)
-            return false;
-        if (!event_done && now >= event_at) {
-            event->act(event->context, pid);
-            event_done = event->every_s <= 0;
-            event_at = now + event->every_s;
-        }
-        double until = event_done || event_at > deadline ? deadline : event_at;
-        int wait_ms = (int)((until - now) * 1000.0) + 1;
-        struct pollfd fds[2] = { { out_open ? out->fd : -1, POLLIN, 0 },
-                                 { err_open ? err->fd : -1, POLLIN, 0 } };
-        int ready = poll(fds, 2, wait_ms);
-        if (ready < 0 && errno != EINTR)
-            return true;
-        if (ready <= 0)
-            continue;
-        if (out_open && fds[0].revents)
-            out_open = collect_some(out);
-        if (err_open && fds[1].revents)
-            err_open = collect_some(err);
-    }
-    return true;
 }
 
 /* The process group launch_run_bounded waits for; 0 when none. */
@@ -256,31 +175,51 @@ static int wait_with_usage(pid_t pid, double *cpu_s)
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
 }
 
+/* A launch_event with the pid it is about, for capture's tick. */
+struct event_call {
+    const struct launch_event *event;
+    pid_t pid;
+};
+
+static void call_event(void *context)
+{
+    struct event_call *call = context;
+    call->event->act(call->event->context, call->pid);
+}
+
 int launch_run_bounded(const char *program, char *const argv[], double limit_s,
                        const struct launch_event *event, struct launch_result *result)
 {
     memset(result, 0, sizeof *result);
     result->status = -1;
-    int out_fd, err_fd;
-    double started = monotonic_now();
+    struct capture out, err;
+    if (!capture_pipes(&out, &err))
+        return -1;
     /* A group of its own: killing it also kills anything it started. */
-    pid_t pid = start_with_pipes(program, argv, true, &out_fd, &err_fd);
-    struct collected out = { out_fd, NULL, 0 };
-    struct collected err = { err_fd, NULL, 0 };
+    const struct child_fds fds = { out.write_fd, err.write_fd, { out.read_fd, err.read_fd },
+                                   true };
+    double started = clock_now();
+    pid_t pid = start_child(program, argv, &fds);
+    capture_close_write_ends(&out, &err);
     if (pid > 0) {
         running_group = pid;
-        if (!collect_until(&out, &err, pid, started, started + limit_s, event)) {
+        struct event_call call = { event, pid };
+        bool ended = capture_until_closed_ticking(&out, &err, started + limit_s,
+                                                  event ? started + event->at_s : -1,
+                                                  event ? event->every_s : 0,
+                                                  event ? call_event : NULL, &call);
+        if (!ended) {
             kill(-pid, SIGKILL);
             result->killed = true;
         }
         result->status = wait_with_usage(pid, &result->cpu_s);
         running_group = 0;
-        result->wall_s = monotonic_now() - started;
-        close(out_fd);
-        close(err_fd);
+        result->wall_s = clock_now() - started;
+    } else {
+        capture_until_closed(&out, &err, 0);  /* closes the read ends */
     }
-    result->out = text_or_empty(&out);
-    result->err = text_or_empty(&err);
+    result->out = capture_text(&out);
+    result->err = capture_text(&err);
     return result->status;
 }
 

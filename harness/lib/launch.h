@@ -3,7 +3,9 @@
  * slowserver, hyperfine, gnuplot) and collect what they said.
  *
  * Nothing here goes through a shell: every program gets its argv as it is,
- * so a path or URL is never re-split or re-interpreted.
+ * so a path or URL is never re-split or re-interpreted.  Every program
+ * started here dies with the harness (SIGTERM when its parent dies, even
+ * by SIGKILL), so a killed bench leaves no slowserver or hyperfine behind.
  */
 #ifndef ASYNCLAB_HARNESS_LAUNCH_H
 #define ASYNCLAB_HARNESS_LAUNCH_H

@@ -26,7 +26,7 @@ static int heartbeat_tid(const struct blocking_pitfall *run)
 static struct cli_list_target delays_target;
 
 static void set_defaults(struct blocking_pitfall *run,
-                         const struct blocking_pitfall_program *program)
+                         const struct lesson_program *program)
 {
     memset(run, 0, sizeof *run);
     run->program = program;
@@ -77,7 +77,7 @@ static void print_prediction(const struct blocking_pitfall *run)
     for (long i = 0; i < run->request_count; i++)
         durations[i] = run->requests[i].delay;
     double predicted = predict_makespan(durations, (size_t)run->request_count,
-                                        run->program->waits_overlap ? 0 : 1);
+                                        run->program->concurrent ? 0 : 1);
     output_summary("Predicted time: %.3f s (%s)", predicted, run->program->prediction);
 }
 
@@ -86,6 +86,8 @@ static void start_trace(struct blocking_pitfall *run)
     run->trace = trace_new(clock_now());
     if (run->trace == NULL)
         return;
+    if (!run->program->worker_threads)
+        trace_one_thread(run->trace, run->program->has_heartbeat);
     if (run->program->has_heartbeat)
         trace_name_task(run->trace, heartbeat_tid(run), "Heartbeat");
     for (long i = 0; i < run->request_count; i++)
@@ -93,7 +95,7 @@ static void start_trace(struct blocking_pitfall *run)
 }
 
 int blocking_pitfall_setup(struct blocking_pitfall *run,
-                           const struct blocking_pitfall_program *program,
+                           const struct lesson_program *program,
                            int argc, char **argv)
 {
     set_defaults(run, program);
@@ -126,6 +128,8 @@ int blocking_pitfall_setup(struct blocking_pitfall *run,
     }
     if (run->common.trace_path != NULL)
         start_trace(run);
+    http_set_bounds(http_bounds_for(&run->common,
+                                     delay_requests_longest(run->requests, run->request_count)));
     output_rule();
     run->started = clock_now();
     run->heartbeat.due = run->started + BLOCKING_PITFALL_HEARTBEAT_S;
@@ -197,12 +201,8 @@ int blocking_pitfall_finish(struct blocking_pitfall *run)
     output_rule();
 
     int status = run->failures > 0 ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
-    if (run->trace != NULL && trace_write(run->trace, run->common.trace_path,
-                                          run->program->name) != 0)
-        status = EXIT_SETUP;
-    trace_free(run->trace);
-    free_requests(run);
-    http_global_cleanup();
+    status = trace_save(run->trace, run->common.trace_path, run->program->name, status);
+    blocking_pitfall_abandon(run);  /* the same release, now that all is said */
     return status;
 }
 
@@ -216,4 +216,12 @@ long blocking_pitfall_perform_next(struct blocking_pitfall *run, CURL *easy,
     CURLcode result = curl_easy_perform(easy);  /* the loop stalls here */
     blocking_pitfall_request_finished(run, request, result, http_status(easy), body);
     return 1;
+}
+
+void blocking_pitfall_abandon(struct blocking_pitfall *run)
+{
+    trace_free(run->trace);
+    run->trace = NULL;
+    free_requests(run);
+    http_global_cleanup();
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "parse.h"
 
 /* getopt_long's "val" for the common flags; a scenario's own options use
@@ -23,6 +24,8 @@ enum {
     OPT_QUIET,
     OPT_PREDICT,
     OPT_SEED,
+    OPT_STALL_TIMEOUT,
+    OPT_MAX_TIME,
     OPT_HELP = 'h',
     SCENARIO_OPTION_BASE = 2000,
 };
@@ -34,12 +37,17 @@ static const struct option common_options[] = {
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "predict", no_argument, NULL, OPT_PREDICT },
     { "seed", required_argument, NULL, OPT_SEED },
+    { "stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT },
+    { "max-time", required_argument, NULL, OPT_MAX_TIME },
     { "help", no_argument, NULL, OPT_HELP },
 };
 #define COMMON_OPTION_COUNT (sizeof common_options / sizeof common_options[0])
 
 /* Largest --scale accepted: 1000x a 10 s lesson is already hours. */
 #define MAX_SCALE 1000.0
+/* Largest --stall-timeout and --max-time: a day.  Zero is refused: these
+ * flags exist so that nothing waits for ever. */
+#define MAX_BOUND_S 86400.0
 
 static void print_usage(const struct cli_program *program)
 {
@@ -61,7 +69,12 @@ static void print_usage(const struct cli_program *program)
            "  --quiet                print only the summary line\n"
            "  --predict              print the time the lesson's model predicts, and exit\n"
            "  --seed N               random work drawn from N instead of the lesson's\n"
+           "  --stall-timeout S      give up on a reply that sends nothing for S seconds\n"
+           "                         (default: the longest wait the work needs, plus 10)\n"
+           "  --max-time S           give up on any one request after S seconds\n"
+           "                         (default: twice the longest wait, plus 30)\n"
            "  -h, --help             this help\n"
+           "  --version              the program's name and asynclab's version\n"
            "\nExit status: 0 all work done, 1 usage error, 2 setup problem (server or\n"
            "database missing), 3 some tasks failed or timed out.\n"
            "\nExample:\n  %s\n", program->example);
@@ -129,6 +142,14 @@ static enum cli_result apply_option(const struct cli_program *program, int code,
     case OPT_TRACE:
         common->trace_path = value;
         return CLI_RUN;
+    case OPT_STALL_TIMEOUT:
+    case OPT_MAX_TIME: {
+        double *bound = code == OPT_MAX_TIME ? &common->max_time : &common->stall_timeout;
+        if (!parse_double_in(value, 0.0, MAX_BOUND_S, bound) || *bound <= 0.0)
+            return invalid_value(common, code == OPT_MAX_TIME ? "max-time" : "stall-timeout",
+                                 value, "seconds greater than 0, at most 86400");
+        return CLI_RUN;
+    }
     case OPT_QUIET:
         common->quiet = true;
         return CLI_RUN;
@@ -161,6 +182,33 @@ static enum cli_result apply_option(const struct cli_program *program, int code,
     return CLI_EXIT_USAGE;
 }
 
+/* What args_parse needs to call back into this file. */
+struct cli_parse_context {
+    const struct cli_program *program;
+    struct cli_common *common;
+    char **argv;
+};
+
+static int apply_parsed(void *context, const struct option *option, const char *value)
+{
+    struct cli_parse_context *parse = context;
+    switch (apply_option(parse->program, option->val, value, parse->argv, parse->common)) {
+    case CLI_RUN: return -1;
+    case CLI_EXIT_OK: return EXIT_ALL_DONE;
+    case CLI_EXIT_USAGE: break;
+    }
+    return EXIT_USAGE;
+}
+
+/* The program whose --help args_parse may ask for (one parse at a time). */
+static const struct cli_program *parsing;
+
+static void usage_parsed(FILE *stream)
+{
+    (void)stream;  /* --help goes to stdout, as print_usage writes it */
+    print_usage(parsing);
+}
+
 enum cli_result cli_parse(const struct cli_program *program, int argc, char **argv,
                           struct cli_common *common)
 {
@@ -176,19 +224,18 @@ enum cli_result cli_parse(const struct cli_program *program, int argc, char **ar
         fprintf(stderr, "%s: out of memory\n", common->program);
         return CLI_EXIT_USAGE;
     }
-    enum cli_result result = CLI_RUN;
-    opterr = 0;   /* we print our own one-line errors */
-    optind = 1;   /* allow parsing more than once (the unit tests do) */
-    int code;
-    while (result == CLI_RUN && (code = getopt_long(argc, argv, "h", table, NULL)) != -1)
-        result = apply_option(program, code, optarg, argv, common);
+    struct cli_parse_context context = { program, common, argv };
+    parsing = program;
+    const struct args_parser parser = {
+        .program = common->program,
+        .options = table,
+        .apply = apply_parsed,
+        .usage = usage_parsed,
+        .context = &context,
+    };
+    int status = args_parse(&parser, argc, argv);
     free(table);
-
-    if (result == CLI_RUN && optind < argc) {
-        fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", common->program, argv[optind]);
-        result = CLI_EXIT_USAGE;
-    }
-    return result;
+    return status < 0 ? CLI_RUN : status == EXIT_ALL_DONE ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
 bool cli_apply_long(const char *value, void *target)

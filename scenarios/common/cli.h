@@ -7,6 +7,8 @@
  *     --quiet       print only the summary line
  *     --predict     print the time the lesson's model predicts and exit
  *     --seed N      random work drawn from N instead of the lesson's (seed.h)
+ *     --stall-timeout S  give up on a reply that sends nothing for S seconds
+ *     --max-time S       give up on any one request after S seconds
  *     -h, --help    usage with the scenario's own flags and an example
  *
  * A scenario adds its own flags as a table of struct cli_option; the parser
@@ -24,6 +26,25 @@
 #define CLI_DEFAULT_URL "http://127.0.0.1:8000"
 #define CLI_URL_MAX 512
 
+/*
+ * What a lesson's program says about itself: one of these, written with
+ * designated initialisers, stands at the top of every sync.c, async.c and
+ * variant, and its scenario's setup takes it.  The first three fields are
+ * every program's; the rest belong to the lessons that use them, and stay
+ * zero elsewhere.
+ */
+struct lesson_program {
+    const char *name;        /* "slow_api_async": messages, --help, --version */
+    const char *purpose;     /* one line for --help */
+    bool concurrent;         /* its waits overlap: --predict's model, the options it offers */
+    const char *prediction;  /* blocking_pitfall: why, for --predict */
+    bool has_heartbeat;      /* blocking_pitfall: an event loop with the background task */
+    int fds_per_request;     /* slow_api: file descriptors each request in flight holds */
+    bool postgres;           /* database: queries PostgreSQL instead of SQLite */
+    bool worker_threads;     /* its blocking calls run on threads of their own, not the
+                                one thread (the trace says whether it is one-threaded) */
+};
+
 struct cli_common {
     const char *program;       /* the program's name, for messages */
     char url[CLI_URL_MAX];     /* base URL without a trailing slash */
@@ -33,6 +54,8 @@ struct cli_common {
     bool predict;
     bool seeded;               /* --seed was given */
     unsigned long seed;
+    double stall_timeout;      /* --stall-timeout; 0: derived from the work (http.h) */
+    double max_time;           /* --max-time; 0: derived from the work */
 };
 
 /* One of a scenario's own flags. */

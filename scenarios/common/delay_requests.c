@@ -50,6 +50,15 @@ size_t delay_requests_default_delays(const struct cli_common *common, double *de
     return count;
 }
 
+double delay_requests_longest(const struct delay_request *requests, long count)
+{
+    double longest = 0.0;
+    for (long i = 0; i < count; i++)
+        if (requests[i].delay > longest)
+            longest = requests[i].delay;
+    return longest;
+}
+
 void delay_requests_free(struct delay_request *requests, long count)
 {
     if (requests == NULL)

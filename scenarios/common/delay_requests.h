@@ -37,6 +37,10 @@ size_t delay_requests_default_delays(const struct cli_common *common, double *de
                                      size_t capacity);
 
 /* Frees the list delay_requests_new made (NULL is fine). */
+/* The longest of the requests' (scaled) delays: how long the server is
+ * silent by design, from which the transfers' bounds are derived. */
+double delay_requests_longest(const struct delay_request *requests, long count);
+
 void delay_requests_free(struct delay_request *requests, long count);
 
 /* Call just before a request is sent: prints "R1: Requesting '...'". */

@@ -1,6 +1,10 @@
 /* http.c - libcurl plumbing shared by the HTTP scenarios; see http.h. */
 #include "http.h"
 
+#include <math.h>
+
+#include "exit_codes.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +14,27 @@
  * leave a student staring at a silent terminal. */
 #define CONNECT_TIMEOUT_S 5L
 #define HEALTH_TIMEOUT_S 10L
+
+/* Unbounded until a program says what its work is. */
+static struct http_bounds transfer_bounds;
+
+struct http_bounds http_bounds_for(const struct cli_common *common, double longest_wait_s)
+{
+    struct http_bounds bounds = {
+        longest_wait_s + HTTP_STALL_MARGIN_S,
+        2.0 * longest_wait_s + HTTP_MAX_TIME_MARGIN_S,
+    };
+    if (common->stall_timeout > 0.0)
+        bounds.stall_s = common->stall_timeout;
+    if (common->max_time > 0.0)
+        bounds.max_time_s = common->max_time;
+    return bounds;
+}
+
+void http_set_bounds(struct http_bounds bounds)
+{
+    transfer_bounds = bounds;
+}
 
 bool http_global_init(const char *program)
 {
@@ -59,6 +84,13 @@ CURL *http_easy_new(struct http_body *body)
      * transfers in flight the smallest buffer libcurl allows saves 3 KB of
      * resident memory per request (docs/event_loops.md). */
     curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 1024L);
+    if (transfer_bounds.stall_s > 0.0) {
+        /* The low-speed window counts whole seconds. */
+        curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, (long)ceil(transfer_bounds.stall_s));
+    }
+    if (transfer_bounds.max_time_s > 0.0)
+        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)ceil(transfer_bounds.max_time_s * 1000.0));
     return easy;
 }
 
@@ -97,6 +129,14 @@ const char *http_url_path(const char *url)
     const char *host = strstr(url, "://");
     const char *path = host ? strchr(host + 3, '/') : NULL;
     return path ? path : url;
+}
+
+void http_multi_check(CURLMcode code, const char *program)
+{
+    if (code == CURLM_OK)
+        return;
+    fprintf(stderr, "%s: the event loop cannot go on: %s\n", program, curl_multi_strerror(code));
+    exit(EXIT_TASKS_FAILED);
 }
 
 long http_status(CURL *easy)

@@ -20,11 +20,11 @@
 #include "output.h"
 #include "slow_api.h"
 
-static const struct slow_api_program PROGRAM = {
-    "slow_api_async",
-    "Calls a slow API several times with the libcurl multi interface: all at once, one thread.",
-    true,
-    1,  /* its socket */
+static const struct lesson_program PROGRAM = {
+    .name = "slow_api_async",
+    .purpose = "Calls a slow API several times with the libcurl multi interface: all at once, one thread.",
+    .concurrent = true,
+    .fds_per_request = 1,  /* its socket */
 };
 
 /* LAB:cut write start_request (point the slot's easy handle at the request,
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
     /* The event loop. */
     while (in_flight > 0) {
         int still_running = 0;
-        curl_multi_perform(multi, &still_running);  /* send, receive: never waits */
+        http_multi_check(curl_multi_perform(multi, &still_running), PROGRAM.name);  /* never waits */
 
         CURLMsg *message;
         int queued = 0;
@@ -103,7 +103,7 @@ int main(int argc, char **argv)
         }
 
         if (in_flight > 0)  /* sleep until a socket is ready or 1 s passes */
-            curl_multi_poll(multi, NULL, 0, 1000, NULL);
+            http_multi_check(curl_multi_poll(multi, NULL, 0, 1000, NULL), PROGRAM.name);
     }
     /* LAB:end slow_api_run_one_at_a_time(&run, &slots[0]); */
 

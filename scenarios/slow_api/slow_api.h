@@ -65,13 +65,13 @@ struct slow_api_program {
  * return at once (after --help, --predict, a usage error or an unreachable
  * server).
  */
-int slow_api_setup(struct slow_api *run, const struct slow_api_program *program,
+int slow_api_setup(struct slow_api *run, const struct lesson_program *program,
                    int argc, char **argv);
 
 /* The same for a program that writes HTTP itself (scenarios/event_loops):
  * libcurl is never initialised, and server_reachable checks the server
  * instead of libcurl's GET /health (printing one line if it is not there). */
-int slow_api_setup_without_curl(struct slow_api *run, const struct slow_api_program *program,
+int slow_api_setup_without_curl(struct slow_api *run, const struct lesson_program *program,
                                 int argc, char **argv,
                                 bool (*server_reachable)(const char *program, const char *url));
 

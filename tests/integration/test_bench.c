@@ -20,9 +20,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +37,6 @@
 
 #define SCALE "0.01"
 #define RUN_TIMEOUT_S 120.0
-
-extern char **environ;
 
 static char out_dir[64];
 static struct test_process_result smoke;   /* the one smoke run all tests look at */
@@ -217,7 +213,7 @@ static void the_kept_traces_are_real_runs_of_each_variant(void **state)
         char path[256], program[64];
         snprintf(path, sizeof path, "%s/traces/slow_api-%s.json", out_dir, scenario->variants[i]);
         snprintf(program, sizeof program, "slow_api_%s", scenario->variants[i]);
-        test_assert_trace_viewable(path, program);
+        test_assert_trace_viewable(path, program, true);  /* sync and async: one thread each */
     }
 }
 
@@ -243,20 +239,84 @@ static void the_sweep_measured_each_k(void **state)
     json_decref(summary);
 }
 
+/* The seconds in a report cell such as "0.188 s" or "95.2 ms". */
+static double cell_seconds(const char *cell)
+{
+    double value;
+    char unit[8];
+    if (sscanf(cell, "%lf %7s", &value, unit) != 2)
+        fail_msg("not a time: %.20s", cell);
+    if (strcmp(unit, "s") == 0)
+        return value;
+    if (strcmp(unit, "ms") == 0)
+        return value / 1e3;
+    if (strcmp(unit, "µs") == 0)
+        return value / 1e6;
+    fail_msg("unknown unit in %.20s", cell);
+    return 0;
+}
+
+/* The row "| <variant> | <median> | <stddev> | <speedup>× | ..." of the
+ * report: its median in seconds and its speedup. */
+static void report_row(const char *report, const char *variant, double *median, double *speedup)
+{
+    char start[64];
+    snprintf(start, sizeof start, "\n| %s | ", variant);
+    const char *row = strstr(report, start);
+    if (row == NULL)
+        fail_msg("REPORT.md has no row for %s", variant);
+    row += strlen(start);
+    *median = cell_seconds(row);
+    const char *cell = strchr(strchr(row, '|') + 1, '|');  /* past median and stddev */
+    assert_non_null(cell);
+    if (sscanf(cell + 1, " %lf", speedup) != 1)
+        fail_msg("no speedup in the %s row", variant);
+}
+
+/* The report says what the JSON beside it says: each variant's median as
+ * hyperfine measured it, the speedup as the ratio of those medians, and
+ * charts that are SVG drawings of this run (the timeline names its tasks). */
 static void the_report_was_rendered(void **state)
 {
     (void)state;
     char path[256];
     snprintf(path, sizeof path, "%s/REPORT.md", out_dir);
-    struct stat info;
-    assert_int_equal(stat(path, &info), 0);
+    char *report = test_read_file(path);
+    assert_non_null(report);
+    test_assert_contains(report, "\n## slow_api\n");
+    json_t *measured = load("slow_api.json");
+    json_t *results = json_object_get(measured, "results");
+    double sync_median = json_number_value(json_object_get(json_array_get(results, 0), "median"));
+    for (size_t i = 0; i < json_array_size(results); i++) {
+        json_t *result = json_array_get(results, i);
+        double json_median = json_number_value(json_object_get(result, "median"));
+        double median, speedup;
+        report_row(report, json_string_value(json_object_get(result, "command")), &median,
+                   &speedup);
+        /* Printed to three significant digits: within 1 % of the JSON. */
+        assert_true(fabs(median - json_median) <= 0.01 * json_median);
+        assert_true(fabs(speedup - sync_median / json_median) <= 0.01 + 0.01 * speedup);
+    }
+    json_decref(measured);
+
     const char *charts[] = { "charts/slow_api.svg", "charts/timeline-slow_api-sync.svg",
                              "charts/timeline-slow_api-async.svg", "charts/sweep.svg" };
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
+        char link[96];
+        snprintf(link, sizeof link, "](%s)", charts[i]);
+        test_assert_contains(report, link);  /* the report shows it */
         snprintf(path, sizeof path, "%s/%s", out_dir, charts[i]);
-        assert_int_equal(stat(path, &info), 0);
-        assert_true(info.st_size > 0);
+        char *svg = test_read_file(path);
+        assert_non_null(svg);
+        test_assert_contains(svg, "<svg");
+        if (strstr(charts[i], "timeline-") != NULL) {
+            test_assert_contains(svg, ">R1<");
+            test_assert_contains(svg, ">R2<");
+            test_assert_contains(svg, ">R3<");
+        }
+        free(svg);
     }
+    free(report);
     test_assert_contains(smoke.out, "Suite wall time: ");
 }
 
@@ -264,26 +324,6 @@ static void the_server_is_stopped_afterwards(void **state)
 {
     (void)state;
     assert_false(something_listens_on(started_server_port(smoke.out)));
-}
-
-/* Reads the child's stdout into `out` until `marker` appears or the
- * deadline passes. */
-static bool wait_for_output(int fd, char *out, size_t size, const char *marker, double timeout_s)
-{
-    size_t length = strlen(out);
-    double deadline = test_now_seconds() + timeout_s;
-    while (strstr(out, marker) == NULL && length < size - 1) {
-        double left = deadline - test_now_seconds();
-        struct pollfd ready = { fd, POLLIN, 0 };
-        if (left <= 0 || poll(&ready, 1, (int)(left * 1000) + 1) <= 0)
-            return false;
-        ssize_t got = read(fd, out + length, size - 1 - length);
-        if (got <= 0)
-            return false;
-        length += (size_t)got;
-        out[length] = '\0';
-    }
-    return strstr(out, marker) != NULL;
 }
 
 static void ctrl_c_stops_the_run_and_its_server(void **state)
@@ -296,33 +336,19 @@ static void ctrl_c_stops_the_run_and_its_server(void **state)
     const char *argv[] = { test_bin("bench"), "--scenario", "slow_api", "--scale", "1",
                            "--runs", "2", "--warmup", "0", "--sweep-ks", "none",
                            "--out", interrupted_dir, NULL };
-    int out[2];
-    assert_int_equal(pipe(out), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
     /* Its own process group, as a shell gives a job: Ctrl+C reaches every
      * process in it (bench, hyperfine, the program, slowserver). */
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, argv[0], &actions, &attributes, (char *const *)argv,
-                                 environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    close(out[1]);
+    int output_fd;
+    pid_t pid = test_start_job(argv, &output_fd);
+    assert_true(pid > 0);
 
     static char output[65536];
     output[0] = '\0';
-    bool benchmarking = wait_for_output(out[0], output, sizeof output, "Benchmark 1", 30.0);
+    bool benchmarking = test_read_until(output_fd, output, sizeof output, "Benchmark 1", 30.0);
     kill(-pid, SIGINT);
     /* Drain the pipe until bench and everything it started have closed it. */
-    wait_for_output(out[0], output, sizeof output, "\x01never\x01", 30.0);
-    close(out[0]);
+    test_read_until(output_fd, output, sizeof output, "\x01never\x01", 30.0);
+    close(output_fd);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     if (!benchmarking)

@@ -1,4 +1,10 @@
 /* files.c - scratch directories for tests; see files.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include "files.h"
 
 #include <ftw.h>
@@ -32,4 +38,11 @@ char *test_read_file(const char *path)
     }
     fclose(file);
     return text;
+}
+
+void test_write_file(const char *path, const char *text)
+{
+    FILE *file = fopen(path, "w");
+    if (file == NULL || fputs(text, file) == EOF || fclose(file) != 0)
+        fail_msg("cannot write %s", path);
 }

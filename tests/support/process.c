@@ -1,8 +1,11 @@
 /* process.c - run a program under test and capture its output; see process.h. */
 #include "process.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -11,6 +14,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "capture.h"
+#include "clock.h"
 
 extern char **environ;
 
@@ -30,109 +36,158 @@ double test_now_seconds(void)
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
-struct capture {
-    int fd;
-    char *data;
-    size_t length;
-};
-
-/* Reads what is available; returns false at end of file. */
-static bool drain(struct capture *capture)
-{
-    char chunk[4096];
-    ssize_t got = read(capture->fd, chunk, sizeof chunk);
-    if (got < 0 && errno == EINTR)
-        return true;
-    if (got <= 0)
-        return false;
-    char *grown = realloc(capture->data, capture->length + (size_t)got + 1);
-    if (grown == NULL)
-        return false;
-    memcpy(grown + capture->length, chunk, (size_t)got);
-    capture->data = grown;
-    capture->length += (size_t)got;
-    capture->data[capture->length] = '\0';
-    return true;
-}
-
-/* Reads both pipes until both close or the deadline passes. */
-static bool capture_until_closed(struct capture *out, struct capture *err, double deadline)
-{
-    bool out_open = true, err_open = true;
-    while (out_open || err_open) {
-        double left = deadline - test_now_seconds();
-        if (left <= 0)
-            return false;
-        struct pollfd fds[2] = { { out_open ? out->fd : -1, POLLIN, 0 },
-                                 { err_open ? err->fd : -1, POLLIN, 0 } };
-        int ready = poll(fds, 2, (int)(left * 1000) + 1);
-        if (ready < 0 && errno != EINTR)
-            return false;
-        if (out_open && fds[0].revents)
-            out_open = drain(out);
-        if (err_open && fds[1].revents)
-            err_open = drain(err);
-    }
-    return true;
-}
-
-static char *take_text(struct capture *capture)
-{
-    if (capture->data == NULL)
-        return strdup("");
-    return capture->data;
-}
-
 int test_run(const char *const argv[], double timeout_s, struct test_process_result *result)
 {
     memset(result, 0, sizeof *result);
     result->exit_status = -1;
-    int out_pipe[2], err_pipe[2];
-    if (pipe(out_pipe) != 0)
-        return -1;
-    if (pipe(err_pipe) != 0) {
-        close(out_pipe[0]);
-        close(out_pipe[1]);
-        return -1;
-    }
+    struct capture out, err;
     posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
-    posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
-    /* The write ends too, once copied: a daemon the program leaves behind
-     * (PostgreSQL's server) would otherwise hold them open, and the
-     * capture below would wait for it. */
-    posix_spawn_file_actions_addclose(&actions, out_pipe[1]);
-    posix_spawn_file_actions_addclose(&actions, err_pipe[1]);
+    if (!capture_pipes(&out, &err))
+        return -1;
+    capture_spawn_actions(&out, &err, &actions);
     pid_t pid;
     int spawned = posix_spawn(&pid, argv[0], &actions, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&actions);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
+    capture_close_write_ends(&out, &err);
     if (spawned != 0) {
-        close(out_pipe[0]);
-        close(err_pipe[0]);
+        capture_until_closed(&out, &err, 0);  /* only closes the pipes */
         fprintf(stderr, "cannot start %s: %s\n", argv[0], strerror(spawned));
         return -1;
     }
-
-    struct capture out = { out_pipe[0], NULL, 0 }, err = { err_pipe[0], NULL, 0 };
-    if (!capture_until_closed(&out, &err, test_now_seconds() + timeout_s)) {
+    if (!capture_until_closed(&out, &err, clock_now() + timeout_s)) {
         result->timed_out = true;
         kill(pid, SIGKILL);
     }
-    close(out_pipe[0]);
-    close(err_pipe[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!result->timed_out && WIFEXITED(status))
         result->exit_status = WEXITSTATUS(status);
-    result->out = take_text(&out);
-    result->err = take_text(&err);
+    result->out = capture_text(&out);
+    result->err = capture_text(&err);
     return 0;
+}
+
+struct concurrent_run {
+    const char *const *argv;
+    double timeout_s;
+    struct test_process_result *result;
+    int started;   /* test_run's return value */
+};
+
+static void *run_one(void *argument)
+{
+    struct concurrent_run *run = argument;
+    run->started = test_run(run->argv, run->timeout_s, run->result);
+    return NULL;
+}
+
+int test_run_all(const char *const *const argvs[], size_t count, double timeout_s,
+                 struct test_process_result results[])
+{
+    struct concurrent_run *runs = calloc(count, sizeof *runs);
+    pthread_t *threads = calloc(count, sizeof *threads);
+    bool *running = calloc(count, sizeof *running);
+    int failed = runs == NULL || threads == NULL || running == NULL ? -1 : 0;
+    for (size_t i = 0; failed == 0 && i < count; i++) {
+        memset(&results[i], 0, sizeof results[i]);
+        runs[i] = (struct concurrent_run){ argvs[i], timeout_s, &results[i], -1 };
+        running[i] = pthread_create(&threads[i], NULL, run_one, &runs[i]) == 0;
+    }
+    for (size_t i = 0; running != NULL && i < count; i++) {
+        if (running[i])
+            pthread_join(threads[i], NULL);
+        if (!running[i] || runs[i].started != 0)
+            failed = -1;
+    }
+    free(runs);
+    free(threads);
+    free(running);
+    return failed;
+}
+
+int test_start_job(const char *const argv[], int *output_fd)
+{
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0)
+        return -1;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
+    /* Its own process group: a Ctrl+C sent to the group reaches every
+     * process in it, and what is left of it can be counted. */
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    pid_t pid;
+    int spawned = posix_spawn(&pid, argv[0], &actions, &attributes, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    close(out[1]);
+    if (spawned != 0) {
+        close(out[0]);
+        return -1;
+    }
+    *output_fd = out[0];
+    return pid;
+}
+
+bool test_read_until(int fd, char *out, size_t size, const char *marker, double timeout_s)
+{
+    size_t length = strlen(out);
+    double deadline = test_now_seconds() + timeout_s;
+    while (strstr(out, marker) == NULL && length < size - 1) {
+        double left = deadline - test_now_seconds();
+        struct pollfd ready = { fd, POLLIN, 0 };
+        if (left <= 0 || poll(&ready, 1, (int)(left * 1000) + 1) <= 0)
+            return false;
+        ssize_t got = read(fd, out + length, size - 1 - length);
+        if (got <= 0)
+            return false;
+        length += (size_t)got;
+        out[length] = '\0';
+    }
+    return strstr(out, marker) != NULL;
+}
+
+/* Processes of group pgid that are not zombies, from /proc/PID/stat. */
+static int running_in_group(int pgid)
+{
+    DIR *proc = opendir("/proc");
+    int count = 0;
+    struct dirent *entry;
+    while (proc != NULL && (entry = readdir(proc)) != NULL) {
+        char path[300], line[1024];
+        snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
+        FILE *file = entry->d_name[0] >= '1' && entry->d_name[0] <= '9' ? fopen(path, "r") : NULL;
+        if (file == NULL)
+            continue;
+        size_t got = fread(line, 1, sizeof line - 1, file);
+        fclose(file);
+        line[got] = '\0';
+        /* "PID (NAME) STATE PPID PGRP ...": NAME may hold spaces, so start
+         * after its last ')'. */
+        const char *after = strrchr(line, ')');
+        char state;
+        int ppid, group;
+        if (after != NULL && sscanf(after + 1, " %c %d %d", &state, &ppid, &group) == 3
+            && group == pgid && state != 'Z')
+            count++;
+    }
+    if (proc != NULL)
+        closedir(proc);
+    return count;
+}
+
+int test_wait_group_gone(int pgid, double timeout_s)
+{
+    double deadline = test_now_seconds() + timeout_s;
+    int left;
+    while ((left = running_in_group(pgid)) > 0 && test_now_seconds() < deadline)
+        nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+    return left;
 }
 
 void test_process_result_free(struct test_process_result *result)

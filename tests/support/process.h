@@ -7,6 +7,7 @@
 #define ASYNCLAB_TEST_PROCESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct test_process_result {
     int exit_status;   /* the program's exit status; -1 if killed or timed out */
@@ -26,6 +27,26 @@ const char *test_bin(const char *name);
 /* Runs argv (argv[0] is the path; NULL-terminated), waiting at most
  * timeout_s before killing it.  Returns 0 if it could be started. */
 int test_run(const char *const argv[], double timeout_s, struct test_process_result *result);
+
+/* Runs count programs at the same time (argvs[i] as for test_run), each
+ * under the same timeout, and returns when all have ended.  results[i] is
+ * what argvs[i] did.  Returns 0 if every one could be started. */
+int test_run_all(const char *const *const argvs[], size_t count, double timeout_s,
+                 struct test_process_result results[]);
+
+/* Starts argv in a process group of its own, as a shell starts a job, with
+ * stdout and stderr both on the pipe *output_fd (the caller closes it).
+ * Returns the pid, which is also the group's id, or -1. */
+int test_start_job(const char *const argv[], int *output_fd);
+
+/* Appends what the job writes to `out` (size bytes, NUL-terminated, may
+ * already hold text) until `marker` appears, the pipe closes, or timeout_s
+ * passes.  True if the marker is there. */
+bool test_read_until(int fd, char *out, size_t size, const char *marker, double timeout_s);
+
+/* Waits at most timeout_s until no process of group pgid is left running
+ * (zombies not counted).  Returns how many are still running. */
+int test_wait_group_gone(int pgid, double timeout_s);
 
 void test_process_result_free(struct test_process_result *result);
 

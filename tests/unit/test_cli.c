@@ -1,4 +1,5 @@
-/* Unit tests: the shared command line (scenarios/common/cli.c) and the
+/* Unit tests: the shared command line (scenarios/common/cli.c), the
+ * transfers' bounds derived from it (scenarios/common/http.c) and the
  * timing model behind --predict (scenarios/common/predict.c). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "http.h"
 #include "predict.h"
 
 static double delays[8];
@@ -182,6 +184,33 @@ static void prediction_packs_tasks_into_free_slots(void **state)
     assert_true(predict_makespan(ones, 0, 2) == 0.0);
 }
 
+/* Nothing waits for ever: the default bounds follow the longest wait the
+ * work has (a 10 s delay: 20 s without a byte, 50 s in all), and the flags
+ * replace them. */
+static void transfer_bounds_follow_the_work_unless_given(void **state)
+{
+    (void)state;
+    struct cli_common common;
+    const char *none[] = { NULL };
+    assert_int_equal(parse(&common, none), CLI_RUN);
+    struct http_bounds bounds = http_bounds_for(&common, 10.0);
+    assert_float_equal(bounds.stall_s, 10.0 + HTTP_STALL_MARGIN_S, 1e-9);
+    assert_float_equal(bounds.max_time_s, 2 * 10.0 + HTTP_MAX_TIME_MARGIN_S, 1e-9);
+    bounds = http_bounds_for(&common, 0.0);
+    assert_true(bounds.stall_s > 0 && bounds.max_time_s > 0);
+
+    const char *given[] = { "--stall-timeout", "1.5", "--max-time", "7", NULL };
+    assert_int_equal(parse(&common, given), CLI_RUN);
+    bounds = http_bounds_for(&common, 10.0);
+    assert_float_equal(bounds.stall_s, 1.5, 1e-9);
+    assert_float_equal(bounds.max_time_s, 7.0, 1e-9);
+
+    const char *bad[][3] = { { "--stall-timeout", "0", NULL }, { "--max-time", "-1", NULL },
+                             { "--stall-timeout", "soon", NULL }, { "--max-time", "1e9", NULL } };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(parse(&common, bad[i]), CLI_EXIT_USAGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +221,7 @@ int main(void)
         cmocka_unit_test_setup(bad_input_is_a_usage_error, reset),
         cmocka_unit_test_setup(a_bad_environment_url_is_a_usage_error, reset),
         cmocka_unit_test_setup(help_asks_for_a_clean_exit, reset),
+        cmocka_unit_test_setup(transfer_bounds_follow_the_work_unless_given, reset),
         cmocka_unit_test(prediction_is_the_sum_one_at_a_time),
         cmocka_unit_test(prediction_is_the_longest_all_at_once),
         cmocka_unit_test(prediction_packs_tasks_into_free_slots),

@@ -1,0 +1,200 @@
+/*
+ * fuzz_request.c - libFuzzer target: the whole of slowserver's request
+ * handling, from raw bytes on a socket to the reply.
+ *
+ * One libmicrohttpd daemon, configured as slowserver configures it (its
+ * own handler and completion callbacks from server/routes.c, the same
+ * memory limit), runs for the whole fuzzing session without a listening
+ * socket: each input is written into one end of a socketpair whose other
+ * end is handed to the daemon with MHD_add_connection, as if a client had
+ * connected and sent those bytes.  After every input the invariants must
+ * hold, or the target aborts (which libFuzzer reports as a finding):
+ *
+ *   - the exchange ends within a bound: the server closes the connection,
+ *     or it waits for more of an incomplete request and the client hangs
+ *     up; no input may hold the server for ever;
+ *   - whatever came back starts with an HTTP/1.x status line;
+ *   - afterwards nothing is left: /stats in_flight is 0, no request
+ *     context is alive, libmicrohttpd holds no connection.
+ *
+ * Delays are capped at 5 ms (--max-delay) so that valid waits stay cheap.
+ * ASYNCLAB_FUZZ_MODE=threads|blocking runs the other server modes
+ * (default async).  `make fuzz` runs it.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "routes.h"
+
+#define MAX_DELAY_S 0.005
+#define IDLE_TIMEOUT_S 1u
+#define CONNECTION_MEMORY 4096   /* as server/main.c */
+/* Far longer than any input can rightly take: a reply is due within the
+ * largest delay, a silent connection is closed after the idle timeout. */
+#define END_BOUND_S 5.0
+/* A server silent this long after the whole input was sent is waiting for
+ * more (an incomplete request): the client hangs up then, as one would,
+ * rather than wait for the idle timeout on every such input. */
+#define SILENCE_S 0.05
+
+#define REQUIRE(condition, what)                                     \
+    do {                                                             \
+        if (!(condition)) {                                          \
+            fprintf(stderr, "fuzz_request: invariant broken: %s\n", what); \
+            abort();                                                 \
+        }                                                            \
+    } while (0)
+
+static struct server_app app;
+static struct MHD_Daemon *daemon_handle;
+
+static enum server_mode mode_from_environment(void)
+{
+    const char *mode = getenv("ASYNCLAB_FUZZ_MODE");
+    if (mode != NULL && strcmp(mode, "threads") == 0)
+        return SERVER_MODE_THREADS;
+    if (mode != NULL && strcmp(mode, "blocking") == 0)
+        return SERVER_MODE_BLOCKING;
+    return SERVER_MODE_ASYNC;
+}
+
+/* As server/main.c's mode_flags, without a listening socket. */
+static unsigned int daemon_flags(enum server_mode mode)
+{
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
+    if (mode == SERVER_MODE_THREADS)
+        return flags | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+    return flags | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    enum server_mode mode = mode_from_environment();
+    if (server_app_init(&app, mode, MAX_DELAY_S, true) != 0)
+        abort();
+    app.idle_timeout_s = IDLE_TIMEOUT_S;
+    daemon_handle = MHD_start_daemon(daemon_flags(mode), 0, NULL, NULL, server_handle_request, &app,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
+                                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+                                     MHD_OPTION_NOTIFY_COMPLETED, server_request_completed, &app,
+                                     MHD_OPTION_END);
+    if (daemon_handle == NULL)
+        abort();
+    return 0;
+}
+
+/* Writes the input and reads the reply at the same time (a server that
+ * answers early may stop reading), then half-closes; returns when the
+ * server has closed its end, or has gone quiet waiting for more input.
+ * *reply gets the first bytes of the reply. */
+static bool exchange(int fd, const uint8_t *data, size_t size, char *reply, size_t reply_size,
+                     size_t *reply_length)
+{
+    double deadline = clock_now() + END_BOUND_S;
+    double quiet_until = deadline;
+    size_t sent = 0;
+    bool writing = true;
+    *reply_length = 0;
+    for (;;) {
+        if (writing && sent == size) {
+            shutdown(fd, SHUT_WR);
+            writing = false;
+            quiet_until = clock_now() + SILENCE_S;
+        }
+        double now = clock_now();
+        if (now >= deadline)
+            return false;
+        if (!writing && now >= quiet_until)
+            return true;   /* waiting for more: the caller hangs up */
+        double left = (writing ? deadline : quiet_until) - now;
+        struct pollfd ready = { fd, (short)(POLLIN | (writing ? POLLOUT : 0)), 0 };
+        if (poll(&ready, 1, (int)(left * 1000) + 1) < 0 && errno != EINTR)
+            return false;
+        if (writing && (ready.revents & POLLOUT)) {
+            ssize_t wrote = send(fd, data + sent, size - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (wrote > 0)
+                sent += (size_t)wrote;
+            else if (wrote < 0 && errno != EAGAIN && errno != EINTR)
+                sent = size;   /* the server closed: it has said all it will */
+        }
+        if (ready.revents & (POLLIN | POLLHUP | POLLERR)) {
+            char chunk[4096];
+            ssize_t got = recv(fd, chunk, sizeof chunk, MSG_DONTWAIT);
+            if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+                return true;
+            if (got > 0 && !writing)
+                quiet_until = clock_now() + SILENCE_S;  /* still talking */
+            if (got > 0 && *reply_length < reply_size) {
+                size_t keep = (size_t)got < reply_size - *reply_length
+                                  ? (size_t)got : reply_size - *reply_length;
+                memcpy(reply + *reply_length, chunk, keep);
+                *reply_length += keep;
+            }
+        }
+    }
+}
+
+static long live_contexts(void)
+{
+    pthread_mutex_lock(&app.lock);
+    long live = app.live;
+    pthread_mutex_unlock(&app.lock);
+    return live;
+}
+
+static unsigned int open_connections(void)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info != NULL ? info->num_connections : 0;
+}
+
+/* The server cleans up on its own threads, just after closing: wait for it
+ * (bounded) before judging. */
+static bool nothing_left(void)
+{
+    double deadline = clock_now() + END_BOUND_S;
+    while (clock_now() < deadline) {
+        if (server_stats_in_flight(app.stats) == 0 && live_contexts() == 0
+            && open_connections() == 0)
+            return true;
+        nanosleep(&(struct timespec){ 0, 200 * 1000 }, NULL);
+    }
+    return false;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+        return 0;
+    struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(40000) };
+    peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (MHD_add_connection(daemon_handle, pair[1], (const struct sockaddr *)&peer,
+                           sizeof peer) != MHD_YES) {
+        close(pair[0]);
+        close(pair[1]);
+        return 0;
+    }
+    char reply[16];
+    size_t reply_length;
+    bool ended = exchange(pair[0], data, size, reply, sizeof reply, &reply_length);
+    close(pair[0]);
+    REQUIRE(ended, "the connection did not end within the bound");
+    REQUIRE(reply_length == 0 || (reply_length >= 8 && memcmp(reply, "HTTP/1.", 7) == 0),
+            "the reply does not start with an HTTP/1.x status line");
+    REQUIRE(nothing_left(), "a request, its context or its connection was left behind");
+    return 0;
+}
