@@ -156,6 +156,66 @@ static int closed_port(void)
     return port;
 }
 
+/* ---------------------------------------------------------------- shared checks */
+
+/* Runs the submission once on `args` and checks it ends with exit `want`
+ * (2: set-up problem, 1: usage), saying `what` it was given. */
+static void grade_exit_status(struct grading *grading, size_t check, const char *url,
+                              const char *const *args, int want, const char *what)
+{
+    struct launch_result result;
+    char end[64];
+    run_submission(grading, url, args, 10.0, NULL, &result);
+    describe_end(&result, end, sizeof end);
+    bool right = result.status == want && !result.killed;
+    grade_check(&grading->sheet, check, right, "%s: %s%s", what, end,
+                right ? "" : want == 2 ? ", not exit 2" : ", not exit 1");
+    launch_result_free(&result);
+}
+
+/* No server at --url: a closed port on loopback. */
+static void grade_server_down(struct grading *grading, size_t check, const char *const *args)
+{
+    char url[64], what[96];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", closed_port());
+    snprintf(what, sizeof what, "no server at %s", url);
+    grade_exit_status(grading, check, url, args, 2, what);
+}
+
+/* Stops the server under a running submission: SIGKILL, no goodbye. */
+static void kill_server(void *context, pid_t pid)
+{
+    (void)pid;
+    struct server *server = context;
+    if (server->pid > 0)
+        kill(server->pid, SIGKILL);
+}
+
+/* A server of its own, killed 0.5 s into work (`args`) that would take
+ * seconds: the program must still end, within RUN_SLACK_S, with exit 3. */
+static void grade_server_dies(struct grading *grading, size_t check, const char *const *args)
+{
+    struct server_pool doomed;
+    server_pool_init(&doomed, PROGRAM, bin_dir);
+    const char *doomed_url = server_pool_url(&doomed, "async", true);
+    if (doomed_url == NULL) {
+        grade_skip(&grading->sheet, check, "could not start a second slowserver");
+        return;
+    }
+    struct launch_result result;
+    struct launch_event kill_it = { 0.5, kill_server, &doomed.servers[0], 0 };
+    run_submission(grading, doomed_url, args, 0.5, &kill_it, &result);
+    server_pool_stop(&doomed);
+    char end[64];
+    describe_end(&result, end, sizeof end);
+    bool ended_right = !result.killed && result.status == 3;
+    grade_check(&grading->sheet, check, ended_right, "server killed 0.5 s in: %s%s", end,
+                ended_right ? ", the failures reported"
+                : result.killed ? ": it must give up on transfers that fail"
+                                : ", not exit 3 (what failed must say so)");
+    launch_result_free(&result);
+}
+
 /* ---------------------------------------------------------------- delay labs */
 /*
  * slow_api and blocking_pitfall: requests to /delay-me, one reply line each.
@@ -429,55 +489,15 @@ static void grade_sleeping(struct grading *grading, const char *url)
     launch_result_free(&result);
 }
 
-/* Stops the server under a running submission: SIGKILL, no goodbye. */
-static void kill_server(void *context, pid_t pid)
-{
-    (void)pid;
-    struct server *server = context;
-    if (server->pid > 0)
-        kill(server->pid, SIGKILL);
-}
-
 static void grade_robustness(struct grading *grading, const struct delay_lab *lab)
 {
-    struct grade_sheet *sheet = &grading->sheet;
-    struct launch_result result;
-    char end[64], url[64];
-
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", closed_port());
     const char *plain[] = { "--delays", "0.3", NULL };
-    run_submission(grading, url, plain, 15.0, NULL, &result);
-    describe_end(&result, end, sizeof end);
-    grade_check(sheet, DELAY_SERVER_DOWN, result.status == 2 && !result.killed,
-                "no server at %s: %s%s", url, end, result.status == 2 ? "" : ", not exit 2");
-    launch_result_free(&result);
-
-    run_submission(grading, "http://127.0.0.1:1", lab->bad_flag, 5.0, NULL, &result);
-    describe_end(&result, end, sizeof end);
-    grade_check(sheet, DELAY_BAD_FLAG, result.status == 1 && !result.killed, "%s %s: %s%s",
-                lab->bad_flag[0], lab->bad_flag[1], end, result.status == 1 ? "" : ", not exit 1");
-    launch_result_free(&result);
-
-    /* A server of its own, killed 0.5 s into three 3 s requests. */
-    struct server_pool doomed;
-    server_pool_init(&doomed, PROGRAM, bin_dir);
-    const char *doomed_url = server_pool_url(&doomed, "async", true);
-    if (doomed_url == NULL) {
-        grade_skip(sheet, DELAY_SERVER_DIES, "could not start a second slowserver");
-        return;
-    }
+    grade_server_down(grading, DELAY_SERVER_DOWN, plain);
+    char what[64];
+    snprintf(what, sizeof what, "%s %s", lab->bad_flag[0], lab->bad_flag[1]);
+    grade_exit_status(grading, DELAY_BAD_FLAG, "http://127.0.0.1:1", lab->bad_flag, 1, what);
     const char *slow[] = { "--delays", "3,3,3", NULL };
-    struct launch_event kill_it = { 0.5, kill_server, &doomed.servers[0], 0 };
-    /* The run's bound: 0.5 s until the kill, then 3 s (RUN_SLACK_S). */
-    run_submission(grading, doomed_url, slow, 0.5, &kill_it, &result);
-    server_pool_stop(&doomed);
-    describe_end(&result, end, sizeof end);
-    bool ended_right = !result.killed && result.status == 3;
-    grade_check(sheet, DELAY_SERVER_DIES, ended_right, "server killed 0.5 s in: %s%s", end,
-                ended_right ? ", the failures reported"
-                : result.killed ? ": it must give up on transfers that fail"
-                                : ", not exit 3 (failed requests must say so)");
-    launch_result_free(&result);
+    grade_server_dies(grading, DELAY_SERVER_DIES, slow);
 }
 
 static void grade_memory(struct grading *grading, size_t check, const char *url,
@@ -836,17 +856,9 @@ static void grade_database(struct grading *grading)
     launch_result_free(&result);
 
     const char *missing[] = { "--db", "/nonexistent/asynclab.db", NULL };
-    run_submission(grading, NULL, missing, 10.0, NULL, &result);
-    describe_end(&result, end, sizeof end);
-    grade_check(sheet, DB_MISSING, result.status == 2 && !result.killed, "no database: %s%s", end,
-                result.status == 2 ? "" : ", not exit 2");
-    launch_result_free(&result);
+    grade_exit_status(grading, DB_MISSING, NULL, missing, 2, "no database");
     const char *bogus[] = { "--bogus", NULL };
-    run_submission(grading, NULL, bogus, 10.0, NULL, &result);
-    describe_end(&result, end, sizeof end);
-    grade_check(sheet, DB_BAD_FLAG, result.status == 1 && !result.killed, "--bogus: %s%s", end,
-                result.status == 1 ? "" : ", not exit 1");
-    launch_result_free(&result);
+    grade_exit_status(grading, DB_BAD_FLAG, NULL, bogus, 1, "--bogus");
     const char *broken[] = { "--db", damaged, NULL };
     run_submission(grading, NULL, broken, 1.0, NULL, &result);
     describe_end(&result, end, sizeof end);
@@ -1031,18 +1043,10 @@ static void timeouts_limit_checks(struct grading *grading, const char *url, cons
                                 : ", without T5's 500 and the rest cancelled (fail-fast)");
     launch_result_free(&result);
 
-    char down[64];
-    snprintf(down, sizeof down, "http://127.0.0.1:%d", closed_port());
     const char *plain[] = { "--scale", scale, NULL };
-    run_submission(grading, down, plain, 10.0, NULL, &result);
-    grade_check(sheet, TO_SERVER_DOWN, result.status == 2 && !result.killed,
-                "no server: exit %d%s", result.status, result.status == 2 ? "" : ", not exit 2");
-    launch_result_free(&result);
+    grade_server_down(grading, TO_SERVER_DOWN, plain);
     const char *bad[] = { "--timeout", "x", NULL };
-    run_submission(grading, "http://127.0.0.1:1", bad, 5.0, NULL, &result);
-    grade_check(sheet, TO_BAD_FLAG, result.status == 1 && !result.killed,
-                "--timeout x: exit %d%s", result.status, result.status == 1 ? "" : ", not exit 1");
-    launch_result_free(&result);
+    grade_exit_status(grading, TO_BAD_FLAG, "http://127.0.0.1:1", bad, 1, "--timeout x");
 }
 
 /* --timeout 0.8 at the lesson's scale: 0.8 s with nothing to do but wait. */
@@ -1231,38 +1235,12 @@ static void grade_producer_consumer(struct grading *grading)
     launch_result_free(&yardstick);
     launch_result_free(&result);
 
-    char down[64];
-    snprintf(down, sizeof down, "http://127.0.0.1:%d", closed_port());
     const char *plain[] = { "--items", "2", NULL };
-    run_submission(grading, down, plain, 10.0, NULL, &result);
-    grade_check(sheet, PC_SERVER_DOWN, result.status == 2 && !result.killed,
-                "no server: exit %d%s", result.status, result.status == 2 ? "" : ", not exit 2");
-    launch_result_free(&result);
+    grade_server_down(grading, PC_SERVER_DOWN, plain);
     const char *bad[] = { "--queue", "0", NULL };
-    run_submission(grading, "http://127.0.0.1:1", bad, 5.0, NULL, &result);
-    grade_check(sheet, PC_BAD_FLAG, result.status == 1 && !result.killed,
-                "--queue 0: exit %d%s", result.status, result.status == 1 ? "" : ", not exit 1");
-    launch_result_free(&result);
-
-    struct server_pool doomed;
-    server_pool_init(&doomed, PROGRAM, bin_dir);
-    const char *doomed_url = server_pool_url(&doomed, "async", true);
-    if (doomed_url == NULL) {
-        grade_skip(sheet, PC_SERVER_DIES, "could not start a second slowserver");
-    } else {
-        const char *slow[] = { "--items", "6", "--fetch-delay", "1", "--process-delay", "1",
-                               NULL };
-        struct launch_event kill_it = { 0.5, kill_server, &doomed.servers[0], 0 };
-        run_submission(grading, doomed_url, slow, 0.5, &kill_it, &result);
-        server_pool_stop(&doomed);
-        describe_end(&result, end, sizeof end);
-        bool ended_right = !result.killed && result.status == 3;
-        grade_check(sheet, PC_SERVER_DIES, ended_right, "server killed 0.5 s in: %s%s", end,
-                    ended_right ? ", the failures reported"
-                    : result.killed ? ": it must give up on transfers that fail"
-                                    : ", not exit 3 (failed items must say so)");
-        launch_result_free(&result);
-    }
+    grade_exit_status(grading, PC_BAD_FLAG, "http://127.0.0.1:1", bad, 1, "--queue 0");
+    const char *slow[] = { "--items", "6", "--fetch-delay", "1", "--process-delay", "1", NULL };
+    grade_server_dies(grading, PC_SERVER_DIES, slow);
     const char *small[] = { "--items", "3", "--scale", "0.1", "--quiet", NULL };
     grade_memory(grading, PC_VALGRIND, url, small);
 }
@@ -1366,7 +1344,8 @@ static void usage(FILE *stream)
             "(docs/labs/README.md).\nLabs:", PROGRAM, PROGRAM, PROGRAM);
     for (size_t i = 0; i < LAB_COUNT; i++)
         fprintf(stream, " %s", LABS[i].name);
-    fprintf(stream, "\n");
+    fprintf(stream, "\n\nExample:\n  build/bin/%s --lab slow_api --src labs-out/slow_api/async.c "
+            "--seed 42\n", PROGRAM);
 }
 
 static int parse_options(int argc, char **argv, struct options *options)

@@ -275,7 +275,8 @@ static int parse_options(int argc, char **argv, struct options *options)
         case 'h':
             printf("usage: %s --lab NAME --submissions DIR [--seed N] [--jobs N] [--out PREFIX] "
                    "[--no-memcheck]\nGrades every submission in DIR; writes PREFIX.csv and "
-                   "PREFIX.json.\n", PROGRAM);
+                   "PREFIX.json.\n\nExample:\n  build/bin/%s --lab slow_api --submissions "
+                   "handins/ --seed 42 --out grades\n", PROGRAM, PROGRAM);
             return 0;
         default:
             fprintf(stderr, "%s: bad option '%s' (see --help)\n", PROGRAM, argv[optind - 1]);
