@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "fdlimit.h"
 #include "output.h"
+#include "seed.h"
 #include "parse.h"
 #include "predict.h"
 
@@ -149,7 +150,23 @@ static void set_defaults(struct service *service, const struct lesson_program *p
     service->grace = DEFAULT_GRACE_S;
     upstream_option[0] = '\0';
     predict_clients = 1;
+    delay_count = 0;  /* --delays not given: fill_delays */
+}
+
+/* The upstream delays when --delays was not given: the lesson's, or after
+ * --seed N three delays of 0.5 to 4 s and an email of 0.5 to 2 s drawn
+ * from N (the same N, the same work). */
+static void fill_delays(struct service *service)
+{
+    if (delay_count != 0)
+        return;
     delay_count = SERVICE_UPSTREAM_COUNT;
+    if (!service->common.seeded)
+        return;
+    struct seed draw = seed_start(service->common.seed);
+    for (size_t i = 0; i < SERVICE_UPSTREAM_COUNT; i++)
+        service->delays[i] = seed_step(&draw, 0.5, 4.0, 0.5);
+    service->email_delay = seed_step(&draw, 0.5, 2.0, 0.5);
 }
 
 /* Signals are taken by the program's own waiting (sigwait, or a signalfd in
@@ -183,6 +200,7 @@ int service_setup(struct service *service, const struct lesson_program *program,
     case CLI_EXIT_USAGE: return EXIT_USAGE;
     case CLI_RUN: break;
     }
+    fill_delays(service);
     if (delay_count != SERVICE_UPSTREAM_COUNT) {
         output_error(program->name, "--delays needs exactly %d values (profile, orders, "
                      "recommendations)", SERVICE_UPSTREAM_COUNT);
