@@ -193,8 +193,13 @@ int launch_run_bounded(const char *program, char *const argv[], double limit_s,
     memset(result, 0, sizeof *result);
     result->status = -1;
     struct capture out, err;
-    if (!capture_pipes(&out, &err))
+    if (!capture_pipes(&out, &err)) {
+        /* The caller reads out and err whatever happened. */
+        fprintf(stderr, "%s: cannot start %s: %s\n", program, argv[0], strerror(errno));
+        result->out = strdup("");
+        result->err = strdup("");
         return -1;
+    }
     /* A group of its own: killing it also kills anything it started. */
     const struct child_fds fds = { out.write_fd, err.write_fd, { out.read_fd, err.read_fd },
                                    true };
