@@ -32,12 +32,12 @@
 #define PATH_SHOWN 200
 
 /* libmicrohttpd asks the stream for at most this much at a time. */
-#define STREAM_BLOCK_SIZE ((size_t)16 * 1024)
+#define STREAM_BLOCK_SIZE ((size_t)64 * 1024)
 
 /* The kernel's send buffer for a viewer: small, so that a viewer that stops
  * reading fills it (and then its ring) after a few dozen kilobytes rather
  * than after the megabytes loopback allows by default. */
-#define VIEWER_SOCKET_BUFFER 16384
+#define VIEWER_SOCKET_BUFFER 65536
 
 /* Threads mode: how often a waiting viewer's thread looks whether its
  * viewer is still there. */
@@ -409,6 +409,12 @@ enum MHD_Result server_live_answer_events(struct server_live *live, struct MHD_C
     }
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    /* The stream ends only with its connection, so it needs no chunked
+     * encoding, whose buffer comes out of the connection's few KiB
+     * (main.c): each call of read_events could then pass on only that
+     * much, and a busy server would drop events even for a quick viewer.
+     * Unchunked, it fills the response's own STREAM_BLOCK_SIZE. */
+    MHD_set_response_options(response, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
     enum MHD_Result queued = MHD_queue_response(connection, MHD_HTTP_OK, response);
     MHD_destroy_response(response);    /* frees the viewer too if it was not queued */
     if (queued == MHD_YES)

@@ -38,8 +38,7 @@ static const struct slow_api_program PROGRAM = {
 #define READY_BATCH 256
 #define SWEEP_INTERVAL_S 0.1  /* how often the deadlines are checked */
 
-/* Where one request in flight is: the state machine. */
-enum step { IDLE, CONNECTING, SENDING, RECEIVING };
+enum step { IDLE, CONNECTING, SENDING, RECEIVING };  /* the state machine */
 
 /* One request in flight and its socket; --concurrency N makes N of them,
  * and the next request reuses a connection the server kept open. */
@@ -216,12 +215,8 @@ int main(int argc, char **argv)
         return early_exit;
 
     struct raw_http_server server;
-    char reason[320];
-    if (!raw_http_server_resolve(run.common.url, &server, reason, sizeof reason)) {
-        output_error(PROGRAM.name, "%s", reason);
-        slow_api_abandon(&run);
+    if (!event_loops_resolve(&run, &server))
         return EXIT_SETUP;
-    }
     struct loop loop = { epoll_create1(EPOLL_CLOEXEC), &server, &run, 0, 0 };
     struct connection *connections = calloc((size_t)run.concurrency, sizeof *connections);
     if (loop.epoll_fd < 0 || connections == NULL) {

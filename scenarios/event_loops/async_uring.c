@@ -4,15 +4,13 @@
  *
  * Demonstrates: COMPLETION instead of readiness.  async.c asks the kernel
  * "tell me when this socket is ready" and then makes the call itself; here
- * the call itself (connect, send, recv) is handed to the kernel as an
- * operation in a ring shared with it, and the loop reaps what has finished:
- * "this recv got 143 bytes, already in your buffer".  Each request is the
- * same small state machine as in async.c, moved on by completions.  Each
- * operation is linked to an io_uring timeout that cancels it at the
- * request's deadline.  Where io_uring is not available (an old kernel, a
- * container's seccomp profile, the kernel.io_uring_disabled sysctl) it says
- * so in one line and exits 2.  Compare with async.c; docs/event_loops.md
- * explains both.
+ * the call (connect, send, recv) is handed to the kernel as an operation in
+ * a ring shared with it, and the loop reaps what has finished: "this recv
+ * got 143 bytes, already in your buffer".  Each request is async.c's state
+ * machine, moved on by completions; each operation is linked to an io_uring
+ * timeout that cancels it at the request's deadline.  Where io_uring is not
+ * available (an old kernel, a seccomp profile, kernel.io_uring_disabled) it
+ * says so in one line and exits 2.  docs/event_loops.md explains it.
  *
  * This lesson is the one place asynclab writes HTTP by hand (raw_http.c),
  * because the system calls are the lesson; everywhere else libcurl does it.
@@ -40,8 +38,7 @@ static const struct slow_api_program PROGRAM = {
 
 #define RING_ENTRIES 4096
 
-/* Where one request in flight is: the state machine. */
-enum step { IDLE, CONNECTING, SENDING, RECEIVING };
+enum step { IDLE, CONNECTING, SENDING, RECEIVING };  /* the state machine */
 
 /* One request in flight and its socket; --concurrency N makes N of them,
  * and the next request reuses a connection the server kept open.  At most
@@ -64,42 +61,6 @@ struct loop {
     long next;       /* the next request to start */
     long in_flight;
 };
-
-/* The operation this connection's step needs, linked to a timeout that
- * cancels it at the request's deadline. */
-static void submit_step(struct loop *loop, struct connection *connection)
-{
-    if (io_uring_sq_space_left(&loop->ring) < 2)  /* a linked pair goes in together */
-        io_uring_submit(&loop->ring);
-    struct io_uring_sqe *operation = io_uring_get_sqe(&loop->ring);
-    size_t room;
-    char *space;
-    switch (connection->step) {
-    case CONNECTING:
-        io_uring_prep_connect(operation, connection->fd,
-                              (const struct sockaddr *)&loop->server->address,
-                              loop->server->address_length);
-        break;
-    case SENDING:
-        io_uring_prep_send(operation, connection->fd, connection->text + connection->sent,
-                           connection->length - connection->sent, MSG_NOSIGNAL);
-        break;
-    default:
-        space = raw_http_reply_space(&connection->reply, &room);
-        io_uring_prep_recv(operation, connection->fd, space, room, 0);
-        break;
-    }
-    io_uring_sqe_set_data(operation, connection);
-    operation->flags |= IOSQE_IO_LINK;
-
-    double left = connection->deadline - clock_now();
-    left = left > 0 ? left : 0;
-    connection->time_left.tv_sec = (long long)left;
-    connection->time_left.tv_nsec = (long long)((left - (double)(long long)left) * 1e9);
-    struct io_uring_sqe *timeout = io_uring_get_sqe(&loop->ring);
-    io_uring_prep_link_timeout(timeout, &connection->time_left, 0);
-    io_uring_sqe_set_data(timeout, NULL);  /* its own completion tells nothing new */
-}
 
 static void disconnect(struct connection *connection)
 {
@@ -129,6 +90,45 @@ static void finish_request(struct loop *loop, struct connection *connection,
         disconnect(connection);
 }
 
+/* The operation this connection's step needs, linked to a timeout that
+ * cancels it at the request's deadline. */
+static void submit_step(struct loop *loop, struct connection *connection)
+{
+    if (io_uring_sq_space_left(&loop->ring) < 2)  /* a linked pair goes in together */
+        io_uring_submit(&loop->ring);
+    if (io_uring_sq_space_left(&loop->ring) < 2) {  /* the kernel took none: give up */
+        finish_request(loop, connection, "the io_uring submission queue stays full", 0);
+        return;
+    }
+    struct io_uring_sqe *operation = io_uring_get_sqe(&loop->ring);
+    size_t room;
+    char *space;
+    switch (connection->step) {
+    case CONNECTING:
+        io_uring_prep_connect(operation, connection->fd,
+                              (const struct sockaddr *)&loop->server->address,
+                              loop->server->address_length);
+        break;
+    case SENDING:
+        io_uring_prep_send(operation, connection->fd, connection->text + connection->sent,
+                           connection->length - connection->sent, MSG_NOSIGNAL);
+        break;
+    default:
+        space = raw_http_reply_space(&connection->reply, &room);
+        io_uring_prep_recv(operation, connection->fd, space, room, 0);
+        break;
+    }
+    io_uring_sqe_set_data(operation, connection);
+    operation->flags |= IOSQE_IO_LINK;
+
+    double left = connection->deadline > clock_now() ? connection->deadline - clock_now() : 0;
+    connection->time_left.tv_sec = (long long)left;
+    connection->time_left.tv_nsec = (long long)((left - (double)(long long)left) * 1e9);
+    struct io_uring_sqe *timeout = io_uring_get_sqe(&loop->ring);
+    io_uring_prep_link_timeout(timeout, &connection->time_left, 0);
+    io_uring_sqe_set_data(timeout, NULL);  /* its own completion tells nothing new */
+}
+
 /* Hands a request to the ring and returns at once: nothing waits. */
 static void start_request(struct loop *loop, struct connection *connection,
                           struct delay_request *request)
@@ -147,9 +147,9 @@ static void start_request(struct loop *loop, struct connection *connection,
     /* A kept-alive connection is ready to send; a new one must connect.  The
      * socket stays blocking: io_uring never blocks the loop on it. */
     connection->step = connection->fd >= 0 ? SENDING : CONNECTING;
-    if (connection->fd < 0)
-        connection->fd = socket(loop->server->address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (connection->fd < 0) {
+    if (connection->fd < 0
+        && (connection->fd = socket(loop->server->address.ss_family,
+                                    SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
         finish_request(loop, connection, "cannot open a socket", errno);
         return;
     }
@@ -221,13 +221,9 @@ int main(int argc, char **argv)
         return early_exit;
 
     struct raw_http_server server;
-    char reason[320];
     struct loop loop = { .server = &server, .run = &run };
-    if (!raw_http_server_resolve(run.common.url, &server, reason, sizeof reason)) {
-        output_error(PROGRAM.name, "%s", reason);
-        slow_api_abandon(&run);
+    if (!event_loops_resolve(&run, &server))
         return EXIT_SETUP;
-    }
     if (!open_ring(&loop.ring)) {
         slow_api_abandon(&run);
         return EXIT_SETUP;

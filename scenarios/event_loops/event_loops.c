@@ -4,6 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "output.h"
+
+bool event_loops_resolve(struct slow_api *run, struct raw_http_server *server)
+{
+    char reason[320];
+    if (raw_http_server_resolve(run->common.url, server, reason, sizeof reason))
+        return true;
+    output_error(run->common.program, "%s", reason);
+    slow_api_abandon(run);
+    return false;
+}
+
 double event_loops_deadline(const struct delay_request *request)
 {
     return request->started + 2.0 * request->delay + EVENT_LOOPS_PATIENCE_S;

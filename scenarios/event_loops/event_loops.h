@@ -17,6 +17,11 @@
 #define EVENT_LOOPS_PATIENCE_S 2.0
 #define EVENT_LOOPS_TIMED_OUT "timed out: no complete reply within twice its delay plus 2 s"
 
+/* Resolves --url into server once, before the loop.  On failure prints
+ * one line, releases what slow_api_setup took, and returns false (the
+ * program exits EXIT_SETUP). */
+bool event_loops_resolve(struct slow_api *run, struct raw_http_server *server);
+
 /* clock_now() at which the request (already started) is given up. */
 double event_loops_deadline(const struct delay_request *request);
 

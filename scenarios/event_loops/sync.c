@@ -156,12 +156,8 @@ int main(int argc, char **argv)
         return early_exit;
 
     struct raw_http_server server;
-    char reason[320];
-    if (!raw_http_server_resolve(run.common.url, &server, reason, sizeof reason)) {
-        output_error(PROGRAM.name, "%s", reason);
-        slow_api_abandon(&run);
+    if (!event_loops_resolve(&run, &server))
         return EXIT_SETUP;
-    }
     struct connection connection = { &server, -1 };
     struct raw_http_reply reply;
 

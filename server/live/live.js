@@ -226,15 +226,17 @@ function drawSecondMarks(g, canvas, now) {
     g.strokeStyle = "#eee";
     g.fillStyle = "#999";
     g.font = "10px sans-serif";
+    // A line every second of server time (they scroll), a label every 5 s
+    // back from now (they stay put).
     for (let s = Math.ceil(now - WINDOW_SECONDS); s <= now; s++) {
         const x = xOf(canvas, s, now);
         g.beginPath();
         g.moveTo(x, 0);
         g.lineTo(x, canvas.height);
         g.stroke();
-        if (s % 5 === 0)
-            g.fillText(Math.round(s - now) + " s", x + 2, canvas.height - 4);
     }
+    for (let ago = WINDOW_SECONDS; ago > 0; ago -= 5)
+        g.fillText("-" + ago + " s", xOf(canvas, now - ago, now) + 2, canvas.height - 4);
     const x = xOf(canvas, now, now);
     g.strokeStyle = "#888";
     g.beginPath();

@@ -42,8 +42,14 @@ static int start_all(void **state)
     (void)state;
     char chromium[256];
     if (test_browser_find(chromium, sizeof chromium) != 0) {
-        snprintf(why_no_browser, sizeof why_no_browser,
-                 "chromium is not installed (apt-get install chromium, or set CHROMIUM)");
+        const char *chosen = getenv("CHROMIUM");
+        if (chosen != NULL && *chosen != '\0')
+            snprintf(why_no_browser, sizeof why_no_browser,
+                     "CHROMIUM=%s is not a program that can be run", chosen);
+        else
+            snprintf(why_no_browser, sizeof why_no_browser,
+                     "chromium is not installed (make test-browser installs it as root; "
+                     "or set CHROMIUM to one)");
         return 0;
     }
     if (test_server_start(&server, "async", NULL) != 0)

@@ -186,6 +186,44 @@ static void a_server_that_never_answers_times_out(void **state)
     assert_every_program_fails(NULL, "timed out: no complete reply within");
 }
 
+/* Two requests, one after the other, to a fake server that closes every
+ * connection after its reply; returns what the program printed. */
+static struct test_process_result two_requests_in_turn(const char *program, const char *reply)
+{
+    struct fake_server fake;
+    assert_int_equal(test_fake_server_start(&fake, reply), 0);
+    const char *args[] = { "--delays", "0", "--requests", "2", "--concurrency", "1", NULL };
+    if (strcmp(program, "event_loops_sync") == 0)
+        args[4] = NULL;  /* sync has no --concurrency: it is always 1 */
+    struct test_process_result result = test_run_client(program, fake.url, args);
+    test_fake_server_stop(&fake);
+    return result;
+}
+
+/* The second request goes on the first one's connection: a server that
+ * closes it without saying so fails that request (libcurl would retry it on
+ * a new connection; these programs do not).  "Connection: close" is heard. */
+static void a_connection_is_kept_for_the_next_request_unless_the_server_closes_it(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < PROGRAM_COUNT; i++) {
+        if (skipped(ALL_PROGRAMS[i]))
+            continue;
+        struct test_process_result kept = two_requests_in_turn(
+            ALL_PROGRAMS[i], "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        assert_int_equal(kept.exit_status, 3);
+        test_assert_contains(kept.out, "R1: Request finally done! Server replied 'ok'");
+        test_assert_contains(kept.out, "R2: Request failed: ");
+        test_process_result_free(&kept);
+
+        struct test_process_result closed = two_requests_in_turn(
+            ALL_PROGRAMS[i], "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
+        assert_int_equal(closed.exit_status, 0);
+        test_assert_contains(closed.out, "R2: Request finally done! Server replied 'ok'");
+        test_process_result_free(&closed);
+    }
+}
+
 static void a_closed_port_is_exit_2_with_a_hint(void **state)
 {
     (void)state;
@@ -255,6 +293,7 @@ int main(void)
         cmocka_unit_test(replies_outside_what_slowserver_sends_are_refused),
         cmocka_unit_test(truncated_replies_are_refused),
         cmocka_unit_test(a_server_that_never_answers_times_out),
+        cmocka_unit_test(a_connection_is_kept_for_the_next_request_unless_the_server_closes_it),
         cmocka_unit_test(a_closed_port_is_exit_2_with_a_hint),
         cmocka_unit_test(without_io_uring_it_says_so_and_exits_2),
     };
