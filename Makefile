@@ -74,6 +74,8 @@ PKGS_run_scenario := libcurl
 # slow_api lesson's requests through slow_api.c (in its library, below);
 # its io_uring program needs liburing.
 PKGS_event_loops  := libcurl jansson liburing
+# service (docs/service.md): its programs are HTTP servers too.
+PKGS_service      := libcurl jansson libmicrohttpd
 
 # pkg-config runs when a recipe needs it (recursive "=" and $(call) inside
 # recipes), not when make reads this file, so `make test` on a fresh
@@ -190,6 +192,12 @@ $(HARNESS_LIB): $(call objects_of,$(wildcard harness/lib/*.c))
 $(OBJ)/harness/%.o: LAYER_CFLAGS = -Iharness -Iharness/lib $(call pkg_cflags,$(HARNESS_PKGS))
 $(OBJ)/harness/run_scenario.o: LAYER_CFLAGS += -I$(LESSON_DIR)
 $(BIN)/run_scenario: $(LESSON_LIB)
+# report reads the programs' traces back with the lesson tier's trace reader.
+$(OBJ)/harness/report.o: LAYER_CFLAGS += -I$(LESSON_DIR)
+$(BIN)/report: $(LESSON_LIB)
+# The service lesson's load driver is a libcurl client of the gateways.
+$(OBJ)/harness/gateway_load.o: LAYER_CFLAGS += -I$(LESSON_DIR)
+$(BIN)/gateway_load: $(LESSON_LIB)
 harness_pkgs = $(or $(PKGS_$(1)),$(HARNESS_PKGS))
 $(HARNESS_BINS): $(BIN)/%: $(OBJ)/harness/%.o $(HARNESS_LIB) $(BASE_LIB)
 	@mkdir -p $(@D)

@@ -17,7 +17,7 @@
  * throughput with D = 0.  Everything goes to DIR/scale.json, which `report`
  * renders into REPORT.md.  docs/scale.md is the lesson.
  *
- *     build/bin/bench_scale [--k 3,100,1000] [--delay 1] [--out results]
+ *     build/bin/bench_scale [--k 3,100,1000] [--delay 1] [--out build/results]
  *                           [--timeout 120] [--no-throughput]
  */
 #include <errno.h>
@@ -91,25 +91,6 @@ struct measurement {
 };
 
 /* ------------------------------------------------------------ /proc */
-
-/* A "Name:  value kB" field of /proc/PID/status, or -1. */
-static long proc_status_field(pid_t pid, const char *name)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *file = fopen(path, "r");
-    if (file == NULL)
-        return -1;
-    long value = -1;
-    size_t length = strlen(name);
-    while (fgets(line, sizeof line, file) != NULL)
-        if (strncmp(line, name, length) == 0 && line[length] == ':') {
-            value = strtol(line + length + 1, NULL, 10);
-            break;
-        }
-    fclose(file);
-    return value;
-}
 
 /* User + system CPU seconds a live process has used, or NAN.  The
  * process's CPU-time clock counts in nanoseconds and includes threads that
@@ -215,8 +196,8 @@ static void run_client(char *const argv[], pid_t server_pid, double timeout, str
             break;
         if (done < 0 && errno != EINTR)
             break;
-        keep_max(&m->client_max_threads, proc_status_field(pid, "Threads"));
-        keep_max(&m->server_max_threads, proc_status_field(server_pid, "Threads"));
+        keep_max(&m->client_max_threads, machine_proc_status(pid, "Threads"));
+        keep_max(&m->server_max_threads, machine_proc_status(server_pid, "Threads"));
         if (!m->timed_out && clock_now() > deadline) {
             m->timed_out = true;
             kill(pid, SIGKILL);
@@ -275,7 +256,7 @@ static bool measure(const char *bin_dir, const struct pairing *pairing, long k, 
     double server_cpu_before = proc_cpu_seconds(server_pid);
     run_client(argv, server_pid, timeout, m);
     m->server_cpu = proc_cpu_seconds(server_pid) - server_cpu_before;
-    m->server_peak_rss_kb = proc_status_field(server_pid, "VmHWM");
+    m->server_peak_rss_kb = machine_proc_status(server_pid, "VmHWM");
     m->listen_overflows = listen_overflows() - overflows_before;
     server_pool_stop(&pool);
     return m->failure[0] == '\0';
@@ -417,7 +398,8 @@ static void usage(FILE *stream)
 {
     fprintf(stream, "usage: %s [--k LIST] [--delay S] [--out DIR] [--timeout S] [--no-throughput]\n"
             "Sends K requests at once for each K and each client/server pairing; writes DIR/scale.json.\n"
-            "Defaults: --k 3,100,1000,5000,10000 --delay 1 --out results --timeout 120\n", PROGRAM);
+            "Defaults: --k 3,100,1000,5000,10000 --delay 1 --out build/results --timeout 120\n"
+            "\nExample: %s --k 3,100,1000 --out build/results\n", PROGRAM, PROGRAM);
 }
 
 static int parse_options(int argc, char **argv, struct options *options)
@@ -427,7 +409,7 @@ static int parse_options(int argc, char **argv, struct options *options)
     options->k_count = 5;
     options->delay = 1.0;
     options->timeout = 120.0;
-    options->out = "results";
+    options->out = "build/results";  /* not the committed reference run */
     options->throughput = true;
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];

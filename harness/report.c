@@ -25,6 +25,7 @@
 #include "charts.h"
 #include "exit_codes.h"
 #include "hyperfine.h"
+#include "trace.h"
 
 static const char PROGRAM[] = "report";
 
@@ -224,16 +225,17 @@ static bool event_failed(const json_t *event)
 /* The latest end of any task in a trace file, in seconds (0 if none). */
 static double trace_end(const char *path)
 {
-    json_t *root = json_load_file(path, 0, NULL);
+    char why[256];
+    json_t *tasks = trace_read_tasks(path, NULL, why, sizeof why);
     double end = 0;
     size_t index;
     const json_t *event;
-    json_array_foreach(json_object_get(root, "traceEvents"), index, event) {
+    json_array_foreach(tasks, index, event) {
         double stop = (number_or_nan(event, "ts") + number_or_nan(event, "dur")) / 1e6;
         if (strcmp(text_or(event, "ph", ""), "X") == 0 && isfinite(stop) && stop > end)
             end = stop;
     }
-    json_decref(root);
+    json_decref(tasks);
     return end;
 }
 
@@ -242,12 +244,13 @@ static double trace_end(const char *path)
 static bool draw_timeline(const char *trace_path, const char *svg_path, const char *title,
                           double x_max)
 {
-    json_t *root = json_load_file(trace_path, 0, NULL);
-    const json_t *events = json_object_get(root, "traceEvents");
-    if (!json_is_array(events)) {
-        json_decref(root);
+    char why[256];
+    bool one_thread = false;
+    json_t *events = trace_read_tasks(trace_path, &one_thread, why, sizeof why);
+    if (events == NULL)
         return false;
-    }
+    char titled[320];
+    snprintf(titled, sizeof titled, "%s%s", title, one_thread ? ", every task on one thread" : "");
     struct trace_rows *rows = calloc(1, sizeof *rows);
     struct chart_span *spans = calloc(json_array_size(events) + 1, sizeof *spans);
     size_t count = 0;
@@ -272,7 +275,7 @@ static bool draw_timeline(const char *trace_path, const char *svg_path, const ch
     for (size_t i = 0; labels != NULL && i < rows->count; i++)
         labels[rows->place[i]] = rows->labels[i];
     bool drawn = count > 0 && labels != NULL
-                 && chart_timeline(svg_path, title, spans, count, labels, rows->count,
+                 && chart_timeline(svg_path, titled, spans, count, labels, rows->count,
                                    x_max) == 0;
     free(labels);
     if (count > 0 && !drawn)
@@ -281,7 +284,7 @@ static bool draw_timeline(const char *trace_path, const char *svg_path, const ch
         free(rows->labels[i]);
     free(rows);
     free(spans);
-    json_decref(root);
+    json_decref(events);
     return drawn;
 }
 
@@ -369,6 +372,12 @@ static void runs_cell(const struct hyperfine_result *measured, bool by_design, c
 static void write_table(FILE *md, const struct variant_row *rows, size_t count, bool by_design)
 {
     const struct hyperfine_result *baseline = rows[0].measured;
+    /* The lesson's ratios are taken over the first row it has a number for
+     * (the database lesson timed only its PostgreSQL programs). */
+    const struct variant_row *lesson_baseline = NULL;
+    for (size_t i = 0; i < count && lesson_baseline == NULL; i++)
+        if (isfinite(rows[i].lesson))
+            lesson_baseline = &rows[i];
     fprintf(md, "| variant | median | stddev | speedup over %s | predicted | efficiency | "
             "runs | Python lesson | lesson's speedup |\n"
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n", rows[0].name);
@@ -388,8 +397,9 @@ static void write_table(FILE *md, const struct variant_row *rows, size_t count, 
          * lessons, another database's): its ratios are what compare. */
         if (isfinite(row->lesson))
             snprintf(lesson, sizeof lesson, "%g s", row->lesson);
-        if (isfinite(row->lesson) && isfinite(rows[0].lesson) && row->lesson > 0)
-            snprintf(lesson_speedup, sizeof lesson_speedup, "%.2f×", rows[0].lesson / row->lesson);
+        if (isfinite(row->lesson) && lesson_baseline != NULL && row->lesson > 0)
+            snprintf(lesson_speedup, sizeof lesson_speedup, "%.2f×",
+                     lesson_baseline->lesson / row->lesson);
         fputs("| ", md);
         put_cell_text(md, row->name);
         fprintf(md, " | %s | %s | %s | %s | %s | %s | %s | %s |\n",
@@ -795,6 +805,112 @@ static void write_scale(const struct paths *paths, FILE *md)
     json_decref(scale);
 }
 
+/* ------------------------------------------------------------ service (gateway_load) */
+
+#define MAX_SERVICE_VARIANTS 8
+
+/* One variant's latencies by K, for the chart. */
+struct service_line {
+    const char *variant;
+    double k[MAX_SCALE_KS], p50[MAX_SCALE_KS], p99[MAX_SCALE_KS];
+    size_t count;
+};
+
+static void write_service_row(FILE *md, const json_t *run)
+{
+    fprintf(md, "| %s | %.0f | ", text_or(run, "variant", "?"), number_or_nan(run, "k"));
+    char model_text[32], cells[4][32];
+    const char *model = seconds(number_or_nan(run, "predicted_s"), model_text, sizeof model_text);
+    if (json_is_true(json_object_get(run, "skipped"))) {
+        fprintf(md, "skipped: the model says the last client waits %s | | | | %s | | | | |\n",
+                model, model);
+        return;
+    }
+    fprintf(md, "%.0f/%.0f | ", number_or_nan(run, "right"), number_or_nan(run, "k"));
+    fprintf(md, "%s | %s | %s | %s | %s | %.1f | %.0f | %.0f | %.1f MB |\n",
+            seconds(number_or_nan(run, "p50_s"), cells[0], 32),
+            seconds(number_or_nan(run, "p95_s"), cells[1], 32),
+            seconds(number_or_nan(run, "p99_s"), cells[2], 32),
+            seconds(number_or_nan(run, "max_s"), cells[3], 32), model,
+            number_or_nan(run, "requests_per_second"),
+            number_or_nan(run, "upstream_max_in_flight"), number_or_nan(run, "gateway_threads"),
+            number_or_nan(run, "gateway_peak_rss_kb") / 1024.0);
+}
+
+static struct service_line *service_line_for(struct service_line *lines, size_t *count,
+                                             const char *variant)
+{
+    for (size_t i = 0; i < *count; i++)
+        if (strcmp(lines[i].variant, variant) == 0)
+            return &lines[i];
+    if (*count == MAX_SERVICE_VARIANTS)
+        return NULL;
+    lines[*count] = (struct service_line){ .variant = variant };
+    return &lines[(*count)++];
+}
+
+static void draw_service_chart(const struct paths *paths, FILE *md,
+                               const struct service_line *lines, size_t count)
+{
+    struct chart_series series[2 * MAX_SERVICE_VARIANTS];
+    char labels[2 * MAX_SERVICE_VARIANTS][48];
+    for (size_t i = 0; i < count; i++) {
+        snprintf(labels[2 * i], sizeof labels[0], "%s p50", lines[i].variant);
+        snprintf(labels[2 * i + 1], sizeof labels[0], "%s p99", lines[i].variant);
+        series[2 * i] = (struct chart_series){ labels[2 * i], lines[i].k, lines[i].p50,
+                                               lines[i].count, NULL };
+        series[2 * i + 1] = (struct chart_series){ labels[2 * i + 1], lines[i].k, lines[i].p99,
+                                                   lines[i].count, NULL };
+    }
+    char svg[PATH_MAX];
+    path_in(svg, sizeof svg, paths->out, "charts/service-latency.svg");
+    if (chart_lines(svg, "GET /dashboard latency with K clients at once",
+                    "K: clients at once", "latency, seconds", series, 2 * count, true,
+                    false, NAN) == 0)
+        fputs("\n![p50 and p99 latency of GET /dashboard against K, per gateway]"
+              "(charts/service-latency.svg)\n", md);
+    else
+        failures = true;
+}
+
+/* The service section, from DIR/service.json if gateway_load wrote one. */
+static void write_service(const struct paths *paths, FILE *md)
+{
+    char path[PATH_MAX];
+    path_in(path, sizeof path, paths->in, "service.json");
+    json_error_t error;
+    json_t *service = json_load_file(path, 0, &error);
+    if (service == NULL)
+        return;  /* no gateway run: nothing to say */
+    const json_t *delays = json_object_get(service, "delays_s");
+    fprintf(md, "\n## Service: K clients at once against each gateway\n\n"
+            "From `gateway_load` (one run per cell, a fresh gateway each; "
+            "[docs/service.md](../docs/service.md) explains it). Each client asks for "
+            "GET /dashboard, which needs three upstream calls of %g, %g and %g s; model = "
+            "what the lesson's model says the last client waits; upstream = the most "
+            "requests slowserver had in flight at once.\n\n",
+            item_or_nan(delays, 0), item_or_nan(delays, 1), item_or_nan(delays, 2));
+    fputs("| gateway | K | right | p50 | p95 | p99 | max | model | replies/s | upstream | "
+          "threads | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+          md);
+    struct service_line lines[MAX_SERVICE_VARIANTS];
+    size_t line_count = 0, i;
+    const json_t *run;
+    json_array_foreach(json_object_get(service, "runs"), i, run) {
+        write_service_row(md, run);
+        struct service_line *line = service_line_for(lines, &line_count,
+                                                     text_or(run, "variant", "?"));
+        if (line == NULL || line->count == MAX_SCALE_KS)
+            continue;
+        line->k[line->count] = number_or_nan(run, "k");
+        line->p50[line->count] = number_or_nan(run, "p50_s");
+        line->p99[line->count] = number_or_nan(run, "p99_s");
+        line->count++;
+    }
+    draw_service_chart(paths, md, lines, line_count);
+    json_decref(service);
+}
+
 static void write_header(const json_t *summary, FILE *md, const char *scale_text)
 {
     const json_t *machine = json_object_get(summary, "machine");
@@ -913,13 +1029,14 @@ static void usage(FILE *stream)
 {
     fprintf(stream, "usage: %s [DIR] [--out DIR2]\n"
             "Renders DIR/REPORT.md and DIR/charts/*.svg from DIR/summary.json and the JSON\n"
-            "files it names (as written by bench).  --out writes them to DIR2 instead.\n"
+            "files it names (as written by bench).  DIR defaults to build/results, where\n"
+            "make bench writes; --out writes them to DIR2 instead.\n"
             "Example: %s results\n", PROGRAM, PROGRAM);
 }
 
 static int parse_options(int argc, char **argv, struct paths *paths)
 {
-    paths->in = "results";
+    paths->in = "build/results";  /* where make bench writes */
     paths->out = NULL;
     bool have_dir = false;
     for (int i = 1; i < argc; i++) {
@@ -1010,6 +1127,7 @@ int main(int argc, char **argv)
     if (json_is_object(json_object_get(summary, "sweep")))
         write_sweep(&paths, summary, md);
     write_scale(&paths, md);
+    write_service(&paths, md);
     bool written = atomic_file_commit(&report_file);
     json_decref(summary);
     if (!written) {

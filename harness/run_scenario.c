@@ -28,11 +28,16 @@ static const char PROGRAM[] = "run_scenario";
 
 /* Set by SIGINT/SIGTERM: stop after the program that is running. */
 static volatile sig_atomic_t interrupted;
+/* The load driver while it runs: a SIGTERM sent to us alone is passed on
+ * (a Ctrl+C reaches it anyway, from the terminal). */
+static volatile pid_t running_driver;
 
 static void note_interrupt(int signal_number)
 {
     (void)signal_number;
     interrupted = 1;
+    if (running_driver > 0)
+        kill(running_driver, SIGTERM);
 }
 
 struct options {
@@ -190,6 +195,26 @@ static bool run_variant(const struct scenario *scenario, const char *variant,
     return true;
 }
 
+/* The service lesson's programs are servers: build/bin/gateway_load starts
+ * them, drives them with K clients and prints the side-by-side itself. */
+static int run_gateways(const struct options *options)
+{
+    char path[sizeof bin_dir + 32];
+    snprintf(path, sizeof path, "%s/gateway_load", bin_dir);
+    char *argv[] = { path, "--scale", (char *)options->scale, NULL, NULL, NULL };
+    if (options->url_given) {
+        argv[3] = "--upstream";
+        argv[4] = (char *)options->url;
+    }
+    pid_t pid = launch_start(PROGRAM, argv, -1);
+    if (pid < 0)
+        return EXIT_SETUP;
+    running_driver = pid;
+    int status = launch_wait(pid);
+    running_driver = 0;
+    return status;
+}
+
 static void print_comparison(const struct scenario *scenario, const struct options *options,
                              const struct variant_result *results, size_t count)
 {
@@ -235,6 +260,8 @@ int main(int argc, char **argv)
     struct sigaction on_interrupt = { .sa_handler = note_interrupt };
     sigaction(SIGINT, &on_interrupt, NULL);
     sigaction(SIGTERM, &on_interrupt, NULL);
+    if (scenario->serves)
+        return run_gateways(&options);
 
     server_pool_init(&servers, PROGRAM, bin_dir);
     curl_global_init(CURL_GLOBAL_DEFAULT);  /* for the /health probe */

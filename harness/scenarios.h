@@ -17,6 +17,9 @@
  *                                   what the Python lesson printed for some
  *                                   variants at scale 1, shown in the report
  *     .lesson_note = "PostgreSQL"   where those numbers come from
+ *     .serves = true                the programs are servers (the service
+ *                                   lesson): the harness drives them with
+ *                                   build/bin/gateway_load, not hyperfine
  */
 #ifndef ASYNCLAB_HARNESS_SCENARIOS_H
 #define ASYNCLAB_HARNESS_SCENARIOS_H
@@ -44,6 +47,7 @@ struct scenario {
     struct lesson_time lesson[SCENARIO_MAX_VARIANTS];  /* what the Python lesson printed
                                                           (scale 1), by variant */
     const char *lesson_note;                           /* where those numbers come from */
+    bool serves;            /* gateways, not clients: run by build/bin/gateway_load */
 };
 
 /* Lines that stop after the variants leave the optional fields to their
@@ -67,6 +71,9 @@ static const struct scenario SCENARIOS[] = {
     { "producer_consumer", true, { "sync", "async", NULL } },
     { "timeouts", true, { "sync", "async", NULL }, .fails_by_design = true },
     { "event_loops", true, { "sync", "async", "async_uring", NULL } },
+    { "service", true, { "sync", "async", "sync_threads", NULL },
+      .lesson = { { "sync", 6 }, { "async", 3 } },
+      .lesson_note = "one client's GET /dashboard (FastAPI's /dashboard)", .serves = true },
 };
 
 #pragma GCC diagnostic pop

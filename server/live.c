@@ -312,11 +312,15 @@ static ssize_t read_events(void *cls, uint64_t position, char *buffer, size_t si
     (void)position;
     pthread_mutex_lock(&live->lock);
     size_t written;
+    bool left = false;
     for (;;) {
         written = format_notices(viewer, buffer, size);
         written += ring_take(viewer, buffer + written, size - written);
-        if (written > 0 || live->closing || viewer_left(viewer) || !live->wait_on_thread)
+        if (written > 0 || live->closing)
             break;
+        left = viewer_left(viewer);
+        if (left || !live->wait_on_thread)
+            break;           /* suspend (below), or end the stream */
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += THREAD_WAIT_CHECK_S;
@@ -324,7 +328,7 @@ static ssize_t read_events(void *cls, uint64_t position, char *buffer, size_t si
     }
     /* The stream ends when the server stops or the viewer left; for the
      * browser that is the end of a reply, which EventSource retries. */
-    bool over = written == 0 && (live->closing || viewer_left(viewer));
+    bool over = written == 0 && (live->closing || left);
     if (written == 0 && !over) {
         viewer->suspended = true;
         MHD_suspend_connection(viewer->connection);

@@ -44,8 +44,8 @@ struct server_live;
 struct server_live *server_live_new(const char *mode_name, bool wait_on_thread);
 void server_live_free(struct server_live *live);
 
-/* A request on route started (path as the client sent it, without the
- * query).  Returns the id its end must quote, or 0 when the live view does
+/* A request on route started; path is what the page shows (the path,
+ * with its arguments where the server has them).  Returns the id its end must quote, or 0 when the live view does
  * not show this route (observers, /health) or is off. */
 long server_live_begin(struct server_live *live, enum server_route route, const char *path);
 

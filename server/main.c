@@ -68,7 +68,7 @@ struct options {
 static void usage(FILE *out)
 {
     fprintf(out,
-        "Usage: " PROGRAM " [--port N] [--bind ADDR] [--mode async|threads|blocking]\n"
+        "usage: " PROGRAM " [--port N] [--bind ADDR] [--mode async|threads|blocking]\n"
         "                  [--max-delay S] [--max-connections N] [--idle-timeout S] [--quiet]\n"
         "                  [--no-live]\n"
         "\n"

@@ -543,7 +543,9 @@ static enum MHD_Result begin(struct server_app *app, struct MHD_Connection *conn
     *req_cls = request;
     count_live(app, +1);
     server_stats_begin(app->stats, request->route);
-    request->live_id = server_live_begin(app->live_view, request->route, url);
+    /* The live view shows the arguments too when the log line has them. */
+    request->live_id = server_live_begin(app->live_view, request->route,
+                                         request->path != NULL ? request->path : url);
     return screen(request, method);
 }
 

@@ -82,6 +82,24 @@ json_t *machine_versions(void)
                      "hyperfine", hyperfine);
 }
 
+long machine_proc_status(pid_t pid, const char *name)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        return -1;
+    long value = -1;
+    size_t length = strlen(name);
+    while (fgets(line, sizeof line, file) != NULL)
+        if (strncmp(line, name, length) == 0 && line[length] == ':') {
+            value = strtol(line + length + 1, NULL, 10);
+            break;
+        }
+    fclose(file);
+    return value;
+}
+
 void machine_date_now(char *text, size_t size)
 {
     time_t now = time(NULL);

@@ -70,25 +70,39 @@ static bool read_listening_line(int fd, char *url, size_t size)
     return true;
 }
 
+pid_t server_start_listening(const char *program, char *const argv[], char *url, size_t size,
+                             int *stdout_fd)
+{
+    int out[2];
+    *stdout_fd = -1;
+    url[0] = '\0';
+    if (pipe(out) != 0)
+        return -1;
+    pid_t pid = launch_start(program, argv, out[1]);
+    close(out[1]);
+    *stdout_fd = out[0];
+    if (pid < 0)
+        return -1;
+    if (!read_listening_line(out[0], url, size)) {
+        fprintf(stderr, "%s: %s did not say where it listens\n", program, argv[0]);
+        url[0] = '\0';
+        kill(pid, SIGTERM);
+        launch_wait(pid);
+        return -1;
+    }
+    return pid;
+}
+
 static bool start_server(struct server_pool *pool, struct server *server)
 {
     char path[sizeof pool->bin_dir + 16];
     snprintf(path, sizeof path, "%s/slowserver", pool->bin_dir);
-    int out[2];
-    if (pipe(out) != 0)
-        return false;
     char *const argv[] = { path, "--port", "0", "--quiet", "--mode", (char *)server->mode, NULL };
-    pid_t pid = launch_start(pool->program, argv, out[1]);
-    close(out[1]);
-    server->stdout_fd = out[0];
+    pid_t pid = server_start_listening(pool->program, argv, server->url, sizeof server->url,
+                                       &server->stdout_fd);
     if (pid < 0)
         return false;
     server->pid = pid;
-    if (!read_listening_line(out[0], server->url, sizeof server->url)) {
-        fprintf(stderr, "%s: slowserver did not say where it listens\n", pool->program);
-        server->url[0] = '\0';
-        return false;
-    }
     return true;
 }
 

@@ -42,6 +42,14 @@ const char *server_pool_url(struct server_pool *pool, const char *mode, bool qui
 /* Stops every server this pool started (SIGTERM, then waits). */
 void server_pool_stop(struct server_pool *pool);
 
+/* Starts argv, a program whose first stdout line is "listening on URL"
+ * (slowserver, the service lesson's gateways), and copies URL into url.
+ * *stdout_fd is the rest of its stdout, to keep open while it runs (so it
+ * never gets SIGPIPE) and close after.  Returns its pid, or -1 after a
+ * one-line error (the program is stopped again if it started). */
+pid_t server_start_listening(const char *program, char *const argv[], char *url, size_t size,
+                             int *stdout_fd);
+
 /* Splits "async@blocking" into the program part ("async") and the server
  * mode ("blocking"; "async" when there is no '@'). */
 void variant_split(const char *variant, char *program, size_t size, const char **mode);

@@ -35,6 +35,7 @@ static const struct blocking_pitfall_program PROGRAM = {
     .waits_overlap = true,
     .prediction = "async_offload: the longest delay, the blocking calls wait on worker threads",
     .has_heartbeat = true,
+    .worker_threads = true,
 };
 
 /* One request of the event loop: its transfer and its reply, and the worker

@@ -91,6 +91,8 @@ static void start_trace(struct blocking_pitfall *run)
     run->trace = trace_new(clock_now());
     if (run->trace == NULL)
         return;
+    if (!run->program->worker_threads)
+        trace_one_thread(run->trace, run->program->has_heartbeat);
     if (run->program->has_heartbeat)
         trace_name_task(run->trace, heartbeat_tid(run), "Heartbeat");
     for (long i = 0; i < run->request_count; i++)

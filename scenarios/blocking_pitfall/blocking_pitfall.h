@@ -35,6 +35,7 @@ struct blocking_pitfall_program {
     bool waits_overlap;      /* the lesson's model: true = the longest delay, false = the sum */
     const char *prediction;  /* why, for --predict: "sync: the sum of the delays" */
     bool has_heartbeat;      /* an event loop with the background task */
+    bool worker_threads;     /* the blocking calls run on threads of their own */
 };
 
 /* The background task's bookkeeping: when it is next due, how late it ran. */

@@ -19,7 +19,11 @@ struct trace {
     json_t *events;  /* the traceEvents array */
     int task_events;
     int named_rows;  /* the next row's place in the viewer */
+    char *one_thread;  /* NULL, or the name of the one thread every task runs on */
 };
+
+/* The only tid of a one-thread program's trace. */
+#define ONE_THREAD_TID 1
 
 /* Our events are jansson objects; the opaque type only hides that. */
 static json_t *as_json(struct trace_event *event)
@@ -88,6 +92,15 @@ void trace_set_integer(struct trace_event *event, const char *key, long long val
                             json_integer((json_int_t)value));
 }
 
+void trace_one_thread(struct trace *trace, bool event_loop)
+{
+    if (trace == NULL)
+        return;
+    free(trace->one_thread);
+    trace->one_thread = strdup(event_loop ? "the one thread: an event loop over every task"
+                                          : "the one thread: one task after another");
+}
+
 void trace_name_task(struct trace *trace, int tid, const char *label)
 {
     if (trace == NULL)
@@ -116,10 +129,74 @@ bool trace_path_writable(const char *path, const char *program)
     return true;
 }
 
+/* The label trace_name_task gave row tid, or NULL. */
+static const char *row_label(const json_t *events, json_int_t tid)
+{
+    size_t i;
+    const json_t *event;
+    json_array_foreach(events, i, event)
+        if (strcmp(json_string_value(json_object_get(event, "name")), "thread_name") == 0
+            && json_integer_value(json_object_get(event, "tid")) == tid)
+            return json_string_value(json_object_get(json_object_get(event, "args"), "name"));
+    return NULL;
+}
+
+static void append_metadata(json_t *events, const char *what, const char *key, json_t *value)
+{
+    json_array_append_new(events, json_pack("{s:s, s:s, s:i, s:i, s:{s:o}}", "name", what,
+                                            "ph", "M", "pid", 1, "tid", ONE_THREAD_TID, "args",
+                                            key, value));
+}
+
+/* The events of a one-thread program: the process's name, the one thread
+ * (its name, its place, and a slice spanning every task), and each task as
+ * a "b"/"e" pair on it, its row as the async id. */
+static json_t *one_thread_events(const struct trace *trace)
+{
+    json_t *events = json_array();
+    append_metadata(events, "thread_name", "name", json_string(trace->one_thread));
+    append_metadata(events, "thread_sort_index", "sort_index", json_integer(0));
+    json_int_t first = -1, last = -1;
+    size_t i;
+    json_t *event;
+    json_array_foreach(trace->events, i, event) {
+        const char *phase = json_string_value(json_object_get(event, "ph"));
+        if (strcmp(phase, "M") == 0) {
+            if (strcmp(json_string_value(json_object_get(event, "name")), "process_name") == 0)
+                json_array_append(events, event);
+            continue;
+        }
+        json_int_t row = json_integer_value(json_object_get(event, "tid"));
+        json_int_t ts = json_integer_value(json_object_get(event, "ts"));
+        json_int_t end = ts + json_integer_value(json_object_get(event, "dur"));
+        first = first < 0 || ts < first ? ts : first;
+        last = end > last ? end : last;
+        json_t *args = json_deep_copy(json_object_get(event, "args"));
+        const char *label = row_label(trace->events, row);
+        if (label != NULL)
+            json_object_set_new(args, "task", json_string(label));
+        const char *name = json_string_value(json_object_get(event, "name"));
+        json_array_append_new(events, json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:o}",
+                                                "name", name, "cat", "task", "ph", "b",
+                                                "id", row, "ts", ts, "pid", 1,
+                                                "tid", ONE_THREAD_TID, "args", args));
+        json_array_append_new(events, json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:i}",
+                                                "name", name, "cat", "task", "ph", "e",
+                                                "id", row, "ts", end, "pid", 1,
+                                                "tid", ONE_THREAD_TID));
+    }
+    if (first >= 0)
+        json_array_append_new(events, json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:{}}",
+                                                "name", trace->one_thread, "cat", "thread",
+                                                "ph", "X", "ts", first, "dur", last - first,
+                                                "pid", 1, "tid", ONE_THREAD_TID, "args"));
+    return events;
+}
+
 int trace_write(const struct trace *trace, const char *path, const char *program)
 {
-    json_t *document = json_pack("{s:O, s:s}", "traceEvents", trace->events,
-                                 "displayTimeUnit", "ms");
+    json_t *events = trace->one_thread ? one_thread_events(trace) : json_incref(trace->events);
+    json_t *document = json_pack("{s:o, s:s}", "traceEvents", events, "displayTimeUnit", "ms");
     if (document == NULL) {
         fprintf(stderr, "%s: cannot build the trace (out of memory)\n", program);
         return -1;
@@ -143,5 +220,101 @@ void trace_free(struct trace *trace)
     if (trace == NULL)
         return;
     json_decref(trace->events);
+    free(trace->one_thread);
     free(trace);
+}
+
+/* ------------------------------------------------------------ reading */
+
+static const char *text_of(const json_t *object, const char *key)
+{
+    const char *text = json_string_value(json_object_get(object, key));
+    return text ? text : "";
+}
+
+/* The "e" that closes the "b" at index `begin`: the first later one with
+ * its id (the writer puts it right after, so this is a short search). */
+static const json_t *end_of(const json_t *events, size_t begin)
+{
+    json_int_t id = json_integer_value(json_object_get(json_array_get(events, begin), "id"));
+    for (size_t i = begin + 1; i < json_array_size(events); i++) {
+        const json_t *event = json_array_get(events, i);
+        if (strcmp(text_of(event, "ph"), "e") == 0
+            && json_integer_value(json_object_get(event, "id")) == id)
+            return event;
+    }
+    return NULL;
+}
+
+static void add_row_metadata(json_t *tasks, json_int_t row, const char *label)
+{
+    json_array_append_new(tasks, json_pack("{s:s, s:s, s:I, s:{s:s}}", "name", "thread_name",
+                                           "ph", "M", "tid", row, "args", "name", label));
+    json_array_append_new(tasks, json_pack("{s:s, s:s, s:I, s:{s:I}}", "name",
+                                           "thread_sort_index", "ph", "M", "tid", row, "args",
+                                           "sort_index", row));
+}
+
+/* A one-thread program's async slices as complete events, a row per id. */
+static void read_async_slices(const json_t *events, json_t *tasks)
+{
+    json_t *named = json_object();
+    size_t i;
+    const json_t *event;
+    json_array_foreach(events, i, event) {
+        if (strcmp(text_of(event, "ph"), "b") != 0)
+            continue;
+        const json_t *end = end_of(events, i);
+        if (end == NULL)
+            continue;
+        json_int_t row = json_integer_value(json_object_get(event, "id"));
+        json_int_t ts = json_integer_value(json_object_get(event, "ts"));
+        json_t *args = json_object_get(event, "args");
+        json_array_append_new(tasks, json_pack("{s:s, s:s, s:I, s:I, s:I, s:O}", "name",
+                                               text_of(event, "name"), "ph", "X", "ts", ts,
+                                               "dur", json_integer_value(json_object_get(end, "ts")) - ts,
+                                               "tid", row, "args", args ? args : json_object()));
+        char key[32];
+        snprintf(key, sizeof key, "%lld", (long long)row);
+        const char *label = json_string_value(json_object_get(args, "task"));
+        if (label != NULL && json_object_get(named, key) == NULL) {
+            json_object_set_new(named, key, json_true());
+            add_row_metadata(tasks, row, label);
+        }
+    }
+    json_decref(named);
+}
+
+json_t *trace_read_tasks(const char *path, bool *one_thread, char *why, size_t why_size)
+{
+    json_error_t error;
+    json_t *document = json_load_file(path, 0, &error);
+    const json_t *events = json_object_get(document, "traceEvents");
+    if (!json_is_array(events)) {
+        snprintf(why, why_size, "%s: %s", path,
+                 document ? "no traceEvents array" : error.text);
+        json_decref(document);
+        return NULL;
+    }
+    bool single = false;
+    size_t i;
+    const json_t *event;
+    json_array_foreach(events, i, event)
+        single = single || strcmp(text_of(event, "cat"), "thread") == 0;
+    json_t *tasks = json_array();
+    if (single) {
+        read_async_slices(events, tasks);
+    } else {
+        json_array_foreach(events, i, event) {
+            const char *phase = text_of(event, "ph"), *name = text_of(event, "name");
+            if (strcmp(phase, "X") == 0
+                || (strcmp(phase, "M") == 0 && (strcmp(name, "thread_name") == 0
+                                                || strcmp(name, "thread_sort_index") == 0)))
+                json_array_append(tasks, (json_t *)event);
+        }
+    }
+    if (one_thread != NULL)
+        *one_thread = single;
+    json_decref(document);
+    return tasks;
 }

@@ -17,10 +17,20 @@
  * process is named after the program, rows are shown in the order they were
  * named, and tids start at 1 (Perfetto treats tid 0 as the idle task).
  * The harness reads the same files to draw its timeline charts.
+ *
+ * A program whose tasks all run on its one thread (every sync program, and
+ * every event loop without worker threads) says so with trace_one_thread:
+ * rows per task would draw threads that do not exist.  Its tasks are then
+ * written as async slices ("b"/"e" pairs, "cat":"task", "id": the row,
+ * "args":{"task":"R1",...}) on tid 1, the one thread, which also carries a
+ * complete event ("cat":"thread") from the first task's start to the last
+ * one's end: Perfetto and chrome://tracing show one thread, and a row per
+ * task under it.  trace_read_tasks reads either form back.
  */
 #ifndef ASYNCLAB_TRACE_H
 #define ASYNCLAB_TRACE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 struct trace;
@@ -42,6 +52,11 @@ void trace_set_number(struct trace_event *event, const char *key, double value);
 /* For counts and codes ("status":200, not 200.0). */
 void trace_set_integer(struct trace_event *event, const char *key, long long value);
 
+/* Says that every task of this program runs on its one thread, which is an
+ * event loop (true) or does one task after another (false); the thread's
+ * row is named so. */
+void trace_one_thread(struct trace *trace, bool event_loop);
+
 /* Names a task's row in the viewer ("R1"), so a student can find it; rows
  * are shown in the order they are named. */
 void trace_name_task(struct trace *trace, int tid, const char *label);
@@ -54,6 +69,15 @@ bool trace_path_writable(const char *path, const char *program);
 /* Writes the trace to `path`.  Returns 0, or -1 with errno-style reason in
  * a one-line message on stderr prefixed by `program`. */
 int trace_write(const struct trace *trace, const char *path, const char *program);
+
+/* Reads a trace file back as the tasks it holds, whichever form it was
+ * written in: a JSON array of one complete ("X") event per task slice
+ * (name, ts, dur, "tid": the task's row, args) and, per row, a
+ * "thread_name" and a "thread_sort_index" metadata event.  *one_thread
+ * (may be NULL) says whether the program declared itself one-threaded.
+ * NULL, with the reason in why, if the file is not a readable trace.  The
+ * caller json_decref()s the array. */
+json_t *trace_read_tasks(const char *path, bool *one_thread, char *why, size_t why_size);
 
 /* How many task events the trace holds (tests use it). */
 int trace_event_count(const struct trace *trace);

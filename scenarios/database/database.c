@@ -300,6 +300,11 @@ int database_setup(struct database *run, const struct database_program *program,
         return EXIT_SETUP;
     if (run->common.trace_path != NULL) {
         run->trace = trace_new(clock_now());
+        /* Only the SQLite async program has threads, a worker per query;
+         * PostgreSQL's waits on its connections in one poll() loop. */
+        bool worker_threads = program->concurrent && !program->postgres;
+        if (!worker_threads)
+            trace_one_thread(run->trace, program->concurrent);
         for (int i = 0; i < DATABASE_QUERY_COUNT && run->trace; i++)
             trace_name_task(run->trace, run->queries[i].number, run->queries[i].label);
     }

@@ -32,6 +32,18 @@ static void print_problem(const struct database *run, const char *problem, const
                      database_postgres_hint());
 }
 
+/* A query stuck behind someone's lock would otherwise wait for ever.  Unless
+ * the user set a statement_timeout of their own (PGOPTIONS, --conninfo's
+ * options), give each statement POSTGRES_STATEMENT_TIMEOUT; one that runs
+ * out fails with the server's "canceling statement due to statement
+ * timeout".  If even this fails, the first query will say why. */
+static void bound_every_statement(PGconn *connection)
+{
+    PQclear(PQexec(connection, "SELECT set_config('statement_timeout', '"
+                   POSTGRES_STATEMENT_TIMEOUT "', false) "
+                   "WHERE current_setting('statement_timeout') = '0'"));
+}
+
 PGconn *postgres_connect(const struct database *run)
 {
     /* Later keywords win, and the conninfo comes last: what the user wrote
@@ -41,8 +53,10 @@ PGconn *postgres_connect(const struct database *run)
     const char *const values[] = { POSTGRES_CONNECT_TIMEOUT, run->common.program, run->conninfo,
                                    NULL };
     PGconn *connection = PQconnectdbParams(keywords, values, 1);
-    if (connection != NULL && PQstatus(connection) == CONNECTION_OK)
+    if (connection != NULL && PQstatus(connection) == CONNECTION_OK) {
+        bound_every_statement(connection);
         return connection;
+    }
 
     char detail[512];
     first_line(connection ? PQerrorMessage(connection) : "out of memory", detail, sizeof detail);

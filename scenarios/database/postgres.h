@@ -18,6 +18,11 @@
  * libpq's connect_timeout).  A --conninfo that says otherwise wins. */
 #define POSTGRES_CONNECT_TIMEOUT "10"
 
+/* The longest one query may run (or wait for a lock) unless the user set a
+ * statement_timeout of their own: far beyond the lesson's queries, short
+ * of for ever. */
+#define POSTGRES_STATEMENT_TIMEOUT "10min"
+
 /*
  * Connects to run->conninfo, blocking until the server has answered (at
  * most POSTGRES_CONNECT_TIMEOUT).  The connection names the program in

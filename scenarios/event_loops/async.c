@@ -33,6 +33,7 @@ static const struct slow_api_program PROGRAM = {
     "Calls a slow API over non-blocking sockets and one epoll loop, writing HTTP by hand.",
     true,
     1,  /* its socket */
+    false,  /* no worker threads: the one thread does it all */
 };
 
 #define READY_BATCH 256

@@ -34,6 +34,7 @@ static const struct slow_api_program PROGRAM = {
     "Calls a slow API with io_uring operations (connect, send, recv), writing HTTP by hand.",
     true,
     1,  /* its socket */
+    false,  /* no worker threads: the one thread does it all */
 };
 
 #define RING_ENTRIES 4096

@@ -29,6 +29,7 @@ static const struct slow_api_program PROGRAM = {
     "Calls a slow API over blocking sockets, writing HTTP by hand: one request after another.",
     false,
     1,  /* its socket */
+    false,  /* no worker threads: the one thread does it all */
 };
 
 /* The one connection, kept open from one request to the next. */

@@ -165,6 +165,7 @@ int pc_setup(struct pc_run *run, const char *program, bool is_async, int argc, c
     }
     if (run->common.trace_path != NULL) {
         run->trace = trace_new(clock_now());
+        trace_one_thread(run->trace, is_async);  /* both programs have one thread */
         name_trace_rows(run);
     }
     http_set_bounds(http_bounds_for(&run->common, run->fetch_delay > run->process_delay

@@ -24,6 +24,7 @@ static const struct slow_api_program PROGRAM = {
     "Calls a slow API several times with the libcurl multi interface: all at once, one thread.",
     true,
     1,  /* its socket */
+    false,  /* no worker threads: the one thread does it all */
 };
 
 /* Hands a request to the multi handle and returns at once: nothing waits. */

@@ -35,6 +35,7 @@ static const struct slow_api_program PROGRAM = {
     "Calls a slow API with the libcurl multi interface driven by epoll: all at once, one thread.",
     true,
     1,  /* its socket */
+    false,  /* no worker threads: the one thread does it all */
 };
 
 /* How many ready sockets one epoll_wait may report. */

@@ -147,6 +147,8 @@ int slow_api_setup_without_curl(struct slow_api *run, const struct slow_api_prog
     }
     if (run->common.trace_path != NULL) {
         run->trace = trace_new(clock_now());
+        if (!description->worker_threads)
+            trace_one_thread(run->trace, description->concurrent);
         for (long i = 0; i < run->request_count && run->trace; i++)
             trace_name_task(run->trace, run->requests[i].number, run->requests[i].label);
     }

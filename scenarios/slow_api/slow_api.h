@@ -52,6 +52,7 @@ struct slow_api_program {
     const char *purpose;   /* one line for --help */
     bool concurrent;       /* requests overlap: offers --concurrency, predicts the overlap */
     int fds_per_request;   /* file descriptors each request in flight holds */
+    bool worker_threads;   /* requests run on threads of their own, not the one thread */
 };
 
 /*

@@ -20,6 +20,7 @@ static const struct slow_api_program PROGRAM = {
     "Calls a slow API several times with the libcurl easy interface: one after another.",
     false,
     1,  /* its socket */
+    false,  /* no worker threads: the one thread does it all */
 };
 
 /* Sends one request and waits, doing nothing else, until it has finished. */

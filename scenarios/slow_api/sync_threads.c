@@ -28,6 +28,7 @@ static const struct slow_api_program PROGRAM = {
     true,
     3,  /* its socket, and the socket pair of the private multi handle
            libcurl's easy interface keeps for each easy handle */
+    .worker_threads = true,
 };
 
 /* A blocking libcurl transfer needs little stack; the default 8 MiB per

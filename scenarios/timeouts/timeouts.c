@@ -396,6 +396,7 @@ int timeouts_setup(struct timeouts_batch *batch, const char *program, bool is_as
     }
     if (batch->common.trace_path != NULL) {
         batch->trace = trace_new(clock_now());
+        trace_one_thread(batch->trace, is_async);  /* both programs have one thread */
         for (int i = 0; i < TIMEOUTS_TASK_COUNT && batch->trace; i++)
             trace_name_task(batch->trace, batch->tasks[i].number, batch->tasks[i].label);
     }

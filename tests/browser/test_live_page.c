@@ -19,6 +19,9 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,35 +120,81 @@ static long wait_for_page(const char *name, long want)
     return value;
 }
 
-static void run_and_screenshot(const char *program, const char *png)
+static void screenshot(const char *name)
+{
+    const char *directory = getenv("ASYNCLAB_SCREENSHOTS");
+    char path[512];
+    snprintf(path, sizeof path, "%s/live-%s.png", directory && *directory ? directory : "/tmp", name);
+    assert_int_equal(test_browser_screenshot(&browser, path), 0);
+    printf("screenshot: %s\n", path);
+}
+
+/* A lesson program run on a thread of its own, so that the test can look
+ * at the page while the program's requests wait. */
+struct program_run {
+    char path[512];
+    const char *argv[8];
+    struct test_process_result result;
+    int started;
+    atomic_bool over;
+};
+
+static void *run_program(void *arg)
+{
+    struct program_run *run = arg;
+    run->started = test_run(run->argv, TEST_RUN_TIMEOUT_S, &run->result);
+    atomic_store(&run->over, true);
+    return NULL;
+}
+
+/* Runs program against the server and waits until the page has seen all
+ * its requests finish.  Screenshots: "<name>-waiting" once the page shows
+ * `held` requests waiting at once (if it catches that moment), and
+ * "<name>" at the end. */
+static void run_and_screenshot(const char *program, const char *name, long held)
 {
     double deadline = test_now_seconds() + WAIT_S;
     /* ?. : until the page has loaded, there is no element to ask. */
     while (strcmp(page_text("document.getElementById('live')?.dataset.connected ?? 'loading'"), "yes") != 0)
         if (test_now_seconds() > deadline)
             fail_msg("the page never connected to /live/events");
-    const char *args[] = { "--scale", SCALE, "--quiet", NULL };
-    struct test_process_result result = test_run_client(program, server.url, args);
-    assert_int_equal(result.exit_status, 0);
-    test_process_result_free(&result);
+    struct program_run run = { .over = false };
+    snprintf(run.path, sizeof run.path, "%s", test_bin(program));
+    const char *argv[] = { run.path, "--url", server.url, "--scale", SCALE, "--quiet", NULL };
+    memcpy(run.argv, argv, sizeof argv);
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, run_program, &run), 0);
+    while (!atomic_load(&run.over) && page_number("open") < held)
+        ;                            /* each look is a round trip to the browser */
+    char waiting[64];
+    snprintf(waiting, sizeof waiting, "%s-waiting", name);
+    if (!atomic_load(&run.over)) {
+        /* A quarter of a second for the bars to grow: less than the 0.4 s
+         * that all three of async's requests wait together. */
+        struct timespec pause = { 0, 250 * 1000 * 1000 };
+        nanosleep(&pause, NULL);
+        screenshot(waiting);
+    }
+    else
+        printf("no %s screenshot: the run ended before the page showed %ld waiting\n", waiting, held);
+    pthread_join(thread, NULL);
+    assert_int_equal(run.started, 0);
+    assert_int_equal(run.result.exit_status, 0);
+    test_process_result_free(&run.result);
     long finished = wait_for_page("finished", REQUESTS);
     if (finished != REQUESTS)
         fail_msg("the page saw %ld requests finish, not %d; it shows: %s", finished, REQUESTS,
                  page_text("document.getElementById('recent').innerText"));
     assert_int_equal(page_number("seen"), REQUESTS);
     assert_int_equal(page_number("dropped"), 0);
-    const char *directory = getenv("ASYNCLAB_SCREENSHOTS");
-    char path[512];
-    snprintf(path, sizeof path, "%s/live-%s.png", directory && *directory ? directory : "/tmp", png);
-    assert_int_equal(test_browser_screenshot(&browser, path), 0);
-    printf("screenshot: %s\n", path);
+    screenshot(name);
 }
 
 static void the_page_sees_sync_wait_one_at_a_time(void **state)
 {
     (void)state;
     skip_without_browser();
-    run_and_screenshot("slow_api_sync", "sync");
+    run_and_screenshot("slow_api_sync", "sync", 1);
     long max = page_number("maxInFlight");
     printf("page after slow_api_sync: most in flight at once %ld\n", max);
     assert_int_equal(max, 1);
@@ -158,7 +207,7 @@ static void the_page_sees_async_hold_all_three_at_once(void **state)
     /* The page's own "clear" button: forget the sync run's requests. */
     page_text("document.getElementById('clear').click(), 'clicked'");
     assert_int_equal(page_number("seen"), 0);
-    run_and_screenshot("slow_api_async", "async");
+    run_and_screenshot("slow_api_async", "async", REQUESTS);
     long max = page_number("maxInFlight");
     printf("page after slow_api_async: most in flight at once %ld\n", max);
     assert_int_equal(max, REQUESTS);

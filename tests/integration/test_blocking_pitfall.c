@@ -22,6 +22,7 @@
 #include "checks.h"
 #include "process.h"
 #include "server.h"
+#include "trace.h"
 #include "trace_intervals.h"
 
 /* The lesson's 10, 2 and 5 s shrunk 20 times: 0.5, 0.1 and 0.25 s. */
@@ -100,13 +101,14 @@ static double worst_lag(const char *out)
  * late" events it has. */
 static size_t load_requests(long long (*intervals)[2], size_t capacity, int *late_heartbeats)
 {
-    json_error_t error;
-    json_t *document = json_load_file(trace_path, 0, &error);
-    assert_non_null(document);
+    char why[512];
+    json_t *document = trace_read_tasks(trace_path, NULL, why, sizeof why);
+    if (document == NULL)
+        fail_msg("trace %s", why);
     size_t count = 0, i;
     json_t *event;
     *late_heartbeats = 0;
-    json_array_foreach(json_object_get(document, "traceEvents"), i, event) {
+    json_array_foreach(document, i, event) {
         if (strcmp(json_string_value(json_object_get(event, "ph")), "X") != 0)
             continue;
         if (strcmp(json_string_value(json_object_get(event, "name")), "Heartbeat late") == 0) {
@@ -148,7 +150,7 @@ static void async_blocking_stalls_its_own_loop(void **state)
     assert_int_equal(load_requests(intervals, REQUESTS, &late_heartbeats), REQUESTS);
     assert_true(test_none_overlap(intervals, REQUESTS));
     assert_true(late_heartbeats > 0);
-    test_assert_trace_viewable(trace_path, "blocking_pitfall_async_blocking");
+    test_assert_trace_viewable(trace_path, "blocking_pitfall_async_blocking", true);
 
     /* The heartbeat was due 0.1 s after the loop began; R1 (0.5 s) held the
      * loop until at least 0.5 s, so that tick ran at least 0.4 s late.  (The
@@ -164,7 +166,7 @@ static void async_blocking_stalls_its_own_loop(void **state)
 
 /* async and async_offload: all three requests at the server at once, and a
  * heartbeat that reports its lag. */
-static void assert_overlaps_all_three(const char *variant)
+static void assert_overlaps_all_three(const char *variant, bool one_thread)
 {
     struct test_process_result result = run_variant(variant, &server);
     assert_lesson_replies(result.out);
@@ -179,6 +181,9 @@ static void assert_overlaps_all_three(const char *variant)
     int late_heartbeats;
     assert_int_equal(load_requests(intervals, REQUESTS, &late_heartbeats), REQUESTS);
     assert_true(test_all_overlap(intervals, REQUESTS));
+    char program[64];
+    snprintf(program, sizeof program, "blocking_pitfall_%s", variant);
+    test_assert_trace_viewable(trace_path, program, one_thread);
     worst_lag(result.out);  /* present and a number; its size is the machine's business */
     test_process_result_free(&result);
 }
@@ -186,13 +191,13 @@ static void assert_overlaps_all_three(const char *variant)
 static void async_overlaps_with_non_blocking_transfers(void **state)
 {
     (void)state;
-    assert_overlaps_all_three("async");
+    assert_overlaps_all_three("async", true);
 }
 
 static void async_offload_overlaps_on_worker_threads(void **state)
 {
     (void)state;
-    assert_overlaps_all_three("async_offload");
+    assert_overlaps_all_three("async_offload", false);  /* its workers are threads */
 }
 
 /* The server-side pitfall: however concurrent the client, a server that

@@ -25,6 +25,7 @@
 #include "checks.h"
 #include "lesson_database.h"
 #include "process.h"
+#include "trace.h"
 #include "trace_intervals.h"
 
 #define CITIES "20000"
@@ -70,14 +71,14 @@ static uint64_t content_hash(const char *path)
  * the row of its query (tid 1..3), and the rows it recorded. */
 static void load_trace(long long intervals[3][2], long long rows[3])
 {
-    json_error_t error;
-    json_t *document = json_load_file(trace_path, 0, &error);
+    char why[512];
+    json_t *document = trace_read_tasks(trace_path, NULL, why, sizeof why);
     if (document == NULL)
-        fail_msg("cannot read the trace: %s", error.text);
+        fail_msg("cannot read the trace %s", why);
     int seen = 0;
     size_t i;
     json_t *event;
-    json_array_foreach(json_object_get(document, "traceEvents"), i, event) {
+    json_array_foreach(document, i, event) {
         if (strcmp(json_string_value(json_object_get(event, "ph")), "X") != 0)
             continue;
         json_int_t tid = json_integer_value(json_object_get(event, "tid"));
@@ -163,7 +164,7 @@ static void sync_counts_match_and_queries_take_turns(void **state)
 
     long long intervals[3][2], rows[3];
     load_trace(intervals, rows);
-    test_assert_trace_viewable(trace_path, "database_sync");
+    test_assert_trace_viewable(trace_path, "database_sync", true);
     assert_counts_match_sqlite(result.out, rows);
     assert_true(test_none_overlap(intervals, 3));
     /* And in the lesson's order: Q2 is not asked for before Q1 is done. */
@@ -186,6 +187,7 @@ static void async_counts_match_and_queries_overlap(void **state)
 
     long long intervals[3][2], rows[3];
     load_trace(intervals, rows);
+    test_assert_trace_viewable(trace_path, "database_async", false);  /* a worker per query */
     assert_counts_match_sqlite(result.out, rows);
     assert_true(test_all_overlap(intervals, 3));
     test_process_result_free(&result);

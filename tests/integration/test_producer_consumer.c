@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "trace.h"
 #include "trace_intervals.h"
 #include "process.h"
 #include "server.h"
@@ -85,13 +86,13 @@ struct journey {
 static void load_journeys(struct journey *journeys, long items)
 {
     memset(journeys, 0, (size_t)items * sizeof *journeys);
-    json_error_t error;
-    json_t *document = json_load_file(trace_path, 0, &error);
+    char why[512];
+    json_t *document = trace_read_tasks(trace_path, NULL, why, sizeof why);
     if (document == NULL)
-        fail_msg("trace %s: %s", trace_path, error.text);
+        fail_msg("trace %s", why);
     size_t i;
     json_t *event;
-    json_array_foreach(json_object_get(document, "traceEvents"), i, event) {
+    json_array_foreach(document, i, event) {
         if (strcmp(json_string_value(json_object_get(event, "ph")), "X") != 0)
             continue;
         json_t *args = json_object_get(event, "args");
@@ -241,7 +242,7 @@ static void async_processes_every_item_exactly_once(void **state)
 
     struct journey journeys[20];
     load_journeys(journeys, 20);
-    test_assert_trace_viewable(trace_path, "producer_consumer_async");
+    test_assert_trace_viewable(trace_path, "producer_consumer_async", true);
     assert_each_item_processed_once(journeys, 20);
     assert_true(deepest_reservation(journeys, 20) <= 4);
     assert_true(reported_deepest(result.out) <= 4);

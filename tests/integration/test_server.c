@@ -771,7 +771,7 @@ static void help_exits_0(void **state)
     struct test_process_result result;
     assert_int_equal(test_run(argv, TIMEOUT_S, &result), 0);
     assert_int_equal(result.exit_status, 0);
-    assert_non_null(strstr(result.out, "Usage: slowserver"));
+    assert_non_null(strstr(result.out, "usage: slowserver"));
     test_process_result_free(&result);
 }
 

@@ -39,6 +39,8 @@
  * ring, the stream's block and the socket buffers hold together. */
 #define FLOOD 4000
 
+#define READ_SIZE 65536         /* a raw client's recv at a time */
+
 static struct test_server server;
 
 static int start_async(void **state)
@@ -93,12 +95,12 @@ static bool raw_read_some(struct raw_client *client, double timeout_s)
     struct pollfd poller = { .fd = client->fd, .events = POLLIN };
     if (client->closed || poll(&poller, 1, (int)(timeout_s * 1000)) <= 0)
         return false;
-    if (client->capacity - client->length < 4097) {
-        client->capacity = client->capacity * 2 + 8192;
+    if (client->capacity - client->length < READ_SIZE + 1) {
+        client->capacity = client->capacity * 2 + READ_SIZE + 1;
         client->text = realloc(client->text, client->capacity);
         assert_non_null(client->text);
     }
-    ssize_t got = recv(client->fd, client->text + client->length, 4096, 0);
+    ssize_t got = recv(client->fd, client->text + client->length, READ_SIZE, 0);
     if (got <= 0)
         client->closed = true;
     else
@@ -120,11 +122,18 @@ static bool raw_read_until(struct raw_client *client, const char *needle, size_t
                            double timeout_s)
 {
     double deadline = test_now_seconds() + timeout_s;
-    while (count_of(client->text, needle) < want) {
+    /* Counts only in what each read added (and the needle's length before
+     * it): rescanning all of a long stream after every read would make the
+     * reader slow enough to become a slow viewer itself. */
+    size_t found = count_of(client->text, needle), scanned = client->length;
+    while (found < want) {
         double left = deadline - test_now_seconds();
         if (left <= 0 || client->closed)
             return false;
         raw_read_some(client, left);
+        size_t from = scanned >= strlen(needle) ? scanned - strlen(needle) + 1 : 0;
+        found += count_of(client->text + from, needle);
+        scanned = client->length;
     }
     return true;
 }
@@ -372,6 +381,7 @@ static void no_live_turns_the_view_off(void **state)
     assert_int_equal(live_stat("viewers"), -1);     /* no "live" in /stats */
 }
 
+/* Without --quiet: the address of the page, and paths with arguments. */
 static void the_server_says_where_the_page_is(void **state)
 {
     (void)state;
@@ -382,6 +392,11 @@ static void the_server_says_where_the_page_is(void **state)
     while (!found && test_server_read_line(&server, line, sizeof line, TIMEOUT_S) == 0)
         found = strstr(line, want) != NULL;
     assert_true(found);
+    struct raw_client viewer = open_viewer(0);
+    hold_requests_together("/items/3?delay=0");
+    assert_true(raw_read_until(&viewer, "event: end\n", AT_ONCE, TIMEOUT_S));
+    assert_int_equal(count_of(viewer.text, "\"path\":\"/items/3?delay=0\""), AT_ONCE);
+    raw_close(&viewer);
 }
 
 int main(void)

@@ -111,7 +111,7 @@ static void async_has_the_whole_batch_in_flight_at_once(void **state)
     long long intervals[6][2];
     assert_int_equal(test_trace_intervals(trace_path, NULL, intervals, 6), 6);
     assert_true(test_all_overlap(intervals, 6));
-    test_assert_trace_viewable(trace_path, "timeouts_async");
+    test_assert_trace_viewable(trace_path, "timeouts_async", true);
     /* The timed-out transfers hung up: the server holds nothing. */
     assert_true(stat_becomes(NULL, "in_flight", 0, HANG_UP_WAIT_S));
     test_process_result_free(&result);

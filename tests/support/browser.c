@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,7 +17,7 @@
 #include "files.h"
 #include "process.h"
 
-/* Bound on any one protocol command (a cold chromium start under a loaded
+/* Bound on any one protocol command (a cold chromium start on a loaded
  * machine is the slowest of them). */
 #define COMMAND_TIMEOUT_S 30.0
 #define CLOSE_TIMEOUT_S 5.0
@@ -63,6 +64,8 @@ static int launch(struct test_browser *browser, const char *chromium)
     snprintf(log_path, sizeof log_path, "%s.log", browser->profile);
     pid_t pid = fork();
     if (pid == 0) {
+        /* A test that crashes or is killed takes its browser with it. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         place_pipes(commands[0], replies[1]);
         /* Its chatter goes to a file, shown only if something fails. */
         int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);

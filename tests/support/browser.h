@@ -5,10 +5,9 @@
  * chromium is started with --remote-debugging-pipe: it reads protocol
  * commands (JSON, each ended by a NUL byte) on its fd 3 and writes replies
  * and events on its fd 4.  A pipe needs no port, so nothing else on the
- * machine can talk to this browser, and the browser quits when the pipe
- * closes: a test that dies takes its browser with it.  Four commands are
- * all a test needs: open a page, evaluate JavaScript in it, take a
- * screenshot, close.
+ * machine can talk to this browser; and a test that dies takes its browser
+ * with it (PR_SET_PDEATHSIG).  Four commands are all a test needs: open a
+ * page, evaluate JavaScript in it, take a screenshot, close.
  */
 #ifndef ASYNCLAB_TEST_BROWSER_H
 #define ASYNCLAB_TEST_BROWSER_H

@@ -56,19 +56,11 @@ int test_server_read_line(struct test_server *server, char *line, size_t size, d
     return 0;
 }
 
-static int start(struct test_server *server, const char *mode, const char *const *extra_args,
-                 bool quiet)
+/* Starts argv (argv[0] a path) with its stdout on a pipe and reads its
+ * first line, "listening on URL". */
+static int start_listening(struct test_server *server, const char *const *argv)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/slowserver", ASYNCLAB_BIN_DIR);
-    const char *argv[32] = { path, "--port", "0", "--mode", mode };
-    int argc = 5;
-    if (quiet)
-        argv[argc++] = "--quiet";
-    for (; extra_args != NULL && *extra_args != NULL && argc < 31; extra_args++)
-        argv[argc++] = *extra_args;
-    argv[argc] = NULL;
-
+    const char *path = argv[0];
     memset(server, 0, sizeof *server);
     server->stdout_fd = -1;
     int out[2];
@@ -107,6 +99,34 @@ static int start(struct test_server *server, const char *mode, const char *const
     return 0;
 }
 
+static int start(struct test_server *server, const char *mode, const char *const *extra_args,
+                 bool quiet)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/slowserver", ASYNCLAB_BIN_DIR);
+    const char *argv[32] = { path, "--port", "0", "--mode", mode };
+    int argc = 5;
+    if (quiet)
+        argv[argc++] = "--quiet";
+    for (; extra_args != NULL && *extra_args != NULL && argc < 31; extra_args++)
+        argv[argc++] = *extra_args;
+    argv[argc] = NULL;
+    return start_listening(server, argv);
+}
+
+int test_program_serve(struct test_server *server, const char *program,
+                       const char *const *arguments)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", ASYNCLAB_BIN_DIR, program);
+    const char *argv[32] = { path };
+    int argc = 1;
+    for (; arguments != NULL && *arguments != NULL && argc < 31; arguments++)
+        argv[argc++] = *arguments;
+    argv[argc] = NULL;
+    return start_listening(server, argv);
+}
+
 int test_server_start(struct test_server *server, const char *mode, const char *const *extra_args)
 {
     return start(server, mode, extra_args, true);
@@ -130,7 +150,7 @@ int test_server_stop(struct test_server *server)
                && test_now_seconds() < deadline)
             pause_briefly(0.01);
         if (done == 0) {
-            fprintf(stderr, "test_server_stop: slowserver %d ignored SIGTERM; killing it\n",
+            fprintf(stderr, "test_server_stop: server %d ignored SIGTERM; killing it\n",
                     (int)server->pid);
             kill(server->pid, SIGKILL);
             waitpid(server->pid, &status, 0);

@@ -29,6 +29,13 @@ int test_server_start(struct test_server *server, const char *mode, const char *
 int test_server_start_verbose(struct test_server *server, const char *mode,
                               const char *const *extra_args);
 
+/* Starts ASYNCLAB_BIN_DIR/<program> with arguments (NULL-terminated), a
+ * program that, like slowserver, prints "listening on URL" first (the
+ * service lesson's gateways); fills port and url.  Stop it with
+ * test_server_stop.  Returns 0, or -1 after printing why. */
+int test_program_serve(struct test_server *server, const char *program,
+                       const char *const *arguments);
+
 /* Reads the server's next stdout line (without its '\n') into line,
  * waiting at most timeout_s.  Returns 0, or -1 on timeout or end. */
 int test_server_read_line(struct test_server *server, char *line, size_t size, double timeout_s);

@@ -21,10 +21,12 @@ size_t test_trace_intervals(const char *path, const char *name_prefix,
                             long long (*intervals)[2], size_t capacity);
 
 /* Fails the running cmocka test unless the trace at path opens well in
- * Perfetto and chrome://tracing: its process is named `program`, every
- * task's tid is 1 or more and has a sort index, and the args that are
- * counts or codes (status, attempt, item, rows, ...) are JSON integers. */
-void test_assert_trace_viewable(const char *path, const char *program);
+ * Perfetto and chrome://tracing: its process is named `program`; every
+ * event's tid is 1 or more and has a sort index; a one-thread program's
+ * tasks are async slices on tid 1 (with one span of the thread itself), a
+ * threaded program's are complete events; and the args that are counts or
+ * codes (status, attempt, item, rows, ...) are JSON integers. */
+void test_assert_trace_viewable(const char *path, const char *program, bool one_thread);
 
 /* True if some moment lies inside every one of the count (>= 1) intervals. */
 bool test_all_overlap(long long (*intervals)[2], size_t count);

@@ -129,6 +129,75 @@ static void names_the_process_and_orders_the_rows(void **state)
     json_decref(document);
 }
 
+/* A one-thread program's trace: its tasks are async slices on tid 1, the one
+ * thread has a span of its own, and reading the file back gives the same
+ * tasks, rows and names as a threaded program's complete events. */
+static void a_one_thread_program_is_drawn_as_one_thread(void **state)
+{
+    (void)state;
+    struct trace *trace = trace_new(0.0);
+    trace_one_thread(trace, true);
+    trace_name_task(trace, 1, "R1");
+    trace_name_task(trace, 2, "R2");
+    trace_set_integer(trace_add(trace, "R1 GET /delay-me?seconds=10", 1, 0.0, 10.0), "status", 200);
+    trace_add(trace, "R2 GET /delay-me?seconds=2", 2, 0.5, 2.5);
+    assert_int_equal(trace_write(trace, path, "test"), 0);
+    trace_free(trace);
+
+    json_t *document = json_load_file(path, 0, NULL);
+    assert_non_null(document);
+    size_t i, begins = 0, ends = 0, spans = 0;
+    json_t *event;
+    json_array_foreach(json_object_get(document, "traceEvents"), i, event) {
+        const char *phase = json_string_value(json_object_get(event, "ph"));
+        if (strcmp(phase, "M") != 0 && json_object_get(event, "tid") != NULL)
+            assert_int_equal(json_integer_value(json_object_get(event, "tid")), 1);
+        begins += strcmp(phase, "b") == 0;
+        ends += strcmp(phase, "e") == 0;
+        if (strcmp(phase, "X") == 0) {
+            spans++;
+            assert_string_equal(json_string_value(json_object_get(event, "cat")), "thread");
+            assert_int_equal(json_integer_value(json_object_get(event, "ts")), 0);
+            assert_int_equal(json_integer_value(json_object_get(event, "dur")), 10000000);
+        }
+    }
+    assert_int_equal(begins, 2);
+    assert_int_equal(ends, 2);
+    assert_int_equal(spans, 1);
+    json_t *thread = metadata(document, "thread_name", 1);
+    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(thread, "args"),
+                                                             "name")), "one thread"));
+    json_decref(document);
+
+    bool one_thread = false;
+    char why[256];
+    json_t *tasks = trace_read_tasks(path, &one_thread, why, sizeof why);
+    assert_non_null(tasks);
+    assert_true(one_thread);
+    size_t complete = 0;
+    json_array_foreach(tasks, i, event) {
+        if (strcmp(json_string_value(json_object_get(event, "ph")), "X") != 0)
+            continue;
+        complete++;
+        if (json_integer_value(json_object_get(event, "tid")) == 2) {
+            assert_int_equal(json_integer_value(json_object_get(event, "ts")), 500000);
+            assert_int_equal(json_integer_value(json_object_get(event, "dur")), 2000000);
+        } else {
+            assert_int_equal(json_integer_value(json_object_get(event, "tid")), 1);
+            assert_int_equal(json_integer_value(
+                json_object_get(json_object_get(event, "args"), "status")), 200);
+        }
+    }
+    assert_int_equal(complete, 2);
+    json_t *wrapper = json_pack("{s:O}", "traceEvents", tasks);
+    json_t *r2 = metadata(wrapper, "thread_name", 2);
+    assert_non_null(r2);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r2, "args"), "name")),
+                        "R2");
+    json_decref(wrapper);
+    json_decref(tasks);
+}
+
 static void an_unwritable_path_is_reported(void **state)
 {
     (void)state;
@@ -167,6 +236,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(writes_one_complete_event_per_task, make_path, remove_path),
         cmocka_unit_test_setup_teardown(names_the_process_and_orders_the_rows, make_path, remove_path),
+        cmocka_unit_test_setup_teardown(a_one_thread_program_is_drawn_as_one_thread, make_path,
+                                        remove_path),
         cmocka_unit_test_setup_teardown(an_unwritable_path_is_reported, make_path, remove_path),
         cmocka_unit_test(a_disabled_trace_accepts_calls),
     };

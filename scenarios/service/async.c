@@ -1,0 +1,208 @@
+/*
+ * service/async.c - a gateway that fans out: one thread, one event loop,
+ * serving libmicrohttpd's sockets and libcurl's together.
+ *
+ * Demonstrates: a server that waits without holding a thread.  The
+ * /dashboard handler hands its three upstream calls to one libcurl multi
+ * handle and suspends its connection (MHD_suspend_connection): it returns
+ * at once, and the thread goes on serving other clients.  When the third
+ * reply is in, the loop resumes the connection and libmicrohttpd calls the
+ * handler again, which merges the replies.  One dashboard takes the longest
+ * delay (3 s, not 6), and K clients at once take about that too: async
+ * def + asyncio.gather.  A registration's welcome email joins the same
+ * multi handle after its 202 has gone.  Compare with sync.c;
+ * docs/service.md explains both.
+ *
+ *     build/bin/service_async --port 0 --upstream http://127.0.0.1:8000 [--scale F]
+ */
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "service.h"
+
+static const struct service_program PROGRAM = {
+    "service_async",
+    "A gateway whose /dashboard makes its three calls at once, on one thread and one loop.",
+    true,
+};
+
+/* The loop sleeps at most this long, whatever else it waits for. */
+#define MAX_WAIT_MS 1000
+
+struct loop {
+    CURLM *multi;    /* every upstream transfer in flight */
+    int mhd_fd;      /* libmicrohttpd's epoll descriptor: readable when it has work */
+    int signal_fd;   /* readable once SIGINT or SIGTERM arrived */
+};
+
+/* Hands one call to the multi handle and returns at once: nothing waits. */
+static bool start_call(CURLM *multi, CURL *easy, struct service_call *call)
+{
+    if (easy == NULL)
+        return false;
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, call);
+    curl_multi_add_handle(multi, easy);  /* queued, not sent yet */
+    return true;
+}
+
+static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connection,
+                                      const char *url, const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **req_cls)
+{
+    (void)version, (void)upload_data;
+    struct service *service = cls;
+    struct loop *loop = service->variant;
+    struct service_request *request;
+    enum MHD_Result result;
+    if (!service_dashboard_wanted(cls, connection, url, method, upload_data_size, req_cls,
+                                  &request, &result))
+        return result;
+
+    if (request->calls_started)  /* resumed: the three replies are in */
+        return service_reply_dashboard(request);
+    request->calls_started = true;
+    for (int i = 0; i < SERVICE_UPSTREAM_COUNT; i++) {  /* all three at once */
+        struct service_call *call = &request->calls[i];
+        if (start_call(loop->multi, service_call_begin(service, call), call))
+            request->calls_pending++;
+        else
+            service_call_end(request, call, CURLE_OUT_OF_MEMORY);
+    }
+    if (request->calls_pending == 0)
+        return service_reply_dashboard(request);
+    /* libmicrohttpd leaves this connection alone until we resume it. */
+    MHD_suspend_connection(connection);
+    return MHD_YES;
+}
+
+/* libmicrohttpd is done with a request.  A registration's welcome email
+ * starts now, on the same multi handle as everything else. */
+static void request_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
+                              enum MHD_RequestTerminationCode why)
+{
+    (void)connection, (void)why;
+    struct service *service = cls;
+    struct loop *loop = service->variant;
+    struct service_task *task = service_request_completed(service, *req_cls);
+    *req_cls = NULL;
+    if (task != NULL && !start_call(loop->multi, service_task_begin(task), &task->call))
+        service_task_end(task, CURLE_OUT_OF_MEMORY);
+}
+
+/* One transfer is over: a dashboard whose last call it was is resumed. */
+static void finish_call(struct service_call *call, CURLcode result)
+{
+    if (call->task != NULL) {
+        service_task_end(call->task, result);
+        return;
+    }
+    struct service_request *request = call->request;
+    service_call_end(request, call, result);
+    if (--request->calls_pending == 0)
+        MHD_resume_connection(request->connection);
+}
+
+static void finish_transfers(CURLM *multi)
+{
+    CURLMsg *message;
+    int queued = 0;
+    while ((message = curl_multi_info_read(multi, &queued)) != NULL) {
+        if (message->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = message->easy_handle;  /* message is gone after the remove */
+        CURLcode result = message->data.result;
+        struct service_call *call = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&call);
+        curl_multi_remove_handle(multi, easy);
+        finish_call(call, result);
+    }
+}
+
+/* Sleeps until a client, an upstream or a signal needs us, or until
+ * libmicrohttpd's own next timeout.  True if a stop signal arrived. */
+static bool wait_for_events(struct loop *loop, struct MHD_Daemon *daemon)
+{
+    MHD_UNSIGNED_LONG_LONG mhd_timeout;
+    int timeout_ms = MAX_WAIT_MS;
+    if (MHD_get_timeout(daemon, &mhd_timeout) == MHD_YES && mhd_timeout < MAX_WAIT_MS)
+        timeout_ms = (int)mhd_timeout;
+    struct curl_waitfd extra[2] = {
+        { loop->mhd_fd, CURL_WAIT_POLLIN, 0 },
+        { loop->signal_fd, CURL_WAIT_POLLIN, 0 },
+    };
+    /* libcurl adds its own sockets and sleeps less if a transfer's timer is due. */
+    curl_multi_poll(loop->multi, extra, 2, timeout_ms, NULL);
+    if (!(extra[1].revents & CURL_WAIT_POLLIN))
+        return false;
+    struct signalfd_siginfo signal_info;
+    return read(loop->signal_fd, &signal_info, sizeof signal_info) > 0;
+}
+
+static int open_signal_fd(void)
+{
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    return signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Stop accepting, let what runs finish for up to the grace, then cut off
+ * what is left (its transfers end as "dropped" on the next turn). */
+static bool shutdown_step(struct service *service, bool stop_signal, double *deadline)
+{
+    if (stop_signal && !atomic_load(&service->stopping)) {
+        service_stop_accepting(service);
+        *deadline = clock_now() + service->grace;
+    }
+    if (!atomic_load(&service->stopping))
+        return false;
+    if (service_idle(service))
+        return true;
+    if (clock_now() > *deadline)
+        atomic_store(&service->dropping, true);
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    struct service service;
+    int early_exit = service_setup(&service, &PROGRAM, argc, argv);
+    if (early_exit >= 0)
+        return early_exit;
+
+    struct loop loop = { curl_multi_init(), -1, open_signal_fd() };
+    service.variant = &loop;
+    /* No thread of libmicrohttpd's own: our loop runs it (MHD_run). */
+    if (loop.multi == NULL || loop.signal_fd < 0
+        || !service_start(&service, MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
+                          handle_request, request_completed)) {
+        if (loop.signal_fd >= 0)
+            close(loop.signal_fd);
+        curl_multi_cleanup(loop.multi);
+        service_abandon(&service);
+        return EXIT_SETUP;
+    }
+    loop.mhd_fd = MHD_get_daemon_info(service.daemon, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
+
+    /* The event loop: one thread, every socket of both libraries. */
+    double deadline = 0;
+    for (;;) {
+        bool stop_signal = wait_for_events(&loop, service.daemon);
+        int running = 0;
+        curl_multi_perform(loop.multi, &running);  /* upstream: send, receive */
+        finish_transfers(loop.multi);              /* merge, resume, end tasks */
+        MHD_run(service.daemon);                   /* clients: accept, read, reply */
+        if (shutdown_step(&service, stop_signal, &deadline))
+            break;
+    }
+
+    MHD_stop_daemon(service.daemon);
+    service.daemon = NULL;
+    curl_multi_cleanup(loop.multi);
+    close(loop.signal_fd);
+    return service_finish(&service);
+}
