@@ -210,6 +210,12 @@ int service_setup(struct service *service, const struct service_program *program
         http_global_cleanup();
         return EXIT_SETUP;
     }
+    /* An upstream that stops answering must not hold a call for ever. */
+    double longest = service->email_delay;
+    for (int i = 0; i < SERVICE_UPSTREAM_COUNT; i++)
+        if (service->delays[i] > longest)
+            longest = service->delays[i];
+    http_set_bounds(http_bounds_for(&service->common, longest));
     service->started = clock_now();
     service->trace = service->common.trace_path ? trace_new(service->started) : NULL;
     init_shared_state(service);

@@ -88,6 +88,15 @@ static void assert_file_is(const char *dir, const char *name, const char *want)
     free(text);
 }
 
+static void assert_file_contains(const char *dir, const char *name, const char *needle)
+{
+    char path[256];
+    path_in(path, sizeof path, dir, name);
+    char *text = test_read_file(path);
+    test_assert_contains(text, needle);
+    free(text);
+}
+
 static void assert_witnesses_untouched(const struct scratch *scratch, int count)
 {
     for (int i = 0; i < count; i++) {
@@ -198,10 +207,7 @@ static void a_complete_run_replaces_its_files(void **state)
     test_assert_contains(summary, "--trace /tmp/asynclab-bench-faults-");
     assert_null(strstr(summary, ".incomplete-"));
     free(summary);
-    path_in(path, sizeof path, scratch.results, "traces/slow_api-sync.json");
-    char *trace = test_read_file(path);
-    test_assert_contains(trace, "traceEvents");
-    free(trace);
+    assert_file_contains(scratch.results, "traces/slow_api-sync.json", "traceEvents");
     assert_no_leftovers(scratch.results);
     assert_no_leftovers(scratch.root);
     test_remove_tree(scratch.root);
@@ -218,11 +224,7 @@ static void report_replaces_report_md(void **state)
     assert_int_equal(result.exit_status, 0);
     test_process_result_free(&result);
     assert_witnesses_untouched(&scratch, 1);
-    char path[256];
-    path_in(path, sizeof path, scratch.results, "REPORT.md");
-    char *report = test_read_file(path);
-    test_assert_contains(report, "# ");
-    free(report);
+    assert_file_contains(scratch.results, "REPORT.md", "# ");
     assert_no_leftovers(scratch.results);
     test_remove_tree(scratch.root);
 }

@@ -258,6 +258,16 @@ static void read_replies(int fd, struct reply_log *log, size_t want, double time
     }
 }
 
+/* Sends bytes on fd and reads what comes back, as read_replies does. */
+static struct reply_log *send_and_read(int fd, const char *bytes, size_t length, size_t want)
+{
+    send_bytes(fd, bytes, length);
+    static struct reply_log log;
+    memset(&log, 0, sizeof log);
+    read_replies(fd, &log, want, CASE_TIMEOUT_S);
+    return &log;
+}
+
 /* ------------------------------------------------------- after every case */
 
 static void assert_server_is_well(const struct test_server *server, const char *after)
@@ -413,14 +423,11 @@ static void idle_keep_alive_is_closed(void **state)
     (void)state;
     int fd = connect_to(&server);
     const char request[] = "GET /health HTTP/1.1\r\n" HOST "\r\n";
-    send_bytes(fd, request, sizeof request - 1);
-    static struct reply_log log;
-    memset(&log, 0, sizeof log);
-    read_replies(fd, &log, 1, CASE_TIMEOUT_S);
-    assert_false(log.closed);
-    read_replies(fd, &log, 0, CASE_TIMEOUT_S);
+    struct reply_log *log = send_and_read(fd, request, sizeof request - 1, 1);
+    assert_false(log->closed);
+    read_replies(fd, log, 0, CASE_TIMEOUT_S);
     close(fd);
-    assert_true(log.closed);
+    assert_true(log->closed);
     assert_server_is_well(&server, "an idle keep-alive connection");
 }
 
@@ -452,10 +459,7 @@ static void the_log_shows_only_printable_bytes(void **state)
         assert_int_equal(test_server_read_line(&verbose, line, sizeof line, CASE_TIMEOUT_S), 0);
     int fd = connect_to(&verbose);
     const char hostile[] = "G\x1b[2JT /\xc3\xa9%0Ax?q=%1b%9b HTTP/1.1\r\n" HOST "\r\n";
-    send_bytes(fd, hostile, sizeof hostile - 1);
-    static struct reply_log log;
-    memset(&log, 0, sizeof log);
-    read_replies(fd, &log, 1, CASE_TIMEOUT_S);
+    send_and_read(fd, hostile, sizeof hostile - 1, 1);
     close(fd);
     assert_int_equal(test_server_read_line(&verbose, line, sizeof line, CASE_TIMEOUT_S), 0);
     for (const char *c = line; *c != '\0'; c++)
