@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "atomic_file.h"
 #include "exit_codes.h"
 #include "clock.h"
@@ -103,9 +104,7 @@ static void usage(FILE *stream)
 
 static int bad_value(const char *flag, const char *value, const char *expected)
 {
-    fprintf(stderr, "%s: invalid value '%s' for %s (expected %s)\n", PROGRAM, value, flag,
-            expected);
-    return EXIT_USAGE;
+    return args_bad_value(PROGRAM, flag + 2, value, expected);  /* flag: "--runs" */
 }
 
 static const struct scenario *find_scenario(const char *name)
@@ -164,6 +163,20 @@ static int apply_option(struct options *options, const char *flag, const char *v
     return -1;
 }
 
+static const struct option OPTIONS[] = {
+    { "scale", required_argument, NULL, 0 },    { "runs", required_argument, NULL, 0 },
+    { "warmup", required_argument, NULL, 0 },   { "out", required_argument, NULL, 0 },
+    { "scenario", required_argument, NULL, 0 }, { "sweep-ks", required_argument, NULL, 0 },
+    { "sweep-cap", required_argument, NULL, 0 }, { NULL, 0, NULL, 0 },
+};
+
+static int apply_parsed(void *context, const struct option *option, const char *value)
+{
+    char flag[32];
+    snprintf(flag, sizeof flag, "--%s", option->name);
+    return apply_option(context, flag, value);
+}
+
 static int parse_options(int argc, char **argv, struct options *options)
 {
     memset(options, 0, sizeof *options);
@@ -176,22 +189,7 @@ static int parse_options(int argc, char **argv, struct options *options)
     options->sweep_cap = SWEEP_DEFAULT_CAP_S;
     parse_double_list(SWEEP_DEFAULT_KS, 1, 100000, options->sweep_ks, SWEEP_MAX_KS,
                       &options->sweep_k_count);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            return EXIT_ALL_DONE;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "%s: bad option '%s' (unknown, or missing its value; see --help)\n",
-                    PROGRAM, argv[i]);
-            return EXIT_USAGE;
-        }
-        int early_exit = apply_option(options, argv[i], argv[i + 1]);
-        if (early_exit >= 0)
-            return early_exit;
-        i++;
-    }
-    return -1;
+    return args_parse_options(PROGRAM, OPTIONS, apply_parsed, usage, options, argc, argv);
 }
 
 /* ------------------------------------------------------------ commands */

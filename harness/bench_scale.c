@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "atomic_file.h"
 #include "exit_codes.h"
 #include "clock.h"
@@ -402,6 +403,30 @@ static void usage(FILE *stream)
             "\nExample: %s --k 3,100,1000 --out build/results\n", PROGRAM, PROGRAM);
 }
 
+static const struct option OPTIONS[] = {
+    { "k", required_argument, NULL, 0 },       { "delay", required_argument, NULL, 0 },
+    { "timeout", required_argument, NULL, 0 }, { "out", required_argument, NULL, 0 },
+    { "no-throughput", no_argument, NULL, 0 }, { NULL, 0, NULL, 0 },
+};
+
+static int apply_option(void *context, const struct option *option, const char *value)
+{
+    struct options *options = context;
+    const char *name = option->name;
+    if (strcmp(name, "no-throughput") == 0)
+        options->throughput = false;
+    else if (strcmp(name, "out") == 0)
+        options->out = value;
+    else if (strcmp(name, "k") == 0 && !parse_double_list(value, 1, 50000, options->k_values,
+                                                          MAX_K_VALUES, &options->k_count))
+        return args_bad_value(PROGRAM, name, value, "up to 16 comma-separated counts, 1 to 50000");
+    else if (strcmp(name, "delay") == 0 && !parse_double_in(value, 0, 60, &options->delay))
+        return args_bad_value(PROGRAM, name, value, "seconds from 0 to 60");
+    else if (strcmp(name, "timeout") == 0 && !parse_double_in(value, 1, 3600, &options->timeout))
+        return args_bad_value(PROGRAM, name, value, "seconds from 1 to 3600");
+    return -1;
+}
+
 static int parse_options(int argc, char **argv, struct options *options)
 {
     static const double default_k[] = { 3, 100, 1000, 5000, 10000 };
@@ -411,38 +436,14 @@ static int parse_options(int argc, char **argv, struct options *options)
     options->timeout = 120.0;
     options->out = "build/results";  /* not the committed reference run */
     options->throughput = true;
-    for (int i = 1; i < argc; i++) {
-        const char *flag = argv[i];
-        if (strcmp(flag, "-h") == 0 || strcmp(flag, "--help") == 0) {
-            usage(stdout);
-            return EXIT_ALL_DONE;
-        }
-        if (strcmp(flag, "--no-throughput") == 0) {
-            options->throughput = false;
-            continue;
-        }
-        const char *value = i + 1 < argc ? argv[++i] : NULL;
-        bool ok = value != NULL;
-        if (ok && strcmp(flag, "--k") == 0)
-            ok = parse_double_list(value, 1, 50000, options->k_values, MAX_K_VALUES, &options->k_count);
-        else if (ok && strcmp(flag, "--delay") == 0)
-            ok = parse_double_in(value, 0, 60, &options->delay);
-        else if (ok && strcmp(flag, "--timeout") == 0)
-            ok = parse_double_in(value, 1, 3600, &options->timeout);
-        else if (ok && strcmp(flag, "--out") == 0)
-            options->out = value;
-        else
-            ok = false;
-        if (!ok) {
-            fprintf(stderr, "%s: bad option '%s%s%s' (see --help)\n", PROGRAM, flag,
-                    value ? " " : "", value ? value : "");
-            return EXIT_USAGE;
-        }
-    }
+    int status = args_parse_options(PROGRAM, OPTIONS, apply_option, usage, options, argc, argv);
+    if (status >= 0)
+        return status;
     for (size_t i = 0; i < options->k_count; i++)
         if (options->k_values[i] != floor(options->k_values[i])) {
-            fprintf(stderr, "%s: --k takes whole numbers\n", PROGRAM);
-            return EXIT_USAGE;
+            char value[32];
+            snprintf(value, sizeof value, "%g", options->k_values[i]);
+            return args_bad_value(PROGRAM, "k", value, "whole numbers");
         }
     return -1;
 }

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "clock.h"
 #include "fdlimit.h"
@@ -221,7 +222,7 @@ static void drive(const char *gateway, struct run *run, double timeout, pid_t wa
     long pending = run->first_problem[0] ? 0 : run->k;
     while (pending > 0 && !interrupted) {
         int running = 0;
-        curl_multi_perform(multi, &running);
+        http_multi_check(curl_multi_perform(multi, &running), PROGRAM);
         CURLMsg *message;
         int queued;
         while ((message = curl_multi_info_read(multi, &queued)) != NULL) {
@@ -236,7 +237,7 @@ static void drive(const char *gateway, struct run *run, double timeout, pid_t wa
         if (watch > 0)
             keep_max(&run->gateway_threads, machine_proc_status(watch, "Threads"));
         if (pending > 0)
-            curl_multi_poll(multi, NULL, 0, SAMPLE_INTERVAL_MS, NULL);
+            http_multi_check(curl_multi_poll(multi, NULL, 0, SAMPLE_INTERVAL_MS, NULL), PROGRAM);
     }
     if (watch > 0)
         run->gateway_peak_rss_kb = machine_proc_status(watch, "VmHWM");
@@ -454,26 +455,50 @@ static bool parse_variants(char *value, struct options *options)
     return count > 0;
 }
 
-static bool apply_option(struct options *options, const char *flag, char *value)
+static const struct option OPTIONS[] = {
+    { "scale", required_argument, NULL, 0 },    { "k", required_argument, NULL, 0 },
+    { "variants", required_argument, NULL, 0 }, { "cap", required_argument, NULL, 0 },
+    { "upstream", required_argument, NULL, 0 }, { "gateway", required_argument, NULL, 0 },
+    { "json", required_argument, NULL, 0 },     { "predict", no_argument, NULL, 0 },
+    { NULL, 0, NULL, 0 },
+};
+
+static int apply_option(void *context, const struct option *option, const char *text)
 {
+    struct options *options = context;
+    const char *name = option->name;
+    char *value = (char *)text;  /* getopt_long's optarg: argv, ours to split */
     double number;
-    if (strcmp(flag, "--scale") == 0 && parse_double_in(value, 0, 1000, &number) && number > 0)
-        snprintf(options->scale, sizeof options->scale, "%s", value);
-    else if (strcmp(flag, "--k") == 0)
-        return parse_double_list(value, 1, MAX_K, options->ks, MAX_KS, &options->k_count);
-    else if (strcmp(flag, "--variants") == 0)
-        return parse_variants(value, options);
-    else if (strcmp(flag, "--cap") == 0)
-        return parse_double_in(value, 0, 100000, &options->cap);
-    else if (strcmp(flag, "--upstream") == 0 && strncmp(value, "http://", 7) == 0)
-        options->upstream = value;
-    else if (strcmp(flag, "--gateway") == 0 && strncmp(value, "http://", 7) == 0)
-        options->gateway = value;
-    else if (strcmp(flag, "--json") == 0 && value[0] != '\0')
+    bool ok = true;
+    const char *expected = "";
+    if (strcmp(name, "predict") == 0) {
+        options->predict = true;
+    } else if (strcmp(name, "scale") == 0) {
+        ok = parse_double_in(value, 0, 1000, &number) && number > 0;
+        expected = "a number greater than 0, at most 1000";
+        if (ok)
+            snprintf(options->scale, sizeof options->scale, "%s", value);
+    } else if (strcmp(name, "k") == 0) {
+        ok = parse_double_list(value, 1, MAX_K, options->ks, MAX_KS, &options->k_count);
+        for (size_t i = 0; ok && i < options->k_count; i++)
+            ok = options->ks[i] == floor(options->ks[i]);
+        expected = "comma-separated whole numbers";
+    } else if (strcmp(name, "variants") == 0) {
+        ok = parse_variants(value, options);
+        expected = "comma-separated variant names";
+    } else if (strcmp(name, "cap") == 0) {
+        ok = parse_double_in(value, 0, 100000, &options->cap);
+        expected = "seconds from 0 to 100000";
+    } else if (strcmp(name, "json") == 0) {
+        ok = value[0] != '\0';
         options->json_path = value;
-    else
-        return false;
-    return true;
+        expected = "a file path";
+    } else {  /* upstream, gateway */
+        ok = strncmp(value, "http://", 7) == 0;
+        *(strcmp(name, "upstream") == 0 ? &options->upstream : &options->gateway) = value;
+        expected = "an http:// URL";
+    }
+    return ok ? -1 : args_bad_value(PROGRAM, name, value, expected);
 }
 
 static int parse_options(int argc, char **argv, struct options *options)
@@ -486,29 +511,7 @@ static int parse_options(int argc, char **argv, struct options *options)
     const struct scenario *scenario = service_scenario();
     for (size_t i = 0; scenario != NULL && scenario->variants[i] != NULL; i++)
         options->variants[i] = scenario->variants[i];
-    for (int i = 1; i < argc; i++) {
-        const char *flag = argv[i];
-        if (strcmp(flag, "-h") == 0 || strcmp(flag, "--help") == 0) {
-            usage(stdout);
-            return EXIT_ALL_DONE;
-        }
-        if (strcmp(flag, "--predict") == 0) {
-            options->predict = true;
-            continue;
-        }
-        char *value = i + 1 < argc ? argv[++i] : NULL;
-        if (value == NULL || !apply_option(options, flag, value)) {
-            fprintf(stderr, "%s: bad option '%s%s%s' (see --help)\n", PROGRAM, flag,
-                    value ? " " : "", value ? value : "");
-            return EXIT_USAGE;
-        }
-    }
-    for (size_t i = 0; i < options->k_count; i++)
-        if (options->ks[i] != floor(options->ks[i])) {
-            fprintf(stderr, "%s: --k takes whole numbers\n", PROGRAM);
-            return EXIT_USAGE;
-        }
-    return -1;
+    return args_parse_options(PROGRAM, OPTIONS, apply_option, usage, options, argc, argv);
 }
 
 /* ------------------------------------------------------------ main */
@@ -577,6 +580,15 @@ int main(int argc, char **argv)
     if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {
         fprintf(stderr, "%s: cannot tell where the programs are\n", PROGRAM);
         return EXIT_SETUP;
+    }
+    for (size_t v = 0; options.gateway == NULL && options.variants[v] != NULL; v++) {
+        char path[GATEWAY_PATH_MAX];
+        gateway_path(options.variants[v], path, sizeof path);
+        if (access(path, X_OK) != 0) {
+            fprintf(stderr, "%s: no gateway %s (run make; the variants are the service "
+                    "line's in harness/scenarios.h)\n", PROGRAM, path);
+            return EXIT_USAGE;
+        }
     }
     if (options.predict) {
         print_predictions(&options);

@@ -23,6 +23,7 @@
 
 #include "atomic_file.h"
 #include "charts.h"
+#include "args.h"
 #include "exit_codes.h"
 #include "hyperfine.h"
 #include "trace.h"
@@ -494,7 +495,7 @@ static void write_scenario(const struct paths *paths, const json_t *summary,
     if (json_is_true(json_object_get(entry, "uses_server")))
         fputs("Against the bundled slowserver on loopback. ", md);
     else
-        fputs("No server involved. ", md);
+        fputs("No slowserver involved. ", md);
     fprintf(md, "Lesson: [docs/%s.md](../docs/%s.md).%s\n\n", name, name,
             by_design ? " Some tasks fail **by design** in this lesson (exit status 3), "
                         "so its runs are timed with hyperfine's `--ignore-failure`." : "");
@@ -1034,26 +1035,39 @@ static void usage(FILE *stream)
             "Example: %s results\n", PROGRAM, PROGRAM);
 }
 
+static const struct option OPTIONS[] = {
+    { "out", required_argument, NULL, 0 },
+    { NULL, 0, NULL, 0 },
+};
+
+static int apply_option(void *context, const struct option *option, const char *value)
+{
+    (void)option;  /* --out, the only one */
+    ((struct paths *)context)->out = value;
+    return -1;
+}
+
 static int parse_options(int argc, char **argv, struct paths *paths)
 {
     paths->in = "build/results";  /* where make bench writes */
     paths->out = NULL;
-    bool have_dir = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            return EXIT_ALL_DONE;
-        }
-        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            paths->out = argv[++i];
-        } else if (argv[i][0] != '-' && !have_dir) {
-            paths->in = argv[i];
-            have_dir = true;
-        } else {
-            fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", PROGRAM, argv[i]);
-            return EXIT_USAGE;
-        }
-    }
+    const char *dir[1] = { NULL };
+    size_t dirs = 0;
+    const struct args_parser parser = {
+        .program = PROGRAM,
+        .options = OPTIONS,
+        .apply = apply_option,
+        .usage = usage,
+        .context = paths,
+        .operands = dir,
+        .operand_max = 1,
+        .operand_count = &dirs,
+    };
+    int status = args_parse(&parser, argc, argv);
+    if (status >= 0)
+        return status;
+    if (dirs == 1)
+        paths->in = dir[0];
     if (paths->out == NULL)
         paths->out = paths->in;
     return -1;

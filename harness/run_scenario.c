@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "clock.h"
 #include "http.h"
@@ -67,6 +68,31 @@ static void usage(FILE *stream)
     fprintf(stream, "\nExample: %s --scenario slow_api --scale 0.1\n", PROGRAM);
 }
 
+static const struct option OPTIONS[] = {
+    { "scenario", required_argument, NULL, 0 },
+    { "scale", required_argument, NULL, 0 },
+    { "url", required_argument, NULL, 0 },
+    { NULL, 0, NULL, 0 },
+};
+
+static int apply_option(void *context, const struct option *option, const char *value)
+{
+    struct options *options = context;
+    if (strcmp(option->name, "scenario") == 0) {
+        options->scenario = value;
+    } else if (strcmp(option->name, "scale") == 0) {
+        double scale;
+        if (!parse_double_in(value, 0.0, 1000.0, &scale) || scale <= 0.0)
+            return args_bad_value(PROGRAM, "scale", value,
+                                  "a number greater than 0, at most 1000");
+        options->scale = value;
+    } else {  /* url */
+        snprintf(options->url, sizeof options->url, "%s", value);
+        options->url_given = true;
+    }
+    return -1;
+}
+
 static int parse_options(int argc, char **argv, struct options *options)
 {
     options->scenario = NULL;
@@ -75,37 +101,16 @@ static int parse_options(int argc, char **argv, struct options *options)
     snprintf(options->url, sizeof options->url, "%s",
              env_url && env_url[0] ? env_url : CLI_DEFAULT_URL);
     options->url_given = env_url && env_url[0];
-    for (int i = 1; i < argc; i++) {
-        const char *flag = argv[i];
-        if (strcmp(flag, "-h") == 0 || strcmp(flag, "--help") == 0) {
-            usage(stdout);
-            return EXIT_ALL_DONE;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "%s: bad option '%s' (unknown, or missing its value; see --help)\n",
-                    PROGRAM, flag);
-            return EXIT_USAGE;
-        }
-        const char *value = argv[++i];
-        if (strcmp(flag, "--scenario") == 0) {
-            options->scenario = value;
-        } else if (strcmp(flag, "--scale") == 0) {
-            double scale;
-            if (!parse_double_in(value, 0.0, 1000.0, &scale) || scale <= 0.0) {
-                fprintf(stderr, "%s: invalid value '%s' for --scale (expected a number greater "
-                        "than 0, at most 1000)\n", PROGRAM, value);
-                return EXIT_USAGE;
-            }
-            options->scale = value;
-        } else if (strcmp(flag, "--url") == 0) {
-            snprintf(options->url, sizeof options->url, "%s", value);
-            options->url_given = true;
-        } else {
-            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", PROGRAM, flag);
-            return EXIT_USAGE;
-        }
-    }
-    return -1;
+    static const char *const required[] = { "scenario", NULL };
+    const struct args_parser parser = {
+        .program = PROGRAM,
+        .options = OPTIONS,
+        .required = required,
+        .apply = apply_option,
+        .usage = usage,
+        .context = options,
+    };
+    return args_parse(&parser, argc, argv);
 }
 
 static const struct scenario *find_scenario(const char *name)

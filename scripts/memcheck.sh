@@ -100,12 +100,35 @@ fi
 sh "$pg_script" remove "$pg_dir"
 trap - INT TERM
 
+# The service lesson's gateways are servers: each runs under valgrind while
+# gateway_load sends it three clients at once, then SIGTERM stops it.
+for program in "$bin"/service_*; do
+    name=$(basename "$program")
+    $valgrind --log-file="$log_dir/$name.log" "$program" --port 0 --upstream "$url" \
+        --scale 0.02 --quiet > "$log_dir/$name.out" &
+    gateway_pid=$!
+    for _ in $(seq 1 100); do
+        [ -s "$log_dir/$name.out" ] && break
+        sleep 0.1
+    done
+    gateway=$(sed -n 's/^listening on //p' "$log_dir/$name.out")
+    driven=1
+    [ -n "$gateway" ] && "$bin/gateway_load" --gateway "$gateway" --k 3 > /dev/null && driven=0
+    kill -TERM "$gateway_pid"
+    if wait "$gateway_pid" && [ "$driven" -eq 0 ]; then
+        echo "memcheck: $name clean"
+    else
+        echo "memcheck: $name FAILED"; cat "$log_dir/$name.log"; failed=1
+    fi
+done
+
 # The harness: bench on one scenario at a tiny scale (it starts its own
 # server; the programs it times are checked above), report on the test
 # fixtures, and run_scenario against the server above.
 for step in "bench --scenario slow_api --scale 0.01 --runs 1 --warmup 0 --sweep-ks 1,2 --out $log_dir/bench" \
             "report tests/fixtures/report --out $log_dir/report" \
-            "run_scenario --scenario slow_api --scale 0.01 --url $url"; do
+            "run_scenario --scenario slow_api --scale 0.01 --url $url" \
+            "gateway_load --scale 0.01 --k 1,2 --variants sync,async --upstream $url"; do
     name=${step%% *}
     # shellcheck disable=SC2086  # $step is a command line on purpose
     if $valgrind --log-file="$log_dir/$name.log" "$bin"/$step > /dev/null; then

@@ -39,8 +39,7 @@ SOCKET_DIR_MAX=90
 fail() { echo "$me: $2" >&2; exit "$1"; }
 
 usage() {
-    sed -n '7,20p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 1
+    fail 1 "usage: pg.sh start|stop|remove DIR, or pg.sh with DIR -- COMMAND; start and with take [--cities N] [--seed S] [--makedb PATH] (the top of scripts/pg.sh explains them)"
 }
 
 # ------------------------------------------------------------ finding things
@@ -72,6 +71,11 @@ as_server_user() {
 
 # ------------------------------------------------------------ the cluster
 
+# The last non-empty line of a log, which says why something failed.
+last_line() {
+    grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1
+}
+
 # Makes DIR the cluster's home, or a link to one under /tmp when the server's
 # user cannot use DIR or its path is too long for a socket.
 make_home() {
@@ -99,8 +103,7 @@ init_cluster() {
     echo "$me: creating a PostgreSQL cluster in $home"
     if ! as_server_user "$bindir/initdb" --pgdata="$home/data" --username=asynclab \
             --auth=trust --encoding=UTF8 --locale=C >"$home/initdb.log" 2>&1; then
-        tail -n 5 "$home/initdb.log" >&2
-        fail 2 "initdb failed (log: $home/initdb.log)"
+        fail 2 "initdb failed: $(last_line "$home/initdb.log") (log: $home/initdb.log)"
     fi
     cat >>"$home/data/postgresql.conf" <<EOF
 # asynclab (scripts/pg.sh): a throwaway cluster for the database lesson
@@ -130,8 +133,7 @@ start_server() {
     # start never leaves us waiting.
     if ! as_server_user "$bindir/pg_ctl" start --pgdata="$home/data" --log="$home/server.log" \
             --wait --timeout=30 --silent >/dev/null 2>&1; then
-        tail -n 3 "$home/server.log" >&2 2>/dev/null || true
-        fail 2 "the PostgreSQL server in $home did not start (log: $home/server.log)"
+        fail 2 "the PostgreSQL server in $home did not start: $(last_line "$home/server.log") (log: $home/server.log)"
     fi
 }
 

@@ -9,7 +9,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -22,15 +21,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "args.h"
+#include "exit_codes.h"
 #include "fdlimit.h"
 #include "parse.h"
 #include "routes.h"
 
 #define PROGRAM "slowserver"
-
-/* Exit statuses: 1 for a bad command line, 2 when the server cannot start. */
-#define EXIT_USAGE 1
-#define EXIT_SETUP 2
 
 /* Below 4096 pending connections, a burst of 10 000 clients overflows the
  * kernel's accept queue: it drops SYNs and those clients retry a whole
@@ -94,13 +91,6 @@ static void usage(FILE *out)
         "Example: " PROGRAM " --port 8000 & curl 'http://127.0.0.1:8000/delay-me?seconds=2'\n");
 }
 
-/* Prints one line about a bad command line; returns the exit status. */
-static int bad_usage(const char *what)
-{
-    fprintf(stderr, PROGRAM ": %s (try --help)\n", what);
-    return EXIT_USAGE;
-}
-
 static bool parse_mode(const char *text, struct options *options)
 {
     static const struct { const char *name; enum server_mode mode; } modes[] = {
@@ -118,81 +108,66 @@ static bool parse_mode(const char *text, struct options *options)
     return false;
 }
 
-/* Applies one option; returns NULL, or what is wrong with it. */
-static const char *apply_option(int option, const char *value, struct options *options)
+static const struct option OPTIONS[] = {
+    { "port", required_argument, NULL, 'p' },
+    { "bind", required_argument, NULL, 'b' },
+    { "mode", required_argument, NULL, 'm' },
+    { "max-delay", required_argument, NULL, 'd' },
+    { "max-connections", required_argument, NULL, 'c' },
+    { "idle-timeout", required_argument, NULL, 'i' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "no-live", no_argument, NULL, 'L' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* Applies one option (args_parse calls it); -1, or EXIT_USAGE after
+ * saying what is wrong with the value. */
+static int apply_option(void *context, const struct option *option, const char *value)
 {
-    switch (option) {
+    struct options *options = context;
+    bool ok = true;
+    const char *expected = "";
+    switch (option->val) {
     case 'p':
-        return parse_long_in(value, 0, 65535, &options->port)
-               ? NULL : "--port must be an integer between 0 and 65535";
+        ok = parse_long_in(value, 0, 65535, &options->port);
+        expected = "a port number from 0 to 65535";
+        break;
     case 'b':
         options->bind = value;
-        return NULL;
+        break;
     case 'm':
-        return parse_mode(value, options) ? NULL : "--mode must be async, threads or blocking";
+        ok = parse_mode(value, options);
+        expected = "async, threads or blocking";
+        break;
     case 'd':
-        return parse_double_in(value, 0, 86400, &options->max_delay)
-               ? NULL : "--max-delay must be a number of seconds between 0 and 86400";
+        ok = parse_double_in(value, 0, 86400, &options->max_delay);
+        expected = "seconds from 0 to 86400";
+        break;
     case 'c':
-        return parse_long_in(value, 1, 1000000, &options->max_connections)
-               ? NULL : "--max-connections must be an integer between 1 and 1000000";
+        ok = parse_long_in(value, 1, 1000000, &options->max_connections);
+        expected = "a whole number from 1 to 1000000";
+        break;
     case 'i':
-        return parse_long_in(value, 0, 86400, &options->idle_timeout)
-               ? NULL : "--idle-timeout must be a whole number of seconds between 0 and 86400";
+        ok = parse_long_in(value, 0, 86400, &options->idle_timeout);
+        expected = "whole seconds from 0 to 86400";
+        break;
     case 'q':
         options->quiet = true;
-        return NULL;
+        break;
     case 'L':
         options->live = false;
-        return NULL;
+        break;
     }
-    return "unexpected option";
+    return ok ? -1 : args_bad_value(PROGRAM, option->name, value, expected);
 }
 
 /* Returns -1 when the server should run, else the exit status. */
 static int parse_options(int argc, char **argv, struct options *options)
 {
-    static const struct option long_options[] = {
-        { "port", required_argument, NULL, 'p' },
-        { "bind", required_argument, NULL, 'b' },
-        { "mode", required_argument, NULL, 'm' },
-        { "max-delay", required_argument, NULL, 'd' },
-        { "max-connections", required_argument, NULL, 'c' },
-        { "idle-timeout", required_argument, NULL, 'i' },
-        { "quiet", no_argument, NULL, 'q' },
-        { "no-live", no_argument, NULL, 'L' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     *options = (struct options){ .port = 8000, .bind = "127.0.0.1", .mode = SERVER_MODE_ASYNC,
                                  .mode_name = "async", .max_delay = 60, .max_connections = 16384,
                                  .idle_timeout = 30, .live = true };
-    opterr = 0;    /* our own one-line messages instead of getopt's */
-    int option;
-    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        char message[160];
-        if (option == 'h') {
-            usage(stdout);
-            return EXIT_SUCCESS;
-        }
-        if (option == ':') {
-            snprintf(message, sizeof message, "%s needs a value", argv[optind - 1]);
-            return bad_usage(message);
-        }
-        if (option == '?') {
-            snprintf(message, sizeof message, "unknown option '%s'", argv[optind - 1]);
-            return bad_usage(message);
-        }
-        const char *problem = apply_option(option, optarg, options);
-        if (problem != NULL)
-            return bad_usage(problem);
-    }
-    if (optind < argc) {
-        char message[160];
-        snprintf(message, sizeof message, "unexpected argument '%s'", argv[optind]);
-        return bad_usage(message);
-    }
-    return -1;
+    return args_parse_options(PROGRAM, OPTIONS, apply_option, usage, options, argc, argv);
 }
 
 /* Every connection is a file descriptor: raise the fd limit as far as it
@@ -259,7 +234,8 @@ static int open_listener(const struct options *options, struct listener *listene
     struct sockaddr_storage address;
     socklen_t length;
     if (!make_address(options->bind, options->port, &address, &length))
-        return bad_usage("--bind must be a numeric IPv4 or IPv6 address, such as 127.0.0.1");
+        return args_bad_value(PROGRAM, "bind", options->bind,
+                              "a numeric IPv4 or IPv6 address, such as 127.0.0.1");
     int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int on = 1;
     /* Lets a restarted server take its port back while old connections
@@ -455,5 +431,5 @@ int main(int argc, char **argv)
     wait_for_stop_signal(&stop_signals);
     shut_down(daemon, &app);
     server_app_destroy(&app);
-    return EXIT_SUCCESS;
+    return EXIT_ALL_DONE;
 }

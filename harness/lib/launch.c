@@ -1,6 +1,7 @@
 /* launch.c - start programs without a shell and collect their output; see launch.h. */
 #include "launch.h"
 
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -11,6 +12,8 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "capture.h"
 
 bool launch_find_bin_dir(char *dir, size_t size)
 {
@@ -120,86 +123,27 @@ int launch_wait(pid_t pid)
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
 }
 
-struct collected {
-    int fd;
-    char *text;
-    size_t length;
-};
-
-/* Appends what can be read now; false at end of file (or out of memory). */
-static bool collect_some(struct collected *collected)
-{
-    char chunk[4096];
-    ssize_t got = read(collected->fd, chunk, sizeof chunk);
-    if (got < 0 && errno == EINTR)
-        return true;
-    if (got <= 0)
-        return false;
-    char *grown = realloc(collected->text, collected->length + (size_t)got + 1);
-    if (grown == NULL)
-        return false;
-    memcpy(grown + collected->length, chunk, (size_t)got);
-    collected->text = grown;
-    collected->length += (size_t)got;
-    grown[collected->length] = '\0';
-    return true;
-}
-
-/* Reads both pipes until the program closes them (it exits). */
-static void collect_until_closed(struct collected *out, struct collected *err)
-{
-    bool out_open = true, err_open = true;
-    while (out_open || err_open) {
-        struct pollfd fds[2] = { { out_open ? out->fd : -1, POLLIN, 0 },
-                                 { err_open ? err->fd : -1, POLLIN, 0 } };
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            return;
-        }
-        if (out_open && fds[0].revents)
-            out_open = collect_some(out);
-        if (err_open && fds[1].revents)
-            err_open = collect_some(err);
-    }
-}
-
-static char *text_or_empty(struct collected *collected)
-{
-    return collected->text ? collected->text : strdup("");
-}
-
 int launch_capture(const char *program, char *const argv[], char **out, char **err)
 {
-    int out_pipe[2], err_pipe[2];
-    if (pipe(out_pipe) != 0)
+    struct capture out_capture, err_capture;
+    if (!capture_pipes(&out_capture, &err_capture))
         return -1;
-    if (pipe(err_pipe) != 0) {
-        close(out_pipe[0]);
-        close(out_pipe[1]);
-        return -1;
-    }
-    const struct child_fds fds = { out_pipe[1], err_pipe[1], { out_pipe[0], err_pipe[0] } };
+    const struct child_fds fds = { out_capture.write_fd, err_capture.write_fd,
+                                   { out_capture.read_fd, err_capture.read_fd } };
     pid_t pid = start_child(program, argv, &fds);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-
-    struct collected collected_out = { out_pipe[0], NULL, 0 };
-    struct collected collected_err = { err_pipe[0], NULL, 0 };
-    if (pid > 0)
-        collect_until_closed(&collected_out, &collected_err);
-    close(out_pipe[0]);
-    close(err_pipe[0]);
+    capture_close_write_ends(&out_capture, &err_capture);
+    capture_until_closed(&out_capture, &err_capture, -1);  /* returns once both close */
     int status = pid > 0 ? launch_wait(pid) : -1;
 
+    char *out_text = capture_text(&out_capture), *err_text = capture_text(&err_capture);
     if (out != NULL)
-        *out = text_or_empty(&collected_out);
+        *out = out_text;
     else
-        free(collected_out.text);
+        free(out_text);
     if (err != NULL)
-        *err = text_or_empty(&collected_err);
+        *err = err_text;
     else
-        free(collected_err.text);
+        free(err_text);
     return status;
 }
 

@@ -19,10 +19,10 @@
 #include "http.h"
 #include "output.h"
 
-static const struct blocking_pitfall_program PROGRAM = {
+static const struct lesson_program PROGRAM = {
     .name = "blocking_pitfall_async",
     .purpose = "An event loop with non-blocking libcurl multi transfers and a heartbeat.",
-    .waits_overlap = true,
+    .concurrent = true,
     .prediction = "async: the longest delay, the loop never blocks",
     .has_heartbeat = true,
 };
@@ -50,7 +50,7 @@ static void start_task(struct blocking_pitfall *run, CURLM *multi, struct task *
 static long run_ready_tasks(struct blocking_pitfall *run, CURLM *multi)
 {
     int still_running = 0;
-    curl_multi_perform(multi, &still_running);  /* send, receive: never waits */
+    http_multi_check(curl_multi_perform(multi, &still_running), run->program->name);  /* never waits */
 
     long finished = 0;
     CURLMsg *message;
@@ -103,7 +103,7 @@ int main(int argc, char **argv)
     if (multi == NULL || tasks == NULL) {
         output_error(PROGRAM.name, "out of memory");
         curl_multi_cleanup(multi);
-        blocking_pitfall_finish(&run);
+        blocking_pitfall_abandon(&run);
         return EXIT_SETUP;
     }
 
@@ -119,7 +119,8 @@ int main(int argc, char **argv)
         unfinished -= run_ready_tasks(&run, multi);
 
         if (unfinished > 0)  /* until a socket is ready or the next tick is due */
-            curl_multi_poll(multi, NULL, 0, blocking_pitfall_ms_until_heartbeat(&run), NULL);
+            http_multi_check(curl_multi_poll(multi, NULL, 0, blocking_pitfall_ms_until_heartbeat(&run),
+                                             NULL), PROGRAM.name);
     }
 
     free_tasks(tasks, run.request_count);

@@ -23,10 +23,10 @@
 #include "http.h"
 #include "output.h"
 
-static const struct blocking_pitfall_program PROGRAM = {
+static const struct lesson_program PROGRAM = {
     .name = "blocking_pitfall_async_blocking",
     .purpose = "An event loop whose tasks call curl_easy_perform: the loop stalls on each one.",
-    .waits_overlap = false,
+    .concurrent = false,
     .prediction = "async_blocking: the sum of the delays, each blocking call stalls the loop",
     .has_heartbeat = true,
 };
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
     struct task *tasks = make_tasks(&run);
     if (tasks == NULL) {
         output_error(PROGRAM.name, "out of memory");
-        blocking_pitfall_finish(&run);
+        blocking_pitfall_abandon(&run);
         return EXIT_SETUP;
     }
 

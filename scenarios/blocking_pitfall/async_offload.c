@@ -29,10 +29,10 @@
 #include "http.h"
 #include "output.h"
 
-static const struct blocking_pitfall_program PROGRAM = {
+static const struct lesson_program PROGRAM = {
     .name = "blocking_pitfall_async_offload",
     .purpose = "An event loop that runs each blocking curl_easy_perform on a worker thread.",
-    .waits_overlap = true,
+    .concurrent = true,
     .prediction = "async_offload: the longest delay, the blocking calls wait on worker threads",
     .has_heartbeat = true,
     .worker_threads = true,
@@ -138,7 +138,7 @@ int main(int argc, char **argv)
     int done[2];
     if (pipe2(done, O_CLOEXEC) != 0 || fcntl(done[0], F_SETFL, O_NONBLOCK) != 0) {
         output_error(PROGRAM.name, "cannot create a pipe");
-        blocking_pitfall_finish(&run);
+        blocking_pitfall_abandon(&run);
         return EXIT_SETUP;
     }
     struct task *tasks = make_tasks(&run, done[1]);
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
         output_error(PROGRAM.name, "out of memory");
         close(done[0]);
         close(done[1]);
-        blocking_pitfall_finish(&run);
+        blocking_pitfall_abandon(&run);
         return EXIT_SETUP;
     }
 

@@ -29,7 +29,7 @@ static int heartbeat_tid(const struct blocking_pitfall *run)
 static struct cli_list_target delays_target;
 
 static void set_defaults(struct blocking_pitfall *run,
-                         const struct blocking_pitfall_program *program)
+                         const struct lesson_program *program)
 {
     memset(run, 0, sizeof *run);
     memcpy(run->delays, LESSON_DELAYS, sizeof LESSON_DELAYS);
@@ -82,7 +82,7 @@ static void print_prediction(const struct blocking_pitfall *run)
     for (long i = 0; i < run->request_count; i++)
         durations[i] = run->requests[i].delay;
     double predicted = predict_makespan(durations, (size_t)run->request_count,
-                                        run->program->waits_overlap ? 0 : 1);
+                                        run->program->concurrent ? 0 : 1);
     output_summary("Predicted time: %.3f s (%s)", predicted, run->program->prediction);
 }
 
@@ -100,7 +100,7 @@ static void start_trace(struct blocking_pitfall *run)
 }
 
 int blocking_pitfall_setup(struct blocking_pitfall *run,
-                           const struct blocking_pitfall_program *program,
+                           const struct lesson_program *program,
                            int argc, char **argv)
 {
     set_defaults(run, program);
@@ -203,11 +203,15 @@ int blocking_pitfall_finish(struct blocking_pitfall *run)
     output_rule();
 
     int status = run->failures > 0 ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
-    if (run->trace != NULL && trace_write(run->trace, run->common.trace_path,
-                                          run->program->name) != 0)
-        status = EXIT_SETUP;
+    status = trace_save(run->trace, run->common.trace_path, run->program->name, status);
+    blocking_pitfall_abandon(run);  /* the same release, now that all is said */
+    return status;
+}
+
+void blocking_pitfall_abandon(struct blocking_pitfall *run)
+{
     trace_free(run->trace);
+    run->trace = NULL;
     free_requests(run);
     http_global_cleanup();
-    return status;
 }

@@ -28,15 +28,6 @@
  * it late, by as long as the call took. */
 #define BLOCKING_PITFALL_HEARTBEAT_S 0.1
 
-/* How a program describes itself: its --help and its --predict. */
-struct blocking_pitfall_program {
-    const char *name;        /* "blocking_pitfall_async" */
-    const char *purpose;     /* one line for --help */
-    bool waits_overlap;      /* the lesson's model: true = the longest delay, false = the sum */
-    const char *prediction;  /* why, for --predict: "sync: the sum of the delays" */
-    bool has_heartbeat;      /* an event loop with the background task */
-    bool worker_threads;     /* the blocking calls run on threads of their own */
-};
 
 /* The background task's bookkeeping: when it is next due, how late it ran. */
 struct blocking_pitfall_heartbeat {
@@ -47,7 +38,7 @@ struct blocking_pitfall_heartbeat {
 
 struct blocking_pitfall {
     struct cli_common common;
-    const struct blocking_pitfall_program *program;
+    const struct lesson_program *program;
     double delays[BLOCKING_PITFALL_MAX_DELAYS];  /* the lesson's delays, unscaled */
     size_t delay_count;
     long request_count;
@@ -65,7 +56,7 @@ struct blocking_pitfall {
  * --predict, a usage error or an unreachable server).
  */
 int blocking_pitfall_setup(struct blocking_pitfall *run,
-                           const struct blocking_pitfall_program *program,
+                           const struct lesson_program *program,
                            int argc, char **argv);
 
 /* Call just before a request is sent: prints "R1: Requesting '...'". */
@@ -90,6 +81,10 @@ void blocking_pitfall_heartbeat(struct blocking_pitfall *run);
 /* How long the loop may sleep before the next tick is due, in whole
  * milliseconds rounded up (0 if it is due already). */
 int blocking_pitfall_ms_until_heartbeat(const struct blocking_pitfall *run);
+
+/* Frees what blocking_pitfall_setup took, printing nothing: for a program
+ * that could not even start its work (out of memory, no worker thread). */
+void blocking_pitfall_abandon(struct blocking_pitfall *run);
 
 /* Prints the summary (the worst heartbeat lag, then the time elapsed),
  * writes the trace, frees everything; returns the exit status (0, or

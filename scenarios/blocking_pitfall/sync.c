@@ -17,10 +17,10 @@
 #include "http.h"
 #include "output.h"
 
-static const struct blocking_pitfall_program PROGRAM = {
+static const struct lesson_program PROGRAM = {
     .name = "blocking_pitfall_sync",
     .purpose = "Calls a slow API three times with the libcurl easy interface: one after another.",
-    .waits_overlap = false,
+    .concurrent = false,
     .prediction = "sync: the sum of the delays",
     .has_heartbeat = false,
 };
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
     CURL *easy = http_easy_new(&body);
     if (easy == NULL) {
         output_error(PROGRAM.name, "out of memory");
-        blocking_pitfall_finish(&run);
+        blocking_pitfall_abandon(&run);
         return EXIT_SETUP;
     }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "parse.h"
 
 /* getopt_long's "val" for the common flags; a scenario's own options use
@@ -70,6 +71,7 @@ static void print_usage(const struct cli_program *program)
            "  --max-time S           give up on any one request after S seconds\n"
            "                         (default: twice the longest wait, plus 30)\n"
            "  -h, --help             this help\n"
+           "  --version              the program's name and asynclab's version\n"
            "\nExit status: 0 all work done, 1 usage error, 2 setup problem (server or\n"
            "database missing), 3 some tasks failed or timed out.\n"
            "\nExample:\n  %s\n", program->example);
@@ -171,6 +173,33 @@ static enum cli_result apply_option(const struct cli_program *program, int code,
     return CLI_EXIT_USAGE;
 }
 
+/* What args_parse needs to call back into this file. */
+struct cli_parse_context {
+    const struct cli_program *program;
+    struct cli_common *common;
+    char **argv;
+};
+
+static int apply_parsed(void *context, const struct option *option, const char *value)
+{
+    struct cli_parse_context *parse = context;
+    switch (apply_option(parse->program, option->val, value, parse->argv, parse->common)) {
+    case CLI_RUN: return -1;
+    case CLI_EXIT_OK: return EXIT_ALL_DONE;
+    case CLI_EXIT_USAGE: break;
+    }
+    return EXIT_USAGE;
+}
+
+/* The program whose --help args_parse may ask for (one parse at a time). */
+static const struct cli_program *parsing;
+
+static void usage_parsed(FILE *stream)
+{
+    (void)stream;  /* --help goes to stdout, as print_usage writes it */
+    print_usage(parsing);
+}
+
 enum cli_result cli_parse(const struct cli_program *program, int argc, char **argv,
                           struct cli_common *common)
 {
@@ -186,19 +215,18 @@ enum cli_result cli_parse(const struct cli_program *program, int argc, char **ar
         fprintf(stderr, "%s: out of memory\n", common->program);
         return CLI_EXIT_USAGE;
     }
-    enum cli_result result = CLI_RUN;
-    opterr = 0;   /* we print our own one-line errors */
-    optind = 1;   /* allow parsing more than once (the unit tests do) */
-    int code;
-    while (result == CLI_RUN && (code = getopt_long(argc, argv, "h", table, NULL)) != -1)
-        result = apply_option(program, code, optarg, argv, common);
+    struct cli_parse_context context = { program, common, argv };
+    parsing = program;
+    const struct args_parser parser = {
+        .program = common->program,
+        .options = table,
+        .apply = apply_parsed,
+        .usage = usage_parsed,
+        .context = &context,
+    };
+    int status = args_parse(&parser, argc, argv);
     free(table);
-
-    if (result == CLI_RUN && optind < argc) {
-        fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", common->program, argv[optind]);
-        result = CLI_EXIT_USAGE;
-    }
-    return result;
+    return status < 0 ? CLI_RUN : status == EXIT_ALL_DONE ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
 bool cli_apply_long(const char *value, void *target)

@@ -25,6 +25,25 @@
 #define CLI_DEFAULT_URL "http://127.0.0.1:8000"
 #define CLI_URL_MAX 512
 
+/*
+ * What a lesson's program says about itself: one of these, written with
+ * designated initialisers, stands at the top of every sync.c, async.c and
+ * variant, and its scenario's setup takes it.  The first three fields are
+ * every program's; the rest belong to the lessons that use them, and stay
+ * zero elsewhere.
+ */
+struct lesson_program {
+    const char *name;        /* "slow_api_async": messages, --help, --version */
+    const char *purpose;     /* one line for --help */
+    bool concurrent;         /* its waits overlap: --predict's model, the options it offers */
+    const char *prediction;  /* blocking_pitfall: why, for --predict */
+    bool has_heartbeat;      /* blocking_pitfall: an event loop with the background task */
+    int fds_per_request;     /* slow_api: file descriptors each request in flight holds */
+    bool postgres;           /* database: queries PostgreSQL instead of SQLite */
+    bool worker_threads;     /* its blocking calls run on threads of their own, not the
+                                one thread (the trace says whether it is one-threaded) */
+};
+
 struct cli_common {
     const char *program;       /* the program's name, for messages */
     char url[CLI_URL_MAX];     /* base URL without a trailing slash */

@@ -2,6 +2,9 @@
 #include "http.h"
 
 #include <math.h>
+
+#include "exit_codes.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +129,14 @@ const char *http_url_path(const char *url)
     const char *host = strstr(url, "://");
     const char *path = host ? strchr(host + 3, '/') : NULL;
     return path ? path : url;
+}
+
+void http_multi_check(CURLMcode code, const char *program)
+{
+    if (code == CURLM_OK)
+        return;
+    fprintf(stderr, "%s: the event loop cannot go on: %s\n", program, curl_multi_strerror(code));
+    exit(EXIT_TASKS_FAILED);
 }
 
 long http_status(CURL *easy)

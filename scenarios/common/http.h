@@ -5,6 +5,19 @@
  *
  * What the lessons ARE about (curl_easy_perform in sync.c, the multi loop in
  * async.c) stays in the scenario files, in plain sight.
+ *
+ * libcurl's return codes, the rule every program follows:
+ *   - a transfer's own result (the CURLcode of curl_easy_perform, or the
+ *     one in a CURLMSG_DONE message) is the lesson's outcome: always read,
+ *     reported, and counted;
+ *   - curl_easy_setopt, curl_easy_getinfo, curl_multi_add_handle and
+ *     curl_multi_remove_handle are not checked: with the options and the
+ *     handles these programs pass they fail only for a programming error
+ *     (which the tests would show) or when memory runs out, and neither
+ *     is what a lesson is about;
+ *   - curl_multi_perform, curl_multi_poll and curl_multi_socket_action are
+ *     checked, with http_multi_check: when they fail the multi handle itself
+ *     is broken, and a loop that went on would spin for ever.
  */
 #ifndef ASYNCLAB_HTTP_H
 #define ASYNCLAB_HTTP_H
@@ -76,6 +89,12 @@ bool http_server_reachable(const char *program, const char *base_url);
 
 /* The same check, silent: true if base/health answers 200. */
 bool http_server_probe(const char *base_url);
+
+/* The event loops' check on curl_multi_perform, curl_multi_poll and
+ * curl_multi_socket_action: returns if `code` is CURLM_OK; otherwise says
+ * in one line that the event loop cannot go on and ends the program with
+ * EXIT_TASKS_FAILED, since its unfinished tasks never will. */
+void http_multi_check(CURLMcode code, const char *program);
 
 /* The reply's HTTP status, or 0 if there was none. */
 long http_status(CURL *easy);

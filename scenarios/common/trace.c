@@ -7,6 +7,8 @@
  */
 #include "trace.h"
 
+#include "exit_codes.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -208,6 +210,13 @@ int trace_write(const struct trace *trace, const char *path, const char *program
         return -1;
     }
     return 0;
+}
+
+int trace_save(const struct trace *trace, const char *path, const char *program, int status)
+{
+    if (trace != NULL && trace_write(trace, path, program) != 0)
+        return EXIT_SETUP;
+    return status;
 }
 
 int trace_event_count(const struct trace *trace)

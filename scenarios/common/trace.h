@@ -70,6 +70,13 @@ bool trace_path_writable(const char *path, const char *program);
  * a one-line message on stderr prefixed by `program`. */
 int trace_write(const struct trace *trace, const char *path, const char *program);
 
+/* The one rule every program follows at the end of its run: writes the
+ * trace if one was asked for (trace != NULL) and returns the exit status
+ * to end with: `status`, or EXIT_SETUP (2) if the trace could not be
+ * written, whatever the run's own outcome, because the user asked for a
+ * file and has none (the error line says why). */
+int trace_save(const struct trace *trace, const char *path, const char *program, int status);
+
 /* Reads a trace file back as the tasks it holds, whichever form it was
  * written in: a JSON array of one complete ("X") event per task slice
  * (name, ts, dur, "tid": the task's row, args) and, per row, a

@@ -29,12 +29,12 @@
 #include "database.h"
 #include "output.h"
 
-static const struct database_program PROGRAM = {
-    "database_async",
-    "Runs three heavy SQLite queries at once, each on a worker thread with its own\n"
-    "connection, and collects the results in an event loop (the aiosqlite way).",
-    true,
-    false,  /* SQLite */
+static const struct lesson_program PROGRAM = {
+    .name = "database_async",
+    .purpose = "Runs three heavy SQLite queries at once, each on a worker thread with its own\n"
+               "connection, and collects the results in an event loop (the aiosqlite way).",
+    .concurrent = true,
+    .postgres = false,  /* SQLite */
 };
 
 /* One query's worker thread, and where it reports back. */
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
     int completions[2];  /* [0] the loop reads, [1] the workers write */
     if (pipe2(completions, O_CLOEXEC) != 0) {
         output_error(PROGRAM.name, "cannot create a pipe");
-        database_finish(&run);  /* frees what setup made */
+        database_abandon(&run);
         return EXIT_SETUP;
     }
 

@@ -24,12 +24,12 @@
 #include "output.h"
 #include "postgres.h"
 
-static const struct database_program PROGRAM = {
-    "database_async_postgres",
-    "Runs three heavy queries on PostgreSQL at once, one connection each, sent with\n"
-    "PQsendQuery and collected in one poll() loop on one thread (the asyncpg way).",
-    true,
-    true,
+static const struct lesson_program PROGRAM = {
+    .name = "database_async_postgres",
+    .purpose = "Runs three heavy queries on PostgreSQL at once, one connection each, sent with\n"
+               "PQsendQuery and collected in one poll() loop on one thread (the asyncpg way).",
+    .concurrent = true,
+    .postgres = true,
 };
 
 /* One query's connection and where its answer stands. */

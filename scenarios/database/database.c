@@ -134,13 +134,21 @@ static void print_build_hint(const struct database *run, const char *problem, bo
 
 /* ------------------------------------------------------------ command line */
 
+/* Copies a flag's value into a buffer of `size`; false if empty or too long. */
+static bool copy_value(const char *value, char *buffer, size_t size)
+{
+    size_t length = strlen(value);
+    if (length == 0 || length >= size)
+        return false;
+    memcpy(buffer, value, length + 1);
+    return true;
+}
+
 static bool apply_path(const char *value, void *target)
 {
     struct database *run = target;
-    size_t length = strlen(value);
-    if (length == 0 || length >= sizeof run->path)
+    if (!copy_value(value, run->path, sizeof run->path))
         return false;
-    memcpy(run->path, value, length + 1);
     run->path_is_default = false;
     return true;
 }
@@ -148,16 +156,14 @@ static bool apply_path(const char *value, void *target)
 static bool apply_conninfo(const char *value, void *target)
 {
     struct database *run = target;
-    size_t length = strlen(value);
-    if (length == 0 || length >= sizeof run->conninfo)
+    if (!copy_value(value, run->conninfo, sizeof run->conninfo))
         return false;
-    memcpy(run->conninfo, value, length + 1);
     run->conninfo_is_default = false;
     return true;
 }
 
 static enum cli_result parse_command_line(struct database *run,
-                                          const struct database_program *program,
+                                          const struct lesson_program *program,
                                           int argc, char **argv)
 {
     const struct cli_option sqlite_options[] = {
@@ -165,9 +171,9 @@ static enum cli_result parse_command_line(struct database *run,
           "the path of a file", apply_path, run },
     };
     const struct cli_option postgres_options[] = {
-        { "conninfo", "STRING", "the PostgreSQL server to query, as libpq's \"host=... "
-          "dbname=...\" or a\n                    postgresql:// URI (default: PGHOST and the "
-          "other PG* variables if set,\n                    else the lesson's cluster, make pg)",
+        { "conninfo", "STRING", "the server: a libpq connection string or postgresql:// URI\n"
+          "                         (default: the PG* variables if set, else the lesson's own, "
+          "make pg)",
           "a libpq connection string", apply_conninfo, run },
     };
     const struct cli_option *options = program->postgres ? postgres_options : sqlite_options;
@@ -270,7 +276,7 @@ static bool check_database(struct database *run)
     return usable;
 }
 
-int database_setup(struct database *run, const struct database_program *program,
+int database_setup(struct database *run, const struct lesson_program *program,
                    int argc, char **argv)
 {
     memset(run, 0, sizeof *run);
@@ -324,7 +330,8 @@ void database_query_started(struct database *run, struct database_query *query)
 
 void database_query_run(const char *path, struct database_query *query)
 {
-    double began = clock_now();
+    query->work_started = clock_now();
+    query->thread = (long)gettid();
     sqlite3 *db = NULL;
     sqlite3_stmt *statement = NULL;
     long long rows = 0;
@@ -352,7 +359,8 @@ void database_query_run(const char *path, struct database_query *query)
     sqlite3_finalize(statement);
     sqlite3_close(db);
     query->rows = rows;
-    query->work_seconds = clock_now() - began;
+    query->work_finished = clock_now();
+    query->work_seconds = query->work_finished - query->work_started;
 }
 
 void database_query_finished(struct database *run, struct database_query *query)
@@ -371,11 +379,19 @@ void database_query_finished(struct database *run, struct database_query *query)
 
     char name[128];
     snprintf(name, sizeof name, "%s %s", query->label, query->condition);
+    /* The bar is the work window the thread that ran the query stamped
+     * itself; a query that never ran is drawn from asking to answer. */
+    bool ran = query->work_finished > 0;
     struct trace_event *event = trace_add(run->trace, name, query->number,
-                                          query->started, query->finished);
+                                          ran ? query->work_started : query->started,
+                                          ran ? query->work_finished : query->finished);
     trace_set_text(event, "sql", query->sql);
     trace_set_integer(event, "rows", query->rows);
     trace_set_number(event, "work_seconds", query->work_seconds);
+    trace_set_integer(event, "thread", query->thread);
+    /* When the program asked and had the answer, as the loop saw it. */
+    trace_set_number(event, "asked_s", query->started - run->started);
+    trace_set_number(event, "answered_s", query->finished - run->started);
     if (query->server_cpu_seconds >= 0)
         trace_set_number(event, "server_cpu_seconds", query->server_cpu_seconds);
     trace_set_text(event, "outcome", ok ? "ok" : query->error);
@@ -452,9 +468,13 @@ int database_finish(struct database *run)
         print_build_hint(run, problem, true);
         status = EXIT_SETUP;
     }
-    if (run->trace != NULL && trace_write(run->trace, run->common.trace_path,
-                                          run->common.program) != 0)
-        status = EXIT_SETUP;
-    trace_free(run->trace);
+    status = trace_save(run->trace, run->common.trace_path, run->common.program, status);
+    database_abandon(run);  /* the same release, now that all is said */
     return status;
+}
+
+void database_abandon(struct database *run)
+{
+    trace_free(run->trace);
+    run->trace = NULL;
 }

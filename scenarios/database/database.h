@@ -30,9 +30,14 @@ struct database_query {
     double started;        /* clock_now() when the program asked for it */
     double finished;       /* clock_now() when the program had the answer */
 
-    /* Filled by database_query_run, on whatever thread ran it. */
+    /* Filled by database_query_run, on whatever thread ran it: the work
+     * window is stamped by the thread that did the work, not by the loop
+     * that asked for it, so the trace shows when SQLite really ran. */
     long long rows;
-    double work_seconds;   /* time spent inside database_query_run */
+    double work_started;   /* clock_now() as database_query_run began */
+    double work_finished;  /* clock_now() as it returned */
+    double work_seconds;   /* work_finished - work_started */
+    long thread;           /* the OS thread id (gettid) that ran it */
     int result;            /* SQLITE_OK (0), or the SQLite error code; PostgreSQL
                               failures are SQLITE_ERROR */
     char error[256];       /* the engine's message when result != SQLITE_OK */
@@ -57,13 +62,6 @@ struct database {
     bool concurrent;       /* the program's own description says so */
 };
 
-/* What a program of the lesson says about itself. */
-struct database_program {
-    const char *name;      /* "database_async" */
-    const char *purpose;   /* for --help */
-    bool concurrent;       /* queries overlap: predicts the overlap, prints no model line */
-    bool postgres;         /* queries PostgreSQL (--conninfo) instead of SQLite (--db) */
-};
 
 /*
  * Parses the command line and checks that the database is there and is one
@@ -71,7 +69,7 @@ struct database_program {
  * the queries; otherwise the exit status to return at once (after --help,
  * --predict, a usage error, or a missing or unusable database).
  */
-int database_setup(struct database *run, const struct database_program *program,
+int database_setup(struct database *run, const struct lesson_program *program,
                    int argc, char **argv);
 
 /* Fills in the lesson's three queries, not yet run (database_setup does
@@ -101,5 +99,9 @@ const char *database_postgres_hint(void);
  * status (0; EXIT_TASKS_FAILED if a query failed; EXIT_SETUP if the file
  * turned out to be corrupt). */
 int database_finish(struct database *run);
+
+/* Frees what database_setup took, printing nothing: for a program that
+ * could not even start its work (no pipe for the workers). */
+void database_abandon(struct database *run);
 
 #endif

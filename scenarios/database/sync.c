@@ -13,11 +13,11 @@
  */
 #include "database.h"
 
-static const struct database_program PROGRAM = {
-    "database_sync",
-    "Runs three heavy SQLite queries one after another, a connection each.",
-    false,
-    false,  /* SQLite */
+static const struct lesson_program PROGRAM = {
+    .name = "database_sync",
+    .purpose = "Runs three heavy SQLite queries one after another, a connection each.",
+    .concurrent = false,
+    .postgres = false,  /* SQLite */
 };
 
 /* Runs one query and waits, doing nothing else, until it has every row. */

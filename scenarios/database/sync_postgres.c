@@ -15,11 +15,11 @@
  */
 #include "postgres.h"
 
-static const struct database_program PROGRAM = {
-    "database_sync_postgres",
-    "Runs three heavy queries on PostgreSQL one after another, on one connection (PQexec).",
-    false,
-    true,
+static const struct lesson_program PROGRAM = {
+    .name = "database_sync_postgres",
+    .purpose = "Runs three heavy queries on PostgreSQL one after another, on one connection (PQexec).",
+    .concurrent = false,
+    .postgres = true,
 };
 
 /* Runs one query and waits, doing nothing else, until it has every row. */

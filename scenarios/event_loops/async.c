@@ -28,12 +28,11 @@
 #include "event_loops.h"
 #include "output.h"
 
-static const struct slow_api_program PROGRAM = {
-    "event_loops_async",
-    "Calls a slow API over non-blocking sockets and one epoll loop, writing HTTP by hand.",
-    true,
-    1,  /* its socket */
-    false,  /* no worker threads: the one thread does it all */
+static const struct lesson_program PROGRAM = {
+    .name = "event_loops_async",
+    .purpose = "Calls a slow API over non-blocking sockets and one epoll loop, writing HTTP by hand.",
+    .concurrent = true,
+    .fds_per_request = 1,  /* its socket */
 };
 
 #define READY_BATCH 256
@@ -49,6 +48,7 @@ struct connection {
     bool watched;           /* fd is in the epoll set */
     struct delay_request *request;
     double deadline;
+    double progressed;      /* clock_now() of its last step forward */
     char text[RAW_HTTP_REQUEST_MAX];
     size_t length, sent;
     struct raw_http_reply reply;
@@ -122,7 +122,8 @@ static void start_request(struct loop *loop, struct connection *connection,
     connection->sent = 0;
     raw_http_reply_reset(&connection->reply);
     slow_api_request_started(loop->run, request);
-    connection->deadline = event_loops_deadline(request);
+    connection->deadline = event_loops_deadline(loop->run, request);
+    connection->progressed = request->started;
     loop->in_flight++;
     if (connection->length == 0) {
         finish_request(loop, connection, "the request does not fit in its buffer", 0);
@@ -151,6 +152,7 @@ static bool send_some(struct loop *loop, struct connection *connection)
             return false;
         }
         connection->sent += (size_t)sent;
+        connection->progressed = clock_now();
     }
     return true;
 }
@@ -168,6 +170,7 @@ static void receive_some(struct loop *loop, struct connection *connection)
             finish_request(loop, connection, "cannot receive the reply", errno);
             return;
         }
+        connection->progressed = clock_now();
         switch (raw_http_reply_received(&connection->reply, (size_t)got)) {
         case RAW_HTTP_MORE: continue;
         case RAW_HTTP_DONE: finish_request(loop, connection, NULL, 0); return;
@@ -197,13 +200,15 @@ static void on_ready(struct loop *loop, struct connection *connection)
     }
 }
 
-/* Gives up every request past its deadline.  A sweep is O(in flight); libcurl
+/* Gives up every request past its deadline (or stalled too long).  A sweep is O(in flight); libcurl
  * keeps its timers sorted instead, which pays when there are many kinds. */
 static void sweep_deadlines(struct loop *loop, struct connection *connections, long count)
 {
     double now = clock_now();
     for (long i = 0; i < count; i++)
-        if (connections[i].step != IDLE && now > connections[i].deadline)
+        if (connections[i].step != IDLE
+            && now > event_loops_give_up_at(loop->run, connections[i].deadline,
+                                            connections[i].progressed))
             finish_request(loop, &connections[i], EVENT_LOOPS_TIMED_OUT, 0);
 }
 

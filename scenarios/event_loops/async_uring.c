@@ -6,7 +6,7 @@
  * "tell me when this socket is ready" and then makes the call itself; here
  * the call (connect, send, recv) is handed to the kernel as an operation in
  * a ring shared with it, and the loop reaps what has finished: "this recv
- * got 143 bytes, already in your buffer".  Each request is async.c's state
+ * got 128 bytes, already in your buffer".  Each request is async.c's state
  * machine, moved on by completions; each operation is linked to an io_uring
  * timeout that cancels it at the request's deadline.  Where io_uring is not
  * available (an old kernel, a seccomp profile, kernel.io_uring_disabled) it
@@ -29,12 +29,11 @@
 #include "event_loops.h"
 #include "output.h"
 
-static const struct slow_api_program PROGRAM = {
-    "event_loops_async_uring",
-    "Calls a slow API with io_uring operations (connect, send, recv), writing HTTP by hand.",
-    true,
-    1,  /* its socket */
-    false,  /* no worker threads: the one thread does it all */
+static const struct lesson_program PROGRAM = {
+    .name = "event_loops_async_uring",
+    .purpose = "Calls a slow API with io_uring operations (connect, send, recv), writing HTTP by hand.",
+    .concurrent = true,
+    .fds_per_request = 1,  /* its socket */
 };
 
 #define RING_ENTRIES 4096
@@ -122,7 +121,9 @@ static void submit_step(struct loop *loop, struct connection *connection)
     io_uring_sqe_set_data(operation, connection);
     operation->flags |= IOSQE_IO_LINK;
 
-    double left = connection->deadline > clock_now() ? connection->deadline - clock_now() : 0;
+    double now = clock_now();  /* each operation is progress: --stall-timeout counts from here */
+    double left = event_loops_give_up_at(loop->run, connection->deadline, now) - now;
+    left = left > 0 ? left : 0;
     connection->time_left.tv_sec = (long long)left;
     connection->time_left.tv_nsec = (long long)((left - (double)(long long)left) * 1e9);
     struct io_uring_sqe *timeout = io_uring_get_sqe(&loop->ring);
@@ -139,7 +140,7 @@ static void start_request(struct loop *loop, struct connection *connection,
     connection->sent = 0;
     raw_http_reply_reset(&connection->reply);
     slow_api_request_started(loop->run, request);
-    connection->deadline = event_loops_deadline(request);
+    connection->deadline = event_loops_deadline(loop->run, request);
     loop->in_flight++;
     if (connection->length == 0) {
         finish_request(loop, connection, "the request does not fit in its buffer", 0);

@@ -16,9 +16,18 @@ bool event_loops_resolve(struct slow_api *run, struct raw_http_server *server)
     return false;
 }
 
-double event_loops_deadline(const struct delay_request *request)
+double event_loops_deadline(const struct slow_api *run, const struct delay_request *request)
 {
-    return request->started + 2.0 * request->delay + EVENT_LOOPS_PATIENCE_S;
+    if (run->common.max_time > 0.0)
+        return request->started + run->common.max_time;
+    return request->started + 2.0 * request->delay + EVENT_LOOPS_PATIENCE_S
+           + (double)run->concurrency * EVENT_LOOPS_PATIENCE_PER_REQUEST_S;
+}
+
+double event_loops_give_up_at(const struct slow_api *run, double deadline, double since)
+{
+    double stall = run->common.stall_timeout;
+    return stall > 0.0 && since + stall < deadline ? since + stall : deadline;
 }
 
 void event_loops_reply_arrived(struct slow_api *run, struct delay_request *request,

@@ -24,12 +24,11 @@
 #include "event_loops.h"
 #include "output.h"
 
-static const struct slow_api_program PROGRAM = {
-    "event_loops_sync",
-    "Calls a slow API over blocking sockets, writing HTTP by hand: one request after another.",
-    false,
-    1,  /* its socket */
-    false,  /* no worker threads: the one thread does it all */
+static const struct lesson_program PROGRAM = {
+    .name = "event_loops_sync",
+    .purpose = "Calls a slow API over blocking sockets, writing HTTP by hand: one request after another.",
+    .concurrent = false,
+    .fds_per_request = 1,  /* its socket */
 };
 
 /* The one connection, kept open from one request to the next. */
@@ -70,7 +69,8 @@ static struct failure failed_with_errno(const char *what)
 }
 
 /* Connects if not connected yet. */
-static struct failure connect_blocking(struct connection *connection, double deadline)
+static struct failure connect_blocking(const struct slow_api *run,
+                                       struct connection *connection, double deadline)
 {
     if (connection->fd >= 0)
         return NO_FAILURE;
@@ -78,7 +78,7 @@ static struct failure connect_blocking(struct connection *connection, double dea
     connection->fd = socket(server->address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (connection->fd < 0)
         return failed_with_errno("cannot open a socket");
-    bound_by(connection->fd, deadline);
+    bound_by(connection->fd, event_loops_give_up_at(run, deadline, clock_now()));
     if (connect(connection->fd, (const struct sockaddr *)&server->address,
                 server->address_length) != 0)  /* blocks for the handshake */
         return errno == EINPROGRESS ? (struct failure){ EVENT_LOOPS_TIMED_OUT, 0 }
@@ -102,11 +102,13 @@ static struct failure send_blocking(int fd, const char *data, size_t length)
     return NO_FAILURE;
 }
 
-/* Receives until the reply is complete. */
-static struct failure receive_blocking(int fd, struct raw_http_reply *reply)
+/* Receives until the reply is complete, or until it is given up. */
+static struct failure receive_blocking(const struct slow_api *run, int fd,
+                                       struct raw_http_reply *reply, double deadline)
 {
     enum raw_http_progress progress = RAW_HTTP_MORE;
     while (progress == RAW_HTTP_MORE) {
+        bound_by(fd, event_loops_give_up_at(run, deadline, clock_now()));
         size_t room;
         char *space = raw_http_reply_space(reply, &room);
         ssize_t got = recv(fd, space, room, 0);  /* blocks for the server's whole delay */
@@ -128,17 +130,17 @@ static void run_request(struct slow_api *run, struct connection *connection,
     size_t length = raw_http_request(text, connection->server, request->url);
     raw_http_reply_reset(reply);
     slow_api_request_started(run, request);
-    double deadline = event_loops_deadline(request);
+    double deadline = event_loops_deadline(run, request);
 
     struct failure failed = length == 0
                                 ? (struct failure){ "the request does not fit in its buffer", 0 }
-                                : connect_blocking(connection, deadline);
+                                : connect_blocking(run, connection, deadline);
     if (failed.what == NULL) {
-        bound_by(connection->fd, deadline);
+        bound_by(connection->fd, event_loops_give_up_at(run, deadline, clock_now()));
         failed = send_blocking(connection->fd, text, length);
     }
     if (failed.what == NULL)
-        failed = receive_blocking(connection->fd, reply);
+        failed = receive_blocking(run, connection->fd, reply, deadline);
 
     if (failed.what != NULL)
         event_loops_request_failed(run, request, failed.what, failed.error_number);

@@ -23,7 +23,12 @@
 #include "output.h"
 #include "producer_consumer.h"
 
-static const char PROGRAM[] = "producer_consumer_async";
+static const struct lesson_program PROGRAM = {
+    .name = "producer_consumer_async",
+    .purpose = "Fetches work items and has them processed through a bounded queue, "
+               "with one libcurl multi event loop.",
+    .concurrent = true,
+};
 
 /* Everything the event loop changes. */
 struct pipeline {
@@ -126,7 +131,7 @@ static void finish_transfer(struct pc_run *run, struct pipeline *pipeline, CURLM
 int main(int argc, char **argv)
 {
     struct pc_run run;
-    int early_exit = pc_setup(&run, PROGRAM, true, argc, argv);
+    int early_exit = pc_setup(&run, &PROGRAM, argc, argv);
     if (early_exit >= 0)
         return early_exit;
 
@@ -135,7 +140,7 @@ int main(int argc, char **argv)
     struct pipeline pipeline = { .multi = curl_multi_init() };
     if (!pc_workers_new(&run, &pipeline.workers) || pipeline.multi == NULL
         || !pc_queue_init(&pipeline.queue, run.queue_capacity)) {
-        output_error(PROGRAM, "out of memory");
+        output_error(PROGRAM.name, "out of memory");
         pc_workers_free(&run, &pipeline.workers);
         curl_multi_cleanup(pipeline.multi);
         pc_abandon(&run);
@@ -148,7 +153,7 @@ int main(int argc, char **argv)
     start_fetches(&run, &pipeline);
     while (pipeline.fetching + pipeline.posting > 0) {
         int still_running = 0;
-        curl_multi_perform(pipeline.multi, &still_running);  /* send, receive: never waits */
+        http_multi_check(curl_multi_perform(pipeline.multi, &still_running), PROGRAM.name);  /* never waits */
 
         CURLMsg *message;
         int queued = 0;
@@ -162,7 +167,7 @@ int main(int argc, char **argv)
 
         /* Sleep until a socket is ready or 1 s passes. */
         if (pipeline.fetching + pipeline.posting > 0)
-            curl_multi_poll(pipeline.multi, NULL, 0, 1000, NULL);
+            http_multi_check(curl_multi_poll(pipeline.multi, NULL, 0, 1000, NULL), PROGRAM.name);
     }
 
     pc_workers_free(&run, &pipeline.workers);

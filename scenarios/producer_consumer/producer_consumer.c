@@ -52,9 +52,11 @@ static void set_defaults(struct pc_run *run, const char *program)
     run->process_delay = LESSON_PROCESS_DELAY_S;
 }
 
-static enum cli_result parse_command_line(struct pc_run *run, const char *program,
-                                          bool is_async, int argc, char **argv)
+static enum cli_result parse_command_line(struct pc_run *run,
+                                          const struct lesson_program *program,
+                                          int argc, char **argv)
 {
+    bool is_async = program->concurrent;
     items_target = (struct cli_long_target){ &run->item_count, 1, PC_MAX_ITEMS };
     producers_target = (struct cli_long_target){ &run->producers, 1, PC_MAX_WORKERS };
     consumers_target = (struct cli_long_target){ &run->consumers, 1, PC_MAX_WORKERS };
@@ -78,12 +80,8 @@ static enum cli_result parse_command_line(struct pc_run *run, const char *progra
           "a whole number from 1 to 100000", cli_apply_long, &queue_target },
     };
     const struct cli_program description = {
-        .name = program,
-        .purpose = is_async
-            ? "Fetches work items and has them processed through a bounded queue, "
-              "with one libcurl multi event loop."
-            : "Fetches work items and has them processed, one item at a time, "
-              "with the libcurl easy interface.",
+        .name = program->name,
+        .purpose = program->purpose,
         .example = is_async ? "build/bin/producer_consumer_async --queue 2 --scale 0.5"
                             : "build/bin/producer_consumer_sync --items 6 --scale 0.5",
         .options = options,
@@ -129,10 +127,13 @@ static bool allocate_run(struct pc_run *run)
     return run->process_url != NULL && run->json_header != NULL && run->acknowledged != NULL;
 }
 
-int pc_setup(struct pc_run *run, const char *program, bool is_async, int argc, char **argv)
+int pc_setup(struct pc_run *run, const struct lesson_program *description, int argc,
+             char **argv)
 {
+    const char *program = description->name;
+    bool is_async = description->concurrent;
     set_defaults(run, program);
-    switch (parse_command_line(run, program, is_async, argc, argv)) {
+    switch (parse_command_line(run, description, argc, argv)) {
     case CLI_EXIT_OK: return EXIT_ALL_DONE;
     case CLI_EXIT_USAGE: return EXIT_USAGE;
     case CLI_RUN: break;
@@ -147,11 +148,7 @@ int pc_setup(struct pc_run *run, const char *program, bool is_async, int argc, c
         return EXIT_ALL_DONE;
     }
 
-    long fd_limit = fdlimit_raise();
-    if (fd_limit > 0 && run->producers + run->consumers + 16 > fd_limit)
-        output_error(program, "note: only %ld file descriptors allowed; "
-                     "expect failures above about %ld transfers in flight",
-                     fd_limit, fd_limit - 16);
+    fdlimit_make_room(program, run->producers + run->consumers, 1);
     if (!allocate_run(run)) {
         output_error(program, "out of memory");
         free_run(run);
@@ -372,9 +369,7 @@ int pc_finish(struct pc_run *run, bool is_async)
     output_rule();
 
     int status = run->failures > 0 ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
-    if (run->trace != NULL && trace_write(run->trace, run->common.trace_path,
-                                          run->common.program) != 0)
-        status = EXIT_SETUP;
+    status = trace_save(run->trace, run->common.trace_path, run->common.program, status);
     pc_abandon(run);  /* the same release, now that all is said */
     return status;
 }

@@ -52,13 +52,13 @@ struct pc_run {
 };
 
 /*
- * Parses the command line.  `is_async` adds --producers, --consumers and
+ * Parses the command line.  A concurrent program adds --producers, --consumers and
  * --queue, which mean nothing to a program that handles one item at a time.
  * Returns -1 when the program should go on and do the work; otherwise the
  * exit status to return at once (after --help, --predict, a usage error or
  * an unreachable server).
  */
-int pc_setup(struct pc_run *run, const char *program, bool is_async, int argc, char **argv);
+int pc_setup(struct pc_run *run, const struct lesson_program *program, int argc, char **argv);
 
 /* A fresh item for `id` with its label; no JSON yet. */
 struct pc_item pc_item_new(long id);

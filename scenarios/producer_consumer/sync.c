@@ -18,7 +18,12 @@
 #include "output.h"
 #include "producer_consumer.h"
 
-static const char PROGRAM[] = "producer_consumer_sync";
+static const struct lesson_program PROGRAM = {
+    .name = "producer_consumer_sync",
+    .purpose = "Fetches work items and has them processed, one item at a time, "
+               "with the libcurl easy interface.",
+    .concurrent = false,
+};
 
 /* Fetches one item and waits, doing nothing else, until it is here. */
 static bool fetch_item(struct pc_run *run, struct pc_slot *slot, long id)
@@ -53,7 +58,7 @@ static void process_item(struct pc_run *run, struct pc_slot *slot, struct pc_ite
 int main(int argc, char **argv)
 {
     struct pc_run run;
-    int early_exit = pc_setup(&run, PROGRAM, false, argc, argv);
+    int early_exit = pc_setup(&run, &PROGRAM, argc, argv);
     if (early_exit >= 0)
         return early_exit;
 
@@ -61,7 +66,7 @@ int main(int argc, char **argv)
      * item (and keeping its connection open), used in turn. */
     struct pc_workers workers;
     if (!pc_workers_new(&run, &workers)) {
-        output_error(PROGRAM, "out of memory");
+        output_error(PROGRAM.name, "out of memory");
         pc_workers_free(&run, &workers);
         pc_abandon(&run);
         return EXIT_SETUP;

@@ -22,10 +22,10 @@
 #include "clock.h"
 #include "service.h"
 
-static const struct service_program PROGRAM = {
-    "service_async",
-    "A gateway whose /dashboard makes its three calls at once, on one thread and one loop.",
-    true,
+static const struct lesson_program PROGRAM = {
+    .name = "service_async",
+    .purpose = "A gateway whose /dashboard makes its three calls at once, on one thread and one loop.",
+    .concurrent = true,
 };
 
 /* The loop sleeps at most this long, whatever else it waits for. */
@@ -134,7 +134,7 @@ static bool wait_for_events(struct loop *loop, struct MHD_Daemon *daemon)
         { loop->signal_fd, CURL_WAIT_POLLIN, 0 },
     };
     /* libcurl adds its own sockets and sleeps less if a transfer's timer is due. */
-    curl_multi_poll(loop->multi, extra, 2, timeout_ms, NULL);
+    http_multi_check(curl_multi_poll(loop->multi, extra, 2, timeout_ms, NULL), PROGRAM.name);
     if (!(extra[1].revents & CURL_WAIT_POLLIN))
         return false;
     struct signalfd_siginfo signal_info;
@@ -193,7 +193,7 @@ int main(int argc, char **argv)
     for (;;) {
         bool stop_signal = wait_for_events(&loop, service.daemon);
         int running = 0;
-        curl_multi_perform(loop.multi, &running);  /* upstream: send, receive */
+        http_multi_check(curl_multi_perform(loop.multi, &running), PROGRAM.name);  /* upstream */
         finish_transfers(loop.multi);              /* merge, resume, end tasks */
         MHD_run(service.daemon);                   /* clients: accept, read, reply */
         if (shutdown_step(&service, stop_signal, &deadline))

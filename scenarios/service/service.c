@@ -1,7 +1,9 @@
 /*
  * service.c - the service lesson's shared, non-concurrent parts; see
- * service.h.  Nothing in here waits for an upstream: how the three calls
- * of a dashboard wait is what sync.c, async.c and sync_threads.c are about.
+ * service.h.  Nothing in here waits for a dashboard's upstream calls: how
+ * they wait is what sync.c, async.c and sync_threads.c are about.  (The
+ * one blocking call here is the welcome email of the two blocking
+ * variants, service_completed_blocking, which they share word for word.)
  */
 #include "service.h"
 
@@ -66,7 +68,7 @@ static bool apply_upstream(const char *value, void *target)
 }
 
 static enum cli_result parse_command_line(struct service *service,
-                                          const struct service_program *program,
+                                          const struct lesson_program *program,
                                           int argc, char **argv)
 {
     port_target = (struct cli_long_target){ &service->port, 0, 65535 };
@@ -136,7 +138,7 @@ static void print_prediction(const struct service *service)
                                   : "served one after another, each the sum of its calls");
 }
 
-static void set_defaults(struct service *service, const struct service_program *program)
+static void set_defaults(struct service *service, const struct lesson_program *program)
 {
     memset(service, 0, sizeof *service);
     service->program = program;
@@ -172,7 +174,7 @@ static void init_shared_state(struct service *service)
     pthread_condattr_destroy(&attributes);
 }
 
-int service_setup(struct service *service, const struct service_program *program,
+int service_setup(struct service *service, const struct lesson_program *program,
                   int argc, char **argv)
 {
     set_defaults(service, program);
@@ -210,11 +212,11 @@ int service_setup(struct service *service, const struct service_program *program
         http_global_cleanup();
         return EXIT_SETUP;
     }
-    /* An upstream that stops answering must not hold a call for ever. */
+    /* --stall-timeout and --max-time bound every upstream call as in the
+     * other lessons; --timeout, the lesson's own limit, is set per call. */
     double longest = service->email_delay;
-    for (int i = 0; i < SERVICE_UPSTREAM_COUNT; i++)
-        if (service->delays[i] > longest)
-            longest = service->delays[i];
+    for (size_t i = 0; i < SERVICE_UPSTREAM_COUNT; i++)
+        longest = service->delays[i] > longest ? service->delays[i] : longest;
     http_set_bounds(http_bounds_for(&service->common, longest));
     service->started = clock_now();
     service->trace = service->common.trace_path ? trace_new(service->started) : NULL;
@@ -704,6 +706,18 @@ void service_task_end(struct service_task *task, CURLcode result)
     free(task);
 }
 
+void service_completed_blocking(void *cls, struct MHD_Connection *connection, void **req_cls,
+                                enum MHD_RequestTerminationCode why)
+{
+    (void)connection, (void)why;
+    struct service_task *task = service_request_completed(cls, *req_cls);
+    *req_cls = NULL;
+    if (task != NULL) {
+        CURL *easy = service_task_begin(task);
+        service_task_end(task, easy ? curl_easy_perform(easy) : CURLE_OUT_OF_MEMORY);
+    }
+}
+
 /* ------------------------------------------------------------ shutdown */
 
 bool service_idle(struct service *service)
@@ -782,9 +796,8 @@ int service_finish(struct service *service)
                    service->tasks_failed, service->tasks_dropped);
     int status = service->tasks_dropped + service->tasks_failed > 0 ? EXIT_TASKS_FAILED
                                                                      : EXIT_ALL_DONE;
-    if (service->trace != NULL
-        && trace_write(service->trace, service->common.trace_path, service->program->name) != 0)
-        status = EXIT_SETUP;
-    service_abandon(service);
+    status = trace_save(service->trace, service->common.trace_path, service->program->name,
+                        status);
+    service_abandon(service);  /* the same release, now that all is said */
     return status;
 }

@@ -31,15 +31,8 @@
 #define SERVICE_UPSTREAM_COUNT 3
 #define SERVICE_MAX_USER 1000000000L
 
-/* What a gateway program says about itself. */
-struct service_program {
-    const char *name;      /* "service_async" */
-    const char *purpose;   /* one line for --help */
-    bool concurrent;       /* its dashboard's three calls overlap */
-};
-
 struct service {
-    const struct service_program *program;
+    const struct lesson_program *program;
     struct cli_common common;            /* common.url is the upstream */
     long port;                           /* --port (0: the kernel picks) */
     double delays[SERVICE_UPSTREAM_COUNT];  /* seconds, --scale applied */
@@ -119,7 +112,7 @@ struct service_task {
  * -1 when the program should serve; otherwise the exit status to return at
  * once (after --help, --predict, a usage error, an unreachable upstream).
  */
-int service_setup(struct service *service, const struct service_program *program,
+int service_setup(struct service *service, const struct lesson_program *program,
                   int argc, char **argv);
 
 /*
@@ -171,6 +164,12 @@ CURL *service_task_begin(struct service_task *task);
 
 /* Ends a background task however it went (done, failed, dropped) and frees it. */
 void service_task_end(struct service_task *task, CURLcode result);
+
+/* The completion callback of the blocking variants (sync.c, sync_threads.c):
+ * a registration's welcome email is a blocking call on the thread
+ * libmicrohttpd calls this on, after the 202 has gone. */
+void service_completed_blocking(void *cls, struct MHD_Connection *connection, void **req_cls,
+                                enum MHD_RequestTerminationCode why);
 
 /* For the variants that block in libmicrohttpd's threads: waits for
  * SIGINT/SIGTERM, then for running dashboards and tasks (at most the grace),

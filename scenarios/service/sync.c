@@ -15,10 +15,10 @@
  */
 #include "service.h"
 
-static const struct service_program PROGRAM = {
-    "service_sync",
-    "A gateway whose /dashboard calls its three upstreams in turn, on one thread.",
-    false,
+static const struct lesson_program PROGRAM = {
+    .name = "service_sync",
+    .purpose = "A gateway whose /dashboard calls its three upstreams in turn, on one thread.",
+    .concurrent = false,
 };
 
 /* Blocks the thread, the only one serving, until the upstream answers. */
@@ -47,20 +47,6 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
     return service_reply_dashboard(request);
 }
 
-/* libmicrohttpd is done with a request (the reply has gone, or the client
- * has).  A registration's welcome email runs now, on the same thread. */
-static void request_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
-                              enum MHD_RequestTerminationCode why)
-{
-    (void)connection, (void)why;
-    struct service_task *task = service_request_completed(cls, *req_cls);
-    *req_cls = NULL;
-    if (task != NULL) {
-        CURL *easy = service_task_begin(task);
-        service_task_end(task, easy ? curl_easy_perform(easy) : CURLE_OUT_OF_MEMORY);
-    }
-}
-
 int main(int argc, char **argv)
 {
     struct service service;
@@ -68,9 +54,10 @@ int main(int argc, char **argv)
     if (early_exit >= 0)
         return early_exit;
 
-    /* One thread, which also runs the handlers: while one waits, all wait. */
+    /* One thread, which also runs the handlers: while one waits, all wait.
+     * A registration's welcome email runs on it too, once the 202 is out. */
     if (!service_start(&service, MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
-                       handle_request, request_completed)) {
+                       handle_request, service_completed_blocking)) {
         service_abandon(&service);
         return EXIT_SETUP;
     }

@@ -16,10 +16,10 @@
 
 #include "service.h"
 
-static const struct service_program PROGRAM = {
-    "service_sync_threads",
-    "A gateway with a thread per connection, whose /dashboard runs its three calls on threads.",
-    true,
+static const struct lesson_program PROGRAM = {
+    .name = "service_sync_threads",
+    .purpose = "A gateway with a thread per connection, whose /dashboard runs its three calls on threads.",
+    .concurrent = true,
 };
 
 /* A blocking libcurl transfer needs little stack; the default 8 MiB per
@@ -72,20 +72,6 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
     return service_reply_dashboard(request);
 }
 
-/* libmicrohttpd is done with a request.  A registration's welcome email
- * runs now, on this connection's thread. */
-static void request_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
-                              enum MHD_RequestTerminationCode why)
-{
-    (void)connection, (void)why;
-    struct service_task *task = service_request_completed(cls, *req_cls);
-    *req_cls = NULL;
-    if (task != NULL) {
-        CURL *easy = service_task_begin(task);
-        service_task_end(task, easy ? curl_easy_perform(easy) : CURLE_OUT_OF_MEMORY);
-    }
-}
-
 int main(int argc, char **argv)
 {
     struct service service;
@@ -93,10 +79,11 @@ int main(int argc, char **argv)
     if (early_exit >= 0)
         return early_exit;
 
-    /* A thread per connection (which needs poll, not epoll). */
+    /* A thread per connection (which needs poll, not epoll); a
+     * registration's welcome email runs on its connection's thread. */
     if (!service_start(&service, MHD_USE_INTERNAL_POLLING_THREAD
                                  | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL,
-                       handle_request, request_completed)) {
+                       handle_request, service_completed_blocking)) {
         service_abandon(&service);
         return EXIT_SETUP;
     }

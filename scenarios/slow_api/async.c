@@ -19,12 +19,11 @@
 #include "output.h"
 #include "slow_api.h"
 
-static const struct slow_api_program PROGRAM = {
-    "slow_api_async",
-    "Calls a slow API several times with the libcurl multi interface: all at once, one thread.",
-    true,
-    1,  /* its socket */
-    false,  /* no worker threads: the one thread does it all */
+static const struct lesson_program PROGRAM = {
+    .name = "slow_api_async",
+    .purpose = "Calls a slow API several times with the libcurl multi interface: all at once, one thread.",
+    .concurrent = true,
+    .fds_per_request = 1,  /* its socket */
 };
 
 /* Hands a request to the multi handle and returns at once: nothing waits. */
@@ -77,7 +76,7 @@ int main(int argc, char **argv)
     /* The event loop. */
     while (in_flight > 0) {
         int still_running = 0;
-        curl_multi_perform(multi, &still_running);  /* send, receive: never waits */
+        http_multi_check(curl_multi_perform(multi, &still_running), PROGRAM.name);  /* never waits */
 
         CURLMsg *message;
         int queued = 0;
@@ -93,7 +92,7 @@ int main(int argc, char **argv)
         }
 
         if (in_flight > 0)  /* sleep until a socket is ready or 1 s passes */
-            curl_multi_poll(multi, NULL, 0, 1000, NULL);
+            http_multi_check(curl_multi_poll(multi, NULL, 0, 1000, NULL), PROGRAM.name);
     }
 
     slow_api_slots_free(slots, run.concurrency);

@@ -31,7 +31,7 @@ static void set_defaults(struct slow_api *run, const char *program)
 }
 
 static enum cli_result parse_command_line(struct slow_api *run,
-                                          const struct slow_api_program *program,
+                                          const struct lesson_program *program,
                                           int argc, char **argv)
 {
     delays_target = (struct cli_list_target){ run->delays, SLOW_API_MAX_DELAYS,
@@ -98,13 +98,13 @@ static bool curl_server_reachable(const char *program, const char *url)
     return http_global_init(program) && http_server_reachable(program, url);
 }
 
-int slow_api_setup(struct slow_api *run, const struct slow_api_program *description,
+int slow_api_setup(struct slow_api *run, const struct lesson_program *description,
                    int argc, char **argv)
 {
     return slow_api_setup_without_curl(run, description, argc, argv, curl_server_reachable);
 }
 
-int slow_api_setup_without_curl(struct slow_api *run, const struct slow_api_program *description,
+int slow_api_setup_without_curl(struct slow_api *run, const struct lesson_program *description,
                                 int argc, char **argv,
                                 bool (*server_reachable)(const char *program, const char *url))
 {
@@ -133,12 +133,7 @@ int slow_api_setup_without_curl(struct slow_api *run, const struct slow_api_prog
     }
 
     /* Every request is a socket: make room for thousands of them. */
-    long fd_limit = fdlimit_raise();
-    long fds_per_request = description->fds_per_request;
-    if (fd_limit > 0 && run->concurrency * fds_per_request + 16 > fd_limit)
-        output_error(program, "note: only %ld file descriptors allowed and each request in "
-                     "flight holds %ld here; expect failures above about %ld in flight",
-                     fd_limit, fds_per_request, (fd_limit - 16) / fds_per_request);
+    fdlimit_make_room(program, run->concurrency, description->fds_per_request);
     if ((run->common.trace_path != NULL && !trace_path_writable(run->common.trace_path, program))
         || !server_reachable(program, run->common.url)) {
         http_global_cleanup();
@@ -197,9 +192,7 @@ int slow_api_finish(struct slow_api *run)
     output_rule();
 
     int status = run->failures > 0 ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
-    if (run->trace != NULL && trace_write(run->trace, run->common.trace_path,
-                                          run->common.program) != 0)
-        status = EXIT_SETUP;
+    status = trace_save(run->trace, run->common.trace_path, run->common.program, status);
     slow_api_abandon(run);  /* the same release, now that all is said */
     return status;
 }

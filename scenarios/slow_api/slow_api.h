@@ -46,14 +46,6 @@ struct slow_api_slot {
 struct slow_api_slot *slow_api_slots_new(long count);
 void slow_api_slots_free(struct slow_api_slot *slots, long count);
 
-/* What a program of the lesson says about itself. */
-struct slow_api_program {
-    const char *name;      /* "slow_api_async" */
-    const char *purpose;   /* one line for --help */
-    bool concurrent;       /* requests overlap: offers --concurrency, predicts the overlap */
-    int fds_per_request;   /* file descriptors each request in flight holds */
-    bool worker_threads;   /* requests run on threads of their own, not the one thread */
-};
 
 /*
  * Parses the command line and prepares the requests.  Returns -1 when the
@@ -61,13 +53,13 @@ struct slow_api_program {
  * return at once (after --help, --predict, a usage error or an unreachable
  * server).
  */
-int slow_api_setup(struct slow_api *run, const struct slow_api_program *program,
+int slow_api_setup(struct slow_api *run, const struct lesson_program *program,
                    int argc, char **argv);
 
 /* The same for a program that writes HTTP itself (scenarios/event_loops):
  * libcurl is never initialised, and server_reachable checks the server
  * instead of libcurl's GET /health (printing one line if it is not there). */
-int slow_api_setup_without_curl(struct slow_api *run, const struct slow_api_program *program,
+int slow_api_setup_without_curl(struct slow_api *run, const struct lesson_program *program,
                                 int argc, char **argv,
                                 bool (*server_reachable)(const char *program, const char *url));
 

@@ -15,12 +15,11 @@
 #include "output.h"
 #include "slow_api.h"
 
-static const struct slow_api_program PROGRAM = {
-    "slow_api_sync",
-    "Calls a slow API several times with the libcurl easy interface: one after another.",
-    false,
-    1,  /* its socket */
-    false,  /* no worker threads: the one thread does it all */
+static const struct lesson_program PROGRAM = {
+    .name = "slow_api_sync",
+    .purpose = "Calls a slow API several times with the libcurl easy interface: one after another.",
+    .concurrent = false,
+    .fds_per_request = 1,  /* its socket */
 };
 
 /* Sends one request and waits, doing nothing else, until it has finished. */

@@ -22,12 +22,12 @@
 #include "output.h"
 #include "slow_api.h"
 
-static const struct slow_api_program PROGRAM = {
-    "slow_api_sync_threads",
-    "Calls a slow API several times with the libcurl easy interface, a thread per request.",
-    true,
-    3,  /* its socket, and the socket pair of the private multi handle
-           libcurl's easy interface keeps for each easy handle */
+static const struct lesson_program PROGRAM = {
+    .name = "slow_api_sync_threads",
+    .purpose = "Calls a slow API several times with the libcurl easy interface, a thread per request.",
+    .concurrent = true,
+    .fds_per_request = 3,  /* its socket, and the socket pair of the private multi handle
+                       libcurl's easy interface keeps for each easy handle */
     .worker_threads = true,
 };
 

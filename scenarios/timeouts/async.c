@@ -21,7 +21,11 @@
 #include "output.h"
 #include "timeouts.h"
 
-static const char PROGRAM[] = "timeouts_async";
+static const struct lesson_program PROGRAM = {
+    .name = "timeouts_async",
+    .purpose = "Runs a mixed batch all at once, each request with a timeout, the batch with a deadline.",
+    .concurrent = true,
+};
 
 /* Hands an attempt to the multi handle and returns at once: nothing waits.
  * Each attempt carries its own timeout; the deadline is the loop's job. */
@@ -96,7 +100,7 @@ static int poll_timeout_ms(const struct timeouts_batch *batch, double now)
 int main(int argc, char **argv)
 {
     struct timeouts_batch batch;
-    int early_exit = timeouts_setup(&batch, PROGRAM, true, argc, argv);
+    int early_exit = timeouts_setup(&batch, &PROGRAM, argc, argv);
     if (early_exit >= 0)
         return early_exit;
 
@@ -104,7 +108,7 @@ int main(int argc, char **argv)
     CURLM *multi = curl_multi_init();
     struct timeouts_transfer *transfers = timeouts_transfers_new(TIMEOUTS_TASK_COUNT);
     if (multi == NULL || transfers == NULL) {
-        output_error(PROGRAM, "out of memory");
+        output_error(PROGRAM.name, "out of memory");
         timeouts_transfers_free(transfers, TIMEOUTS_TASK_COUNT);
         curl_multi_cleanup(multi);
         timeouts_abandon(&batch);
@@ -128,7 +132,7 @@ int main(int argc, char **argv)
         start_due_retries(&batch, multi, transfers, clock_now());
 
         int still_running = 0;
-        curl_multi_perform(multi, &still_running);  /* send, receive, time out: never waits */
+        http_multi_check(curl_multi_perform(multi, &still_running), PROGRAM.name);  /* never waits */
         CURLMsg *message;
         int queued = 0;
         while ((message = curl_multi_info_read(multi, &queued)) != NULL)
@@ -138,7 +142,8 @@ int main(int argc, char **argv)
         /* Sleep until a socket is ready, a timer is due, or Ctrl+C writes
          * to the wake-up pipe. */
         if (timeouts_any_pending(&batch)) {
-            curl_multi_poll(multi, &wake, 1, poll_timeout_ms(&batch, clock_now()), NULL);
+            http_multi_check(curl_multi_poll(multi, &wake, 1, poll_timeout_ms(&batch, clock_now()),
+                                             NULL), PROGRAM.name);
             timeouts_drain_wake_fd();
         }
     }

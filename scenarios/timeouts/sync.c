@@ -21,7 +21,11 @@
 #include "output.h"
 #include "timeouts.h"
 
-static const char PROGRAM[] = "timeouts_sync";
+static const struct lesson_program PROGRAM = {
+    .name = "timeouts_sync",
+    .purpose = "Runs a mixed batch one request after another, each with a timeout.",
+    .concurrent = false,
+};
 
 /* Sends an attempt and waits, doing nothing else, until its reply, its
  * timeout or the deadline: each attempt is bounded by what remains of the
@@ -52,14 +56,14 @@ static void cancel_the_rest(struct timeouts_batch *batch, enum timeouts_cancel_r
 int main(int argc, char **argv)
 {
     struct timeouts_batch batch;
-    int early_exit = timeouts_setup(&batch, PROGRAM, false, argc, argv);
+    int early_exit = timeouts_setup(&batch, &PROGRAM, argc, argv);
     if (early_exit >= 0)
         return early_exit;
 
     /* One transfer for every attempt: its handle keeps the connection. */
     struct timeouts_transfer *transfer = timeouts_transfers_new(1);
     if (transfer == NULL) {
-        output_error(PROGRAM, "out of memory");
+        output_error(PROGRAM.name, "out of memory");
         timeouts_abandon(&batch);
         return EXIT_SETUP;
     }

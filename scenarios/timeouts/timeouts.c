@@ -47,8 +47,9 @@ static struct cli_double_target deadline_target;
 static struct cli_long_target retries_target;
 static struct cli_long_target seed_target;
 
-static enum cli_result parse_command_line(struct timeouts_batch *batch, const char *program,
-                                          bool is_async, int argc, char **argv)
+static enum cli_result parse_command_line(struct timeouts_batch *batch,
+                                          const struct lesson_program *program,
+                                          int argc, char **argv)
 {
     timeout_target = (struct cli_double_target){ &batch->timeout, 0.0, MAX_SECONDS };
     deadline_target = (struct cli_double_target){ &batch->deadline, 0.0, MAX_SECONDS };
@@ -67,12 +68,10 @@ static enum cli_result parse_command_line(struct timeouts_batch *batch, const ch
           "a whole number from 0 to 2147483647", cli_apply_long, &seed_target },
     };
     const struct cli_program description = {
-        .name = program,
-        .purpose = is_async
-            ? "Runs a mixed batch all at once, each request with a timeout, the batch with a deadline."
-            : "Runs a mixed batch one request after another, each with a timeout.",
-        .example = is_async ? "build/bin/timeouts_async --scale 0.5 --deadline 1"
-                            : "build/bin/timeouts_sync --scale 0.5 --retries 2",
+        .name = program->name,
+        .purpose = program->purpose,
+        .example = program->concurrent ? "build/bin/timeouts_async --scale 0.5 --deadline 1"
+                                       : "build/bin/timeouts_sync --scale 0.5 --retries 2",
         .options = options,
         .option_count = sizeof options / sizeof options[0],
     };
@@ -353,14 +352,14 @@ void timeouts_task_cancel(struct timeouts_batch *batch, struct timeouts_task *ta
 
 /* ------------------------------------------------------------ setup, finish */
 
-int timeouts_setup(struct timeouts_batch *batch, const char *program, bool is_async,
+int timeouts_setup(struct timeouts_batch *batch, const struct lesson_program *program,
                    int argc, char **argv)
 {
     memset(batch, 0, sizeof *batch);
-    batch->common.program = program;
+    batch->common.program = program->name;
     batch->timeout = LESSON_TIMEOUT_S;
     batch->seed = 1;
-    switch (parse_command_line(batch, program, is_async, argc, argv)) {
+    switch (parse_command_line(batch, program, argc, argv)) {
     case CLI_EXIT_OK: return EXIT_ALL_DONE;
     case CLI_EXIT_USAGE: return EXIT_USAGE;
     case CLI_RUN: break;
@@ -371,24 +370,24 @@ int timeouts_setup(struct timeouts_batch *batch, const char *program, bool is_as
     batch->deadline *= batch->common.scale;
     output_init(batch->common.quiet);
     if (!build_tasks(batch)) {
-        output_error(program, "out of memory");
+        output_error(program->name, "out of memory");
         free_tasks(batch);
         return EXIT_SETUP;
     }
     if (batch->common.predict) {
-        timeouts_print_prediction(batch, is_async);
+        timeouts_print_prediction(batch, program->concurrent);
         free_tasks(batch);
         return EXIT_ALL_DONE;
     }
     if ((batch->common.trace_path != NULL
-         && !trace_path_writable(batch->common.trace_path, program))
-        || !http_global_init(program) || !http_server_reachable(program, batch->common.url)) {
+         && !trace_path_writable(batch->common.trace_path, program->name))
+        || !http_global_init(program->name) || !http_server_reachable(program->name, batch->common.url)) {
         http_global_cleanup();
         free_tasks(batch);
         return EXIT_SETUP;
     }
     if (!interrupt_install()) {
-        output_error(program, "cannot install the Ctrl+C handler: %s", strerror(errno));
+        output_error(program->name, "cannot install the Ctrl+C handler: %s", strerror(errno));
         interrupt_uninstall();
         http_global_cleanup();
         free_tasks(batch);
@@ -396,7 +395,7 @@ int timeouts_setup(struct timeouts_batch *batch, const char *program, bool is_as
     }
     if (batch->common.trace_path != NULL) {
         batch->trace = trace_new(clock_now());
-        trace_one_thread(batch->trace, is_async);  /* both programs have one thread */
+        trace_one_thread(batch->trace, program->concurrent);  /* both programs have one thread */
         for (int i = 0; i < TIMEOUTS_TASK_COUNT && batch->trace; i++)
             trace_name_task(batch->trace, batch->tasks[i].number, batch->tasks[i].label);
     }
@@ -461,9 +460,7 @@ int timeouts_finish(struct timeouts_batch *batch)
 
     int status = timeouts_interrupted() ? 128 + interrupt_signal_number()
                : failed + cancelled > 0 ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
-    if (batch->trace != NULL && trace_write(batch->trace, batch->common.trace_path,
-                                            batch->common.program) != 0 && status == 0)
-        status = EXIT_SETUP;
+    status = trace_save(batch->trace, batch->common.trace_path, batch->common.program, status);
     timeouts_abandon(batch);  /* the same release, now that all is said */
     return status;
 }

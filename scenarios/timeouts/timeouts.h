@@ -76,12 +76,12 @@ struct timeouts_batch {
 
 /*
  * Parses the command line, prepares the batch, checks the server and
- * installs the Ctrl+C handler.  `is_async` only changes the --help text and
- * the --predict model.  Returns -1 when the program should go on and run
+ * installs the Ctrl+C handler.  `program->concurrent` only changes the
+ * --help example and the --predict model.  Returns -1 when the program should go on and run
  * the batch; otherwise the exit status to return at once (after --help,
  * --predict, a usage error or an unreachable server).
  */
-int timeouts_setup(struct timeouts_batch *batch, const char *program, bool is_async,
+int timeouts_setup(struct timeouts_batch *batch, const struct lesson_program *program,
                    int argc, char **argv);
 
 /* Call just before an attempt is sent: prints "T1: Requesting '...'". */

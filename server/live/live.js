@@ -9,7 +9,7 @@
 
 const WINDOW_SECONDS = 20;      // how much of the past the drawings show
 const LANE_HEIGHT = 18;         // one row of the timeline per request in sight
-const MAX_LANES = 60;           // more than this are counted, not drawn
+const MAX_LANES = 24;           // more than this are counted, not drawn
 const RECENT_ROWS = 8;
 const RIGHT_MARGIN = 170;       // pixels right of "now", for the labels of the newest bars
 
@@ -98,8 +98,10 @@ function onDropped(data) {
     state.dropped = data.dropped;
     const box = document.getElementById("dropped");
     box.hidden = false;
-    box.textContent = "This page read too slowly: the server dropped " + data.dropped +
-        " events for it, so some bars may be missing or never end.  The numbers above stay right.";
+    box.textContent = "This page could not keep up: the server dropped " + data.dropped +
+        " events for it, so some bars are missing or never end, and \"seen\" and \"finished\"" +
+        " count only what arrived.  \"In flight\" and \"most at once\" stay right: every event" +
+        " carries the server's own count.";
 }
 
 function clear() {

@@ -239,20 +239,84 @@ static void the_sweep_measured_each_k(void **state)
     json_decref(summary);
 }
 
+/* The seconds in a report cell such as "0.188 s" or "95.2 ms". */
+static double cell_seconds(const char *cell)
+{
+    double value;
+    char unit[8];
+    if (sscanf(cell, "%lf %7s", &value, unit) != 2)
+        fail_msg("not a time: %.20s", cell);
+    if (strcmp(unit, "s") == 0)
+        return value;
+    if (strcmp(unit, "ms") == 0)
+        return value / 1e3;
+    if (strcmp(unit, "µs") == 0)
+        return value / 1e6;
+    fail_msg("unknown unit in %.20s", cell);
+    return 0;
+}
+
+/* The row "| <variant> | <median> | <stddev> | <speedup>× | ..." of the
+ * report: its median in seconds and its speedup. */
+static void report_row(const char *report, const char *variant, double *median, double *speedup)
+{
+    char start[64];
+    snprintf(start, sizeof start, "\n| %s | ", variant);
+    const char *row = strstr(report, start);
+    if (row == NULL)
+        fail_msg("REPORT.md has no row for %s", variant);
+    row += strlen(start);
+    *median = cell_seconds(row);
+    const char *cell = strchr(strchr(row, '|') + 1, '|');  /* past median and stddev */
+    assert_non_null(cell);
+    if (sscanf(cell + 1, " %lf", speedup) != 1)
+        fail_msg("no speedup in the %s row", variant);
+}
+
+/* The report says what the JSON beside it says: each variant's median as
+ * hyperfine measured it, the speedup as the ratio of those medians, and
+ * charts that are SVG drawings of this run (the timeline names its tasks). */
 static void the_report_was_rendered(void **state)
 {
     (void)state;
     char path[256];
     snprintf(path, sizeof path, "%s/REPORT.md", out_dir);
-    struct stat info;
-    assert_int_equal(stat(path, &info), 0);
+    char *report = test_read_file(path);
+    assert_non_null(report);
+    test_assert_contains(report, "\n## slow_api\n");
+    json_t *measured = load("slow_api.json");
+    json_t *results = json_object_get(measured, "results");
+    double sync_median = json_number_value(json_object_get(json_array_get(results, 0), "median"));
+    for (size_t i = 0; i < json_array_size(results); i++) {
+        json_t *result = json_array_get(results, i);
+        double json_median = json_number_value(json_object_get(result, "median"));
+        double median, speedup;
+        report_row(report, json_string_value(json_object_get(result, "command")), &median,
+                   &speedup);
+        /* Printed to three significant digits: within 1 % of the JSON. */
+        assert_true(fabs(median - json_median) <= 0.01 * json_median);
+        assert_true(fabs(speedup - sync_median / json_median) <= 0.01 + 0.01 * speedup);
+    }
+    json_decref(measured);
+
     const char *charts[] = { "charts/slow_api.svg", "charts/timeline-slow_api-sync.svg",
                              "charts/timeline-slow_api-async.svg", "charts/sweep.svg" };
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
+        char link[96];
+        snprintf(link, sizeof link, "](%s)", charts[i]);
+        test_assert_contains(report, link);  /* the report shows it */
         snprintf(path, sizeof path, "%s/%s", out_dir, charts[i]);
-        assert_int_equal(stat(path, &info), 0);
-        assert_true(info.st_size > 0);
+        char *svg = test_read_file(path);
+        assert_non_null(svg);
+        test_assert_contains(svg, "<svg");
+        if (strstr(charts[i], "timeline-") != NULL) {
+            test_assert_contains(svg, ">R1<");
+            test_assert_contains(svg, ">R2<");
+            test_assert_contains(svg, ">R3<");
+        }
+        free(svg);
     }
+    free(report);
     test_assert_contains(smoke.out, "Suite wall time: ");
 }
 

@@ -4,8 +4,10 @@
  * What the lesson claims is proven by the server's own counters (/stats
  * max_in_flight: how many requests it was holding at once) and by the
  * programs' traces (do the request intervals overlap?).  The one timing
- * assertion is a lower bound the lesson rests on: a loop stuck in a 0.5 s
- * blocking call cannot have run its heartbeat less than 0.4 s late.
+ * bound is one the lesson rests on: a loop stuck in a 0.5 s blocking call
+ * cannot have run its heartbeat less than 0.4 s late, so the broken
+ * program's worst lag is at least that, and the fixed programs' must stay
+ * below it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +32,13 @@
 #define LONGEST_DELAY_S 0.5
 #define HEARTBEAT_S 0.1   /* BLOCKING_PITFALL_HEARTBEAT_S */
 #define REQUESTS 3
+/* The heartbeat was due 0.1 s after the loop began; a loop held by R1
+ * (0.5 s) cannot run that tick until 0.5 s, so at least 0.4 s late.  (The
+ * server's timer never fires early; the 1 ms is the printout's rounding.)
+ * That lower bound on the broken program is the upper bound the fixed ones
+ * must stay under: generous for a loop that never blocks, whose worst lag
+ * is a few milliseconds, and impossible for one that blocks. */
+#define BLOCKED_LAG_S (LONGEST_DELAY_S - HEARTBEAT_S - 0.001)
 
 static struct test_server server;           /* --mode async: overlaps every wait */
 static struct test_server blocking_server;  /* --mode blocking: one request at a time */
@@ -152,14 +161,11 @@ static void async_blocking_stalls_its_own_loop(void **state)
     assert_true(late_heartbeats > 0);
     test_assert_trace_viewable(trace_path, "blocking_pitfall_async_blocking", true);
 
-    /* The heartbeat was due 0.1 s after the loop began; R1 (0.5 s) held the
-     * loop until at least 0.5 s, so that tick ran at least 0.4 s late.  (The
-     * server's timer never fires early; the 1 ms is the printout's rounding.) */
+    /* R1 held the loop: see BLOCKED_LAG_S. */
     double lag = worst_lag(result.out);
-    double at_least = LONGEST_DELAY_S - HEARTBEAT_S - 0.001;
-    if (lag < at_least)
+    if (lag < BLOCKED_LAG_S)
         fail_msg("worst heartbeat lag %.3f s, below the %.3f s the blocking call forces",
-                 lag, at_least);
+                 lag, BLOCKED_LAG_S);
     test_assert_contains(result.out, "Heartbeat: ");  /* told as it happened, too */
     test_process_result_free(&result);
 }
@@ -184,7 +190,11 @@ static void assert_overlaps_all_three(const char *variant, bool one_thread)
     char program[64];
     snprintf(program, sizeof program, "blocking_pitfall_%s", variant);
     test_assert_trace_viewable(trace_path, program, one_thread);
-    worst_lag(result.out);  /* present and a number; its size is the machine's business */
+    /* The fix's claim: the heartbeat stays on time while R1 waits. */
+    double lag = worst_lag(result.out);
+    if (lag >= BLOCKED_LAG_S)
+        fail_msg("%s: worst heartbeat lag %.3f s, as late as a loop that blocks (%.3f s)",
+                 variant, lag, BLOCKED_LAG_S);
     test_process_result_free(&result);
 }
 

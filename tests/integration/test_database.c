@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,9 @@
 #include "trace.h"
 #include "trace_intervals.h"
 
-#define CITIES "20000"
+/* Big enough that each query runs for tens of milliseconds, so the async
+ * workers overlap even when a loaded machine is slow to start a thread. */
+#define CITIES "60000"
 #define SEED "7"
 
 static char db_path[64];      /* the small database every test queries */
@@ -67,8 +70,22 @@ static uint64_t content_hash(const char *path)
     return hash;
 }
 
+/* The OS thread that ran each query (the trace's args.thread, tid 1..3),
+ * and when the program asked for it and had the answer (args.asked_s and
+ * args.answered_s, in microseconds), as its main thread saw it. */
+static long long threads[3];
+static long long asked_answered[3][2];
+
+/* How many different threads ran the three queries. */
+static int distinct_threads(void)
+{
+    return 1 + (threads[1] != threads[0]) + (threads[2] != threads[0] && threads[2] != threads[1]);
+}
+
 /* Loads the trace: each complete event's [start, end] in microseconds, in
- * the row of its query (tid 1..3), and the rows it recorded. */
+ * the row of its query (tid 1..3), and the rows it recorded.  The interval
+ * is the work window the thread that ran the query stamped itself, so an
+ * overlap means SQLite really ran the queries at the same time. */
 static void load_trace(long long intervals[3][2], long long rows[3])
 {
     char why[512];
@@ -88,6 +105,13 @@ static void load_trace(long long intervals[3][2], long long rows[3])
         intervals[tid - 1][1] = ts + json_integer_value(json_object_get(event, "dur"));
         rows[tid - 1] = (long long)json_number_value(
             json_object_get(json_object_get(event, "args"), "rows"));
+        threads[tid - 1] = json_integer_value(json_object_get(json_object_get(event, "args"),
+                                                              "thread"));
+        assert_true(threads[tid - 1] > 0);
+        json_t *args = json_object_get(event, "args");
+        asked_answered[tid - 1][0] = llround(1e6 * json_number_value(json_object_get(args, "asked_s")));
+        asked_answered[tid - 1][1] =
+            llround(1e6 * json_number_value(json_object_get(args, "answered_s")));
         seen++;
     }
     json_decref(document);
@@ -169,6 +193,7 @@ static void sync_counts_match_and_queries_take_turns(void **state)
     assert_true(test_none_overlap(intervals, 3));
     /* And in the lesson's order: Q2 is not asked for before Q1 is done. */
     assert_true(intervals[0][1] <= intervals[1][0] && intervals[1][1] <= intervals[2][0]);
+    assert_int_equal(distinct_threads(), 1);  /* the main thread did it all */
     test_process_result_free(&result);
 }
 
@@ -189,7 +214,20 @@ static void async_counts_match_and_queries_overlap(void **state)
     load_trace(intervals, rows);
     test_assert_trace_viewable(trace_path, "database_async", false);  /* a worker per query */
     assert_counts_match_sqlite(result.out, rows);
-    assert_true(test_all_overlap(intervals, 3));
+    /* All three were asked for before any was answered. */
+    assert_true(test_all_overlap(asked_answered, 3));
+    /* And SQLite really ran them at once: three threads stamped their own
+     * work windows, and each of the shorter two overlaps Q1's, the longest
+     * (a worker that ran only after another had finished would not: a
+     * serialised program fails here).  Not all three at one instant: on a
+     * loaded machine Q3's thread may start after Q2's has finished. */
+    assert_int_equal(distinct_threads(), 3);
+    long long q1_q2[2][2] = { { intervals[0][0], intervals[0][1] },
+                              { intervals[1][0], intervals[1][1] } };
+    long long q1_q3[2][2] = { { intervals[0][0], intervals[0][1] },
+                              { intervals[2][0], intervals[2][1] } };
+    assert_true(test_all_overlap(q1_q2, 2));
+    assert_true(test_all_overlap(q1_q3, 2));
     test_process_result_free(&result);
 }
 

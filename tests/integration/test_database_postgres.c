@@ -8,7 +8,8 @@
  * the program has sent stays in the server, waiting, and shows up in
  * pg_stat_activity as active; a connection of the test's own counts them.
  * The async program must have all three in the server at once, from one
- * thread; the sync program never more than one.  Nothing is timed.
+ * thread; the sync program never more than one.  Nothing is timed.  And
+ * the server holds row for row what the SQLite file holds.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -281,6 +283,39 @@ static void sync_prints_the_same_lines_as_the_sqlite_program(void **state)
     test_process_result_free(&postgres);
 }
 
+/* Every row of both tables, in id order, as "id|text|text-or-number"
+ * lines: the same on either side if the data is. */
+static const char *const DUMPS[] = {
+    "SELECT id || '|' || long_name || '|' || state FROM states ORDER BY id",
+    "SELECT id || '|' || name || '|' || state_id FROM cities ORDER BY id",
+};
+
+static void the_server_holds_the_same_rows_as_the_sqlite_file(void **state)
+{
+    (void)state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(sqlite_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    PGconn *connection = test_postgres_connect(&pg);
+    for (size_t d = 0; d < sizeof DUMPS / sizeof DUMPS[0]; d++) {
+        PGresult *rows = PQexec(connection, DUMPS[d]);
+        assert_int_equal(PQresultStatus(rows), PGRES_TUPLES_OK);
+        sqlite3_stmt *statement = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, DUMPS[d], -1, &statement, NULL), SQLITE_OK);
+        int row = 0;
+        for (; sqlite3_step(statement) == SQLITE_ROW; row++) {
+            assert_true(row < PQntuples(rows));
+            assert_string_equal(PQgetvalue(rows, row, 0),
+                                (const char *)sqlite3_column_text(statement, 0));
+        }
+        assert_int_equal(row, PQntuples(rows));
+        assert_true(row >= 27);
+        sqlite3_finalize(statement);
+        PQclear(rows);
+    }
+    PQfinish(connection);
+    sqlite3_close(db);
+}
+
 static void the_server_can_come_from_the_pg_environment(void **state)
 {
     (void)state;
@@ -433,6 +468,7 @@ int main(void)
         cmocka_unit_test(sync_has_at_most_one_query_in_the_server),
         cmocka_unit_test(async_has_all_three_in_the_server_at_once_from_one_thread),
         cmocka_unit_test(sync_prints_the_same_lines_as_the_sqlite_program),
+        cmocka_unit_test(the_server_holds_the_same_rows_as_the_sqlite_file),
         cmocka_unit_test(the_server_can_come_from_the_pg_environment),
         cmocka_unit_test(a_database_without_the_tables_is_exit_2),
         cmocka_unit_test(bad_flags_are_exit_1_with_one_line),

@@ -183,7 +183,27 @@ static void truncated_replies_are_refused(void **state)
 static void a_server_that_never_answers_times_out(void **state)
 {
     (void)state;
-    assert_every_program_fails(NULL, "timed out: no complete reply within");
+    assert_every_program_fails(NULL, "timed out: no complete reply in time");
+}
+
+/* A 30 s request to a silent server: by default given up after 62 s (the
+ * test would stop waiting first and fail), with either flag in half a second. */
+static void max_time_and_stall_timeout_bound_a_request(void **state)
+{
+    (void)state;
+    struct fake_server fake;
+    assert_int_equal(test_fake_server_start(&fake, NULL), 0);
+    const char *flags[] = { "--max-time", "--stall-timeout" };
+    for (size_t i = 0; i < PROGRAM_COUNT; i++) {
+        for (size_t f = 0; f < 2 && !skipped(ALL_PROGRAMS[i]); f++) {
+            const char *args[] = { "--delays", "30", flags[f], "0.5", NULL };
+            struct test_process_result result = test_run_client(ALL_PROGRAMS[i], fake.url, args);
+            assert_int_equal(result.exit_status, 3);
+            test_assert_contains(result.out, "R1: Request failed: timed out");
+            test_process_result_free(&result);
+        }
+    }
+    test_fake_server_stop(&fake);
 }
 
 /* Two requests, one after the other, to a fake server that closes every
@@ -293,6 +313,7 @@ int main(void)
         cmocka_unit_test(replies_outside_what_slowserver_sends_are_refused),
         cmocka_unit_test(truncated_replies_are_refused),
         cmocka_unit_test(a_server_that_never_answers_times_out),
+        cmocka_unit_test(max_time_and_stall_timeout_bound_a_request),
         cmocka_unit_test(a_connection_is_kept_for_the_next_request_unless_the_server_closes_it),
         cmocka_unit_test(a_closed_port_is_exit_2_with_a_hint),
         cmocka_unit_test(without_io_uring_it_says_so_and_exits_2),

@@ -263,6 +263,57 @@ static void the_same_seed_gives_the_same_backoff(void **state)
     test_process_result_free(&second);
 }
 
+/* "retry 1 of 1 in X s" from T6's line: the backoff the run drew. */
+static double first_backoff(const char *out)
+{
+    const char *line = strstr(out, "T6: HTTP 503; retry 1 of 1 in ");
+    double wait = -1;
+    if (line == NULL || sscanf(line, "T6: HTTP 503; retry 1 of 1 in %lf s", &wait) != 1)
+        fail_msg("no parsable T6 retry line in:\n%s", out);
+    return wait;
+}
+
+/* And --seed is not ignored: another seed draws other waits.  At scale 0.4
+ * the server's Retry-After rounds to 0, so the wait is the jitter alone:
+ * from 0.1 to 0.2 s, printed to the hundredth; seeds 7 and 8 draw 0.14 and
+ * 0.11.  The deadline ends the run soon after T6's first reply. */
+static void another_seed_gives_another_backoff(void **state)
+{
+    (void)state;
+    const char *seed_7[] = { "--scale", "0.4", "--retries", "1", "--deadline", "0.75",
+                             "--seed", "7", NULL };
+    const char *seed_8[] = { "--scale", "0.4", "--retries", "1", "--deadline", "0.75",
+                             "--seed", "8", NULL };
+    struct test_process_result first = test_run_client("timeouts_async", server.url, seed_7);
+    struct test_process_result second = test_run_client("timeouts_async", server.url, seed_8);
+    double wait_7 = first_backoff(first.out), wait_8 = first_backoff(second.out);
+    assert_true(wait_7 >= 0.1 && wait_7 <= 0.2 && wait_8 >= 0.1 && wait_8 <= 0.2);
+    if (wait_7 == wait_8)
+        fail_msg("--seed 7 and --seed 8 both waited %.2f s: is --seed ignored?", wait_7);
+    test_process_result_free(&first);
+    test_process_result_free(&second);
+
+    /* --predict draws from the same numbers: over eight seeds, more than
+     * one predicted time (the third retry's jitter shows at scale 1). */
+    char outputs[8][160];
+    int distinct = 0;
+    for (int seed = 1; seed <= 8; seed++) {
+        char seed_text[8];
+        snprintf(seed_text, sizeof seed_text, "%d", seed);
+        const char *predict[] = { test_bin("timeouts_sync"), "--retries", "3", "--seed",
+                                  seed_text, "--predict", NULL };
+        struct test_process_result result;
+        assert_int_equal(test_run(predict, TEST_RUN_TIMEOUT_S, &result), 0);
+        snprintf(outputs[seed - 1], sizeof outputs[seed - 1], "%s", result.out);
+        test_process_result_free(&result);
+        bool seen = false;
+        for (int other = 0; other < seed - 1; other++)
+            seen = seen || strcmp(outputs[other], outputs[seed - 1]) == 0;
+        distinct += !seen;
+    }
+    assert_true(distinct > 1);
+}
+
 /* ------------------------------------------------------------ Ctrl+C */
 
 /* Starts a program with its stdout in output_path; returns its pid. */
@@ -445,6 +496,7 @@ int main(void)
         cmocka_unit_test(a_503_is_retried_the_configured_number_of_times),
         cmocka_unit_test_setup(a_retry_waits_for_the_servers_retry_after, reset_stats),
         cmocka_unit_test(the_same_seed_gives_the_same_backoff),
+        cmocka_unit_test(another_seed_gives_another_backoff),
         cmocka_unit_test(ctrl_c_ends_a_hanging_batch_cleanly),
         cmocka_unit_test(predict_prints_the_lesson_model_without_a_server),
         cmocka_unit_test(bad_flags_are_exit_1_with_one_line),

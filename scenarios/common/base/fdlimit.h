@@ -13,4 +13,10 @@
  * in force afterwards (or -1 if it could not be read). */
 long fdlimit_raise(void);
 
+/* Raises the limit, then warns on stderr, in one line prefixed by
+ * `program`, if `in_flight` transfers of `fds_each` descriptors would not
+ * fit in it (with a few to spare for the program's own files): the run
+ * goes on, and the note says where it will start to fail. */
+void fdlimit_make_room(const char *program, long in_flight, long fds_each);
+
 #endif

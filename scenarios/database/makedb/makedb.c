@@ -25,7 +25,6 @@
  * never leaves a half-built database behind.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -37,6 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "exit_codes.h"
 #include "parse.h"
 
@@ -338,52 +338,42 @@ static void usage(FILE *stream)
             PROGRAM, DEFAULT_CITIES, MAX_CITIES, DEFAULT_SEED, PROGRAM);
 }
 
-static int parse_options(int argc, char **argv, struct options *options)
+static const struct option OPTIONS[] = {
+    { "out", required_argument, NULL, 'o' },   { "cities", required_argument, NULL, 'c' },
+    { "seed", required_argument, NULL, 's' },  { "force", no_argument, NULL, 'f' },
+    { "quiet", no_argument, NULL, 'q' },       { "postgres", no_argument, NULL, 'p' },
+    { NULL, 0, NULL, 0 },
+};
+
+static int apply_option(void *context, const struct option *option, const char *value)
 {
-    static const struct option table[] = {
-        { "out", required_argument, NULL, 'o' },   { "cities", required_argument, NULL, 'c' },
-        { "seed", required_argument, NULL, 's' },  { "force", no_argument, NULL, 'f' },
-        { "quiet", no_argument, NULL, 'q' },       { "help", no_argument, NULL, 'h' },
-        { "postgres", no_argument, NULL, 'p' },
-        { NULL, 0, NULL, 0 },
-    };
-    *options = (struct options){ DEFAULT_OUT, DEFAULT_CITIES, DEFAULT_SEED, false, false, false };
-    opterr = 0;  /* our own one-line message instead of getopt's */
-    int code;
-    while ((code = getopt_long(argc, argv, "h", table, NULL)) != -1) {
-        long value;
-        switch (code) {
-        case 'o': options->out = optarg; break;
-        case 'f': options->force = true; break;
-        case 'q': options->quiet = true; break;
-        case 'p': options->postgres = true; break;
-        case 'h': usage(stdout); return EXIT_ALL_DONE;
-        case 'c':
-            if (!parse_long_in(optarg, 1, MAX_CITIES, &options->cities)) {
-                fprintf(stderr, "%s: invalid value '%s' for --cities (expected a whole number "
-                        "from 1 to %ld)\n", PROGRAM, optarg, MAX_CITIES);
-                return EXIT_USAGE;
-            }
-            break;
-        case 's':
-            if (!parse_long_in(optarg, 0, 4294967295L, &value)) {
-                fprintf(stderr, "%s: invalid value '%s' for --seed (expected a whole number "
-                        "from 0 to 4294967295)\n", PROGRAM, optarg);
-                return EXIT_USAGE;
-            }
-            options->seed = (uint64_t)value;
-            break;
-        default:
-            fprintf(stderr, "%s: bad option '%s' (unknown, or missing its value; see --help)\n",
-                    PROGRAM, argv[optind - 1]);
-            return EXIT_USAGE;
+    struct options *options = context;
+    long number;
+    switch (option->val) {
+    case 'o': options->out = value; break;
+    case 'f': options->force = true; break;
+    case 'q': options->quiet = true; break;
+    case 'p': options->postgres = true; break;
+    case 'c':
+        if (!parse_long_in(value, 1, MAX_CITIES, &options->cities)) {
+            char expected[64];
+            snprintf(expected, sizeof expected, "a whole number from 1 to %ld", MAX_CITIES);
+            return args_bad_value(PROGRAM, "cities", value, expected);
         }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", PROGRAM, argv[optind]);
-        return EXIT_USAGE;
+        break;
+    case 's':
+        if (!parse_long_in(value, 0, 4294967295L, &number))
+            return args_bad_value(PROGRAM, "seed", value, "a whole number from 0 to 4294967295");
+        options->seed = (uint64_t)number;
+        break;
     }
     return -1;
+}
+
+static int parse_options(int argc, char **argv, struct options *options)
+{
+    *options = (struct options){ DEFAULT_OUT, DEFAULT_CITIES, DEFAULT_SEED, false, false, false };
+    return args_parse_options(PROGRAM, OPTIONS, apply_option, usage, options, argc, argv);
 }
 
 /* ------------------------------------------------------------ main */
