@@ -271,6 +271,9 @@ help:
 	@echo "make bench-scale [KS=3,100,1000] [OUT=$(OUT)]   thousands of requests at once: event loop vs threads"
 	@echo "make report [OUT=$(OUT)]   re-render OUT/REPORT.md and charts from OUT/*.json"
 	@echo "                     (OUT=results: the committed reference run)"
+	@echo "make lab LAB=slow_api [DIR=path] [FORCE=1]   a student workspace for one lab"
+	@echo "make grade LAB=slow_api [SRC=file | DIR=workspace] [SEED=n]   grade one submission"
+	@echo "make grade-all LAB=slow_api SUBMISSIONS=dir [SEED=n]   grade a class: CSV + JSON"
 
 # ---------------------------------------------------------------- needs
 # Each target's first recipe line installs what it needs (the packages of
@@ -407,5 +410,44 @@ fuzz:
 	$(CHECK) FUZZ_SECONDS:count
 	@$(MAKE) --no-print-directory fuzz-build
 	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+# ---------------------------------------------------------------- labs
+# docs/labs/README.md.  A lab's workspace goes outside build/ (make clean
+# never touches it): DIR, or labs-out/<LAB> in this checkout by default.
+# The grader builds submissions against this checkout's libraries
+# (labs/workspace.mk), so `lab-libs` builds them all.
+.PHONY: lab lab-libs grade grade-all
+LAB ?= slow_api
+LAB_NAMES := $(notdir $(patsubst %/,%,$(wildcard labs/*/)))
+CHECK_LAB = $(if $(filter $(LAB),$(LAB_NAMES)),, \
+  $(error LAB=$(LAB) is not a lab (one of: $(LAB_NAMES))))
+$(OBJ)/harness/grade.o: LAYER_CFLAGS += -I$(LESSON_DIR) -DASYNCLAB_ROOT='"$(abspath .)"'
+$(OBJ)/harness/lib/server_stats.o: LAYER_CFLAGS += -I$(LESSON_DIR)
+$(BIN)/grade: $(LESSON_LIB)
+lab-libs: $(foreach s,$(SCENARIO_NAMES),$($(s)_LIB)) $(LESSON_LIB) $(BASE_LIB)
+# The Debian libraries a lab's program links (labs/workspace.mk asks).
+.PHONY: lab-pkgs
+lab-pkgs:
+	@echo $(call scenario_pkgs,$(LAB))
+
+lab:
+	$(CHECK_LAB)
+	$(DEPS) build
+	@$(MAKE) --no-print-directory $(BIN)/grade lab-libs
+	@scripts/make-lab.sh "$(LAB)" "$(or $(DIR),labs-out/$(LAB))" "$(FORCE)" "$(BIN)"
+
+grade:
+	$(CHECK_LAB)$(CHECK) SEED:count
+	$(DEPS) build grade
+	@$(MAKE) --no-print-directory all lab-libs
+	$(BIN)/grade --lab $(LAB) $(if $(SRC),--src $(SRC),--dir $(or $(DIR),labs-out/$(LAB))) \
+	    $(if $(SEED),--seed $(SEED))
+
+grade-all:
+	$(CHECK_LAB)$(CHECK) SEED:count
+	$(if $(SUBMISSIONS),,$(error give SUBMISSIONS=folder of handins))
+	$(DEPS) build grade
+	@$(MAKE) --no-print-directory all lab-libs
+	$(BIN)/grade_all --lab $(LAB) --submissions $(SUBMISSIONS) $(if $(SEED),--seed $(SEED)) \
+	    --out $(or $(GRADES),grades-$(LAB))
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -10,10 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
+#include "clock.h"
 
 bool launch_find_bin_dir(char *dir, size_t size)
 {
@@ -33,6 +36,7 @@ struct child_fds {
     int stdout_fd;   /* -1: keep ours */
     int stderr_fd;
     int close_fds[2];  /* the parent's ends of capture pipes; -1: none */
+    bool own_group;    /* a process group of its own, to be killed as one */
 };
 
 /* In the child, between fork and exec: tie its life to the harness.  If the
@@ -50,6 +54,8 @@ static void run_child(char *const argv[], const struct child_fds *fds, pid_t par
                       int error_pipe)
 {
     die_with_parent(parent);
+    if (fds->own_group)
+        setpgid(0, 0);
     if ((fds->stdout_fd >= 0 && dup2(fds->stdout_fd, STDOUT_FILENO) < 0)
         || (fds->stderr_fd >= 0 && dup2(fds->stderr_fd, STDERR_FILENO) < 0)) {
         int error = errno;
@@ -103,7 +109,7 @@ static pid_t start_child(const char *program, char *const argv[], const struct c
 pid_t launch_start_redirected(const char *program, char *const argv[], int stdout_fd,
                               int stderr_fd)
 {
-    const struct child_fds fds = { stdout_fd, stderr_fd, { -1, -1 } };
+    const struct child_fds fds = { stdout_fd, stderr_fd, { -1, -1 }, false };
     return start_child(program, argv, &fds);
 }
 
@@ -129,7 +135,7 @@ int launch_capture(const char *program, char *const argv[], char **out, char **e
     if (!capture_pipes(&out_capture, &err_capture))
         return -1;
     const struct child_fds fds = { out_capture.write_fd, err_capture.write_fd,
-                                   { out_capture.read_fd, err_capture.read_fd } };
+                                   { out_capture.read_fd, err_capture.read_fd }, false };
     pid_t pid = start_child(program, argv, &fds);
     capture_close_write_ends(&out_capture, &err_capture);
     capture_until_closed(&out_capture, &err_capture, -1);  /* returns once both close */
@@ -145,6 +151,85 @@ int launch_capture(const char *program, char *const argv[], char **out, char **e
     else
         free(err_text);
     return status;
+}
+
+/* Reads the run's output until it closes (true) or `deadline` passes
+ * (false), doing `event` when its time comes (once, or every every_s). */
+static bool read_doing_event(struct capture *out, struct capture *err, pid_t pid,
+                             double started, double deadline, const struct launch_event *event)
+{
+    double event_at = event ? started + event->at_s : deadline;
+    for (;;) {
+        if (capture_read_until(out, err, event_at < deadline ? event_at : deadline))
+            return true;
+        if (clock_now() >= deadline)
+            return false;
+        event->act(event->context, pid);
+        event_at = event->every_s > 0 ? clock_now() + event->every_s : deadline;
+    }
+}
+
+/* The process group launch_run_bounded waits for; 0 when none. */
+static volatile pid_t running_group;
+
+void launch_kill_running(void)
+{
+    if (running_group > 0)
+        kill(-running_group, SIGKILL);
+}
+
+static int wait_with_usage(pid_t pid, double *cpu_s)
+{
+    int status;
+    struct rusage usage;
+    while (wait4(pid, &status, 0, &usage) < 0)
+        if (errno != EINTR)
+            return -1;
+    *cpu_s = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6
+           + (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+}
+
+int launch_run_bounded(const char *program, char *const argv[], double limit_s,
+                       const struct launch_event *event, struct launch_result *result)
+{
+    memset(result, 0, sizeof *result);
+    result->status = -1;
+    struct capture out, err;
+    if (!capture_pipes(&out, &err)) {
+        fprintf(stderr, "%s: cannot start %s: %s\n", program, argv[0], strerror(errno));
+        result->out = strdup("");
+        result->err = strdup("");
+        return -1;
+    }
+    /* A group of its own: killing it also kills anything it started. */
+    const struct child_fds fds = { out.write_fd, err.write_fd, { out.read_fd, err.read_fd }, true };
+    double started = clock_now();
+    pid_t pid = start_child(program, argv, &fds);
+    capture_close_write_ends(&out, &err);
+    if (pid > 0) {
+        running_group = pid;
+        if (!read_doing_event(&out, &err, pid, started, started + limit_s, event)) {
+            kill(-pid, SIGKILL);
+            result->killed = true;
+        }
+        result->status = wait_with_usage(pid, &result->cpu_s);
+        running_group = 0;
+        result->wall_s = clock_now() - started;
+    }
+    capture_close_read_ends(&out, &err);
+    result->out = capture_text(&out);
+    result->err = capture_text(&err);
+    return result->status;
+}
+
+void launch_result_free(struct launch_result *result)
+{
+    free(result->out);
+    free(result->err);
+    result->out = result->err = NULL;
 }
 
 void launch_last_line(const char *text, char *line, size_t size)

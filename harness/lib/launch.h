@@ -36,6 +36,40 @@ int launch_wait(pid_t pid);
  * Returns the exit status as launch_wait does, or -1 if it could not start. */
 int launch_capture(const char *program, char *const argv[], char **out, char **err);
 
+/* What launch_run_bounded saw of one run. */
+struct launch_result {
+    int status;        /* as launch_wait returns it; 128 + 9 when killed */
+    bool killed;       /* it outlived its bound and was killed */
+    double wall_s;     /* from start to exit */
+    double cpu_s;      /* user + system time it used */
+    char *out;         /* its stdout and stderr, malloc'd, NUL-terminated */
+    char *err;
+};
+
+/* Optional: something to do while the program runs, `at_s` seconds after
+ * the start and then every `every_s` seconds (0: once).  The grader stops a
+ * server under a running submission, or samples its main thread's CPU. */
+struct launch_event {
+    double at_s;
+    void (*act)(void *context, pid_t pid);
+    void *context;
+    double every_s;
+};
+
+/*
+ * Runs argv with its output collected, in a process group of its own, and
+ * kills the whole group (SIGKILL) if it is still running after limit_s
+ * seconds, so a program that hangs or spins cannot hold up its caller.
+ * `event` may be NULL.  Returns result->status (-1 if it could not start).
+ */
+int launch_run_bounded(const char *program, char *const argv[], double limit_s,
+                       const struct launch_event *event, struct launch_result *result);
+void launch_result_free(struct launch_result *result);
+
+/* From a signal handler: kills the process group launch_run_bounded is
+ * waiting for, if any (a grader stopped with Ctrl+C leaves nothing behind). */
+void launch_kill_running(void);
+
 /* The last non-empty line of `text`, copied into line (empty if none). */
 void launch_last_line(const char *text, char *line, size_t size);
 

@@ -10,6 +10,7 @@
  * 10, 2 and 5 s requests overlap (about 10 s in all) and the heartbeat ticks
  * on time throughout: its worst lag stays near zero.
  * Compare: diff async_blocking.c async.c; docs/blocking_pitfall.md.
+ * (LAB:cut/LAB:end: what the lab's starter leaves out; docs/labs/README.md.)
  *
  *     build/bin/blocking_pitfall_async [--delays 10,2,5] [--scale F]
  */
@@ -34,6 +35,10 @@ struct task {
     struct delay_request *request;
 };
 
+/* LAB:cut write start_task (hand the task's request to the multi handle,
+ * remembering the task in CURLOPT_PRIVATE) and run_ready_tasks (let libcurl
+ * work without waiting, then report every transfer that finished and take
+ * it off the multi handle; return how many finished). */
 /* Hands a request to the multi handle and returns at once: nothing waits. */
 static void start_task(struct blocking_pitfall *run, CURLM *multi, struct task *task)
 {
@@ -67,6 +72,7 @@ static long run_ready_tasks(struct blocking_pitfall *run, CURLM *multi)
     }
     return finished;
 }
+/* LAB:end */
 
 static void free_tasks(struct task *tasks, long count)
 {
@@ -107,8 +113,10 @@ int main(int argc, char **argv)
         return EXIT_SETUP;
     }
 
+    /* LAB:cut start every task's transfer here, before the loop. */
     for (long i = 0; i < run.request_count; i++)
         start_task(&run, multi, &tasks[i]);
+    /* LAB:end */
 
     /* The event loop.  Each turn: the heartbeat if it is due, then every
      * task that can make progress, then sleep until there is more to do. */
@@ -116,11 +124,15 @@ int main(int argc, char **argv)
     while (unfinished > 0) {
         blocking_pitfall_heartbeat(&run);
 
+        /* LAB:cut this call blocks the loop for a whole request: replace it
+         * with run_ready_tasks, then sleep in curl_multi_poll until a socket
+         * is ready or the next heartbeat is due. */
         unfinished -= run_ready_tasks(&run, multi);
 
         if (unfinished > 0)  /* until a socket is ready or the next tick is due */
             http_multi_check(curl_multi_poll(multi, NULL, 0, blocking_pitfall_ms_until_heartbeat(&run),
                                              NULL), PROGRAM.name);
+        /* LAB:end unfinished -= blocking_pitfall_perform_next(&run, tasks->easy, &tasks->body); */
     }
 
     free_tasks(tasks, run.request_count);

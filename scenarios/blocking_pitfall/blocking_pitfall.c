@@ -14,9 +14,6 @@
 #include "output.h"
 #include "predict.h"
 
-/* The lesson: three calls to an API that takes 10, 2 and 5 seconds. */
-static const double LESSON_DELAYS[] = { 10.0, 2.0, 5.0 };
-#define LESSON_DELAY_COUNT (sizeof LESSON_DELAYS / sizeof LESSON_DELAYS[0])
 #define MAX_DELAY_S 3600.0
 
 /* The heartbeat's row in the trace: a tid after every request's (tids start
@@ -32,8 +29,6 @@ static void set_defaults(struct blocking_pitfall *run,
                          const struct lesson_program *program)
 {
     memset(run, 0, sizeof *run);
-    memcpy(run->delays, LESSON_DELAYS, sizeof LESSON_DELAYS);
-    run->delay_count = LESSON_DELAY_COUNT;
     run->program = program;
     run->common.program = program->name;
 }
@@ -109,6 +104,9 @@ int blocking_pitfall_setup(struct blocking_pitfall *run,
     case CLI_EXIT_USAGE: return EXIT_USAGE;
     case CLI_RUN: break;
     }
+    if (run->delay_count == 0)
+        run->delay_count = delay_requests_default_delays(&run->common, run->delays,
+                                                         BLOCKING_PITFALL_MAX_DELAYS);
     output_init(run->common.quiet);
     if (!build_requests(run)) {
         output_error(program->name, "out of memory");
@@ -214,4 +212,16 @@ void blocking_pitfall_abandon(struct blocking_pitfall *run)
     run->trace = NULL;
     free_requests(run);
     http_global_cleanup();
+}
+
+long blocking_pitfall_perform_next(struct blocking_pitfall *run, CURL *easy,
+                                   struct http_body *body)
+{
+    struct delay_request *request = &run->requests[run->blocking_next++];
+    http_body_reset(body);
+    curl_easy_setopt(easy, CURLOPT_URL, request->url);
+    blocking_pitfall_request_started(run, request);
+    CURLcode result = curl_easy_perform(easy);  /* the loop stalls here */
+    blocking_pitfall_request_finished(run, request, result, http_status(easy), body);
+    return 1;
 }

@@ -47,7 +47,14 @@ struct blocking_pitfall {
     double started;                              /* clock_now() when the work began */
     struct trace *trace;
     long failures;
+    long blocking_next;                          /* blocking_pitfall_perform_next's next request */
 };
+
+/* The lab's starter (docs/labs/README.md) runs this where async.c has its
+ * non-blocking turn: the next request on `easy`, in curl_easy_perform, so
+ * the loop stalls for all of it - the pitfall itself.  Returns 1. */
+long blocking_pitfall_perform_next(struct blocking_pitfall *run, CURL *easy,
+                                   struct http_body *body);
 
 /*
  * Parses the command line and prepares the requests (and the heartbeat's

@@ -25,6 +25,7 @@ enum {
     OPT_PREDICT,
     OPT_STALL_TIMEOUT,
     OPT_MAX_TIME,
+    OPT_SEED,
     OPT_HELP = 'h',
     SCENARIO_OPTION_BASE = 2000,
 };
@@ -37,6 +38,7 @@ static const struct option common_options[] = {
     { "predict", no_argument, NULL, OPT_PREDICT },
     { "stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT },
     { "max-time", required_argument, NULL, OPT_MAX_TIME },
+    { "seed", required_argument, NULL, OPT_SEED },
     { "help", no_argument, NULL, OPT_HELP },
 };
 #define COMMON_OPTION_COUNT (sizeof common_options / sizeof common_options[0])
@@ -70,6 +72,7 @@ static void print_usage(const struct cli_program *program)
            "                         (default: the longest wait the work needs, plus 10)\n"
            "  --max-time S           give up on any one request after S seconds\n"
            "                         (default: twice the longest wait, plus 30)\n"
+           "  --seed N               random work drawn from N instead of the lesson's\n"
            "  -h, --help             this help\n"
            "  --version              the program's name and asynclab's version\n"
            "\nExit status: 0 all work done, 1 usage error, 2 setup problem (server or\n"
@@ -155,6 +158,14 @@ static enum cli_result apply_option(const struct cli_program *program, int code,
     case OPT_PREDICT:
         common->predict = true;
         return CLI_RUN;
+    case OPT_SEED: {
+        long seed;
+        if (!parse_long_in(value, 0, 2147483647L, &seed))
+            return invalid_value(common, "seed", value, "a whole number from 0 to 2147483647");
+        common->seed = (unsigned long)seed;
+        common->seeded = true;
+        return CLI_RUN;
+    }
     case OPT_HELP:
         print_usage(program);
         return CLI_EXIT_OK;

@@ -8,6 +8,7 @@
  *     --predict     print the time the lesson's model predicts and exit
  *     --stall-timeout S  give up on a reply that sends nothing for S seconds
  *     --max-time S       give up on any one request after S seconds
+ *     --seed N      random work drawn from N instead of the lesson's (seed.h)
  *     -h, --help    usage with the scenario's own flags and an example
  *
  * A scenario adds its own flags as a table of struct cli_option; the parser
@@ -53,6 +54,8 @@ struct cli_common {
     bool predict;
     double stall_timeout;      /* --stall-timeout; 0: derived from the work (http.h) */
     double max_time;           /* --max-time; 0: derived from the work */
+    bool seeded;               /* --seed was given */
+    unsigned long seed;
 };
 
 /* One of a scenario's own flags. */

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "output.h"
+#include "seed.h"
 
 struct delay_request *delay_requests_new(const char *server, const double *delays,
                                          size_t delay_count, long count, double scale)
@@ -36,6 +37,26 @@ double delay_requests_longest(const struct delay_request *requests, long count)
         if (requests[i].delay > longest)
             longest = requests[i].delay;
     return longest;
+}
+
+/* The lessons: three calls to an API that takes 10, 2 and 5 seconds. */
+static const double LESSON_DELAYS[] = { 10.0, 2.0, 5.0 };
+
+size_t delay_requests_default_delays(const struct cli_common *common, double *delays,
+                                     size_t capacity)
+{
+    if (!common->seeded) {
+        size_t count = sizeof LESSON_DELAYS / sizeof LESSON_DELAYS[0];
+        memcpy(delays, LESSON_DELAYS, sizeof LESSON_DELAYS);
+        return count;
+    }
+    struct seed draw = seed_start(common->seed);
+    size_t count = (size_t)seed_between(&draw, 3, 8);
+    if (count > capacity)
+        count = capacity;
+    for (size_t i = 0; i < count; i++)
+        delays[i] = seed_step(&draw, 1.0, 10.0, 0.5);
+    return count;
 }
 
 void delay_requests_free(struct delay_request *requests, long count)

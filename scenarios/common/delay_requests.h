@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cli.h"
 #include "http.h"
 #include "trace.h"
 
@@ -28,6 +29,12 @@ struct delay_request {
  * delays[i % delay_count] * scale seconds.  NULL if out of memory. */
 struct delay_request *delay_requests_new(const char *server, const double *delays,
                                          size_t delay_count, long count, double scale);
+
+/* The delays when --delays was not given: the lesson's 10, 2 and 5 s, or,
+ * after --seed N, 3 to 8 delays of 1 to 10 s (in half seconds, before
+ * --scale), the same for the same seed.  Returns how many it wrote. */
+size_t delay_requests_default_delays(const struct cli_common *common, double *delays,
+                                     size_t capacity);
 
 /* Frees the list delay_requests_new made (NULL is fine). */
 /* The longest of the requests' (scaled) delays: how long the server is

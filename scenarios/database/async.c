@@ -14,6 +14,7 @@
  * waiting.  Three of them in parallel go no faster than the cores can run
  * them, and the longest query is never shorter than itself.  Compare with
  * sync.c; docs/database.md explains both and compares their times.
+ * (LAB:cut/LAB:end: what the lab's starter leaves out; docs/labs/README.md.)
  *
  *     build/bin/database_async [--db build/asynclab.db] [--trace FILE]
  */
@@ -37,6 +38,10 @@ static const struct lesson_program PROGRAM = {
     .postgres = false,  /* SQLite */
 };
 
+/* LAB:cut write the worker: a thread per query that runs database_query_run
+ * (it blocks only that thread) and then writes the query's number into the
+ * completions pipe; start_query (database_query_started, pthread_create) and
+ * finish_query (pthread_join, then database_query_finished). */
 /* One query's worker thread, and where it reports back. */
 struct worker {
     pthread_t thread;
@@ -81,6 +86,7 @@ static void finish_query(struct database *run, struct worker *worker)
     worker->running = false;
     database_query_finished(run, worker->query);
 }
+/* LAB:end */
 
 int main(int argc, char **argv)
 {
@@ -96,6 +102,9 @@ int main(int argc, char **argv)
         return EXIT_SETUP;
     }
 
+    /* LAB:cut replace this serial run with the workers and the event loop:
+     * start every query on its worker, then until none is pending sleep in
+     * poll() on completions[0] and finish each query whose number you read. */
     struct worker workers[DATABASE_QUERY_COUNT];
     int pending = 0;  /* queries handed to a worker and not reported yet */
     for (int i = 0; i < DATABASE_QUERY_COUNT; i++) {
@@ -117,6 +126,7 @@ int main(int argc, char **argv)
             pending--;
         }
     }
+    /* LAB:end database_run_one_at_a_time(&run); */
 
     close(completions[0]);
     close(completions[1]);

@@ -300,6 +300,9 @@ int database_setup(struct database *run, const struct lesson_program *program,
     if (run->common.scale != 1.0)
         output_error(program->name, "note: --scale does nothing here; the database's size sets the "
                      "work (database_makedb --cities N builds a smaller one)");
+    if (run->common.seeded)
+        output_error(program->name, "note: --seed does nothing here; the database's rows are the "
+                     "seeded work (database_makedb --seed N builds another)");
     if ((run->common.trace_path != NULL
          && !trace_path_writable(run->common.trace_path, program->name))
         || !(program->postgres ? postgres_check(run) : check_database(run)))
@@ -387,6 +390,9 @@ void database_query_finished(struct database *run, struct database_query *query)
                                           ran ? query->work_finished : query->finished);
     trace_set_text(event, "sql", query->sql);
     trace_set_integer(event, "rows", query->rows);
+    /* The work's own window, as the thread that ran it saw it: the grader
+     * proves overlap with these (docs/labs/README.md). */
+    trace_set_number(event, "work_offset_s", query->work_started - query->started);
     trace_set_number(event, "work_seconds", query->work_seconds);
     trace_set_integer(event, "thread", query->thread);
     /* When the program asked and had the answer, as the loop saw it. */
@@ -477,4 +483,13 @@ void database_abandon(struct database *run)
 {
     trace_free(run->trace);
     run->trace = NULL;
+}
+
+void database_run_one_at_a_time(struct database *run)
+{
+    for (int i = 0; i < DATABASE_QUERY_COUNT; i++) {
+        database_query_started(run, &run->queries[i]);
+        database_query_run(run->path, &run->queries[i]);
+        database_query_finished(run, &run->queries[i]);
+    }
 }

@@ -92,6 +92,10 @@ void database_query_run(const char *path, struct database_query *query);
  * made! Db replied 'N' rows" (or why it failed) and records the trace. */
 void database_query_finished(struct database *run, struct database_query *query);
 
+/* The lab's starter (docs/labs/README.md) runs this where async.c has its
+ * workers and event loop: each query in turn, blocking, on the main thread. */
+void database_run_one_at_a_time(struct database *run);
+
 /* The command that starts the lesson's PostgreSQL ("make pg"), for hints. */
 const char *database_postgres_hint(void);
 

@@ -12,6 +12,7 @@
  * The lesson's 12 items of 0.2 s + 0.6 s take about 2.8 s instead of
  * 9.6 s.  One thread does it all, as asyncio does with asyncio.Queue.
  * Compare with sync.c; docs/producer_consumer.md explains both.
+ * (LAB:cut/LAB:end: what the lab's starter leaves out; docs/labs/README.md.)
  *
  *     build/bin/producer_consumer_async [--items N] [--producers P]
  *         [--consumers C] [--queue Q] [--fetch-delay S]
@@ -40,6 +41,11 @@ struct pipeline {
     long next_id;              /* the next item to fetch */
 };
 
+/* LAB:cut write start_fetch and fetch_done (a fetched item goes into the
+ * queue), start_post and post_done, start_fetches (the producers: while a
+ * fetch slot is idle, items are left and pc_queue_has_room says so),
+ * take_from_queue (the consumers) and finish_transfer (CURLOPT_PRIVATE
+ * finds the slot). */
 /* Hands a fetch to the multi handle and returns at once: nothing waits. */
 static void start_fetch(struct pc_run *run, struct pipeline *pipeline, struct pc_slot *slot,
                         long id)
@@ -127,6 +133,7 @@ static void finish_transfer(struct pc_run *run, struct pipeline *pipeline, CURLM
     else
         post_done(run, pipeline, slot, message->data.result);
 }
+/* LAB:end */
 
 int main(int argc, char **argv)
 {
@@ -147,6 +154,10 @@ int main(int argc, char **argv)
         return EXIT_SETUP;
     }
 
+    /* LAB:cut replace this one-at-a-time run with the event loop: start the
+     * fetches, then until nothing is in flight let libcurl work, finish each
+     * transfer it reports, let the consumers take from the queue and the
+     * producers fetch again, and sleep in curl_multi_poll. */
     /* The event loop: it runs until nothing is in flight, which (with the
      * queue emptied by the consumers and no room check left to pass) means
      * every item has been fetched and processed, or has failed. */
@@ -169,6 +180,7 @@ int main(int argc, char **argv)
         if (pipeline.fetching + pipeline.posting > 0)
             http_multi_check(curl_multi_poll(pipeline.multi, NULL, 0, 1000, NULL), PROGRAM.name);
     }
+    /* LAB:end pc_run_one_at_a_time(&run, &pipeline.workers); */
 
     pc_workers_free(&run, &pipeline.workers);
     pc_queue_free(&pipeline.queue);

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "fdlimit.h"
 #include "output.h"
+#include "seed.h"
 #include "prediction.h"
 
 /*
@@ -44,12 +45,29 @@ static void set_defaults(struct pc_run *run, const char *program)
 {
     memset(run, 0, sizeof *run);
     run->common.program = program;
-    run->item_count = LESSON_ITEMS;
+    run->item_count = 0;           /* 0 and -1: not given (fill_work_defaults) */
     run->producers = LESSON_PRODUCERS;
     run->consumers = LESSON_CONSUMERS;
     run->queue_capacity = LESSON_QUEUE;
-    run->fetch_delay = LESSON_FETCH_DELAY_S;
-    run->process_delay = LESSON_PROCESS_DELAY_S;
+    run->fetch_delay = -1;
+    run->process_delay = -1;
+}
+
+/* The work not given on the command line: the lesson's, or after --seed N
+ * 6 to 16 items of 0.1 to 0.4 s to fetch and 0.3 to 0.8 s to process. */
+static void fill_work_defaults(struct pc_run *run)
+{
+    struct seed draw = seed_start(run->common.seed);
+    bool seeded = run->common.seeded;
+    long items = seeded ? seed_between(&draw, 6, 16) : LESSON_ITEMS;
+    double fetch = seeded ? seed_step(&draw, 0.1, 0.4, 0.05) : LESSON_FETCH_DELAY_S;
+    double process = seeded ? seed_step(&draw, 0.3, 0.8, 0.05) : LESSON_PROCESS_DELAY_S;
+    if (run->item_count == 0)
+        run->item_count = items;
+    if (run->fetch_delay < 0)
+        run->fetch_delay = fetch;
+    if (run->process_delay < 0)
+        run->process_delay = process;
 }
 
 static enum cli_result parse_command_line(struct pc_run *run,
@@ -138,6 +156,7 @@ int pc_setup(struct pc_run *run, const struct lesson_program *description, int a
     case CLI_EXIT_USAGE: return EXIT_USAGE;
     case CLI_RUN: break;
     }
+    fill_work_defaults(run);
     if (!is_async)  /* one fetch, then one post, then the next item */
         run->producers = run->consumers = 1;
     run->fetch_delay *= run->common.scale;
@@ -426,4 +445,27 @@ void pc_workers_free(const struct pc_run *run, struct pc_workers *workers)
     free_slots(workers->fetchers, run->producers);
     free_slots(workers->consumers, run->consumers);
     workers->fetchers = workers->consumers = NULL;
+}
+
+void pc_run_one_at_a_time(struct pc_run *run, struct pc_workers *workers)
+{
+    struct pc_slot *fetcher = workers->fetchers, *consumer = workers->consumers;
+    for (long id = 0; id < run->item_count; id++) {
+        http_body_reset(&fetcher->body);
+        fetcher->item = pc_item_new(id);
+        pc_prepare_fetch(run, fetcher->easy, &fetcher->item);
+        pc_fetch_started(&fetcher->item);
+        CURLcode result = curl_easy_perform(fetcher->easy);  /* blocks */
+        if (!pc_fetch_finished(run, &fetcher->item, fetcher->number, result,
+                               http_status(fetcher->easy), &fetcher->body))
+            continue;
+        http_body_reset(&consumer->body);
+        consumer->item = fetcher->item;  /* the post slot owns the JSON now */
+        fetcher->item.json = NULL;
+        pc_prepare_post(run, consumer->easy, &consumer->item);
+        pc_post_started(&consumer->item);
+        result = curl_easy_perform(consumer->easy);  /* blocks */
+        pc_post_finished(run, &consumer->item, consumer->number, result,
+                         http_status(consumer->easy), &consumer->body);
+    }
 }

@@ -128,6 +128,11 @@ void pc_workers_free(const struct pc_run *run, struct pc_workers *workers);
  * status (0, or EXIT_TASKS_FAILED if any item failed). */
 int pc_finish(struct pc_run *run, bool is_async);
 
+/* The lab's starter (docs/labs/README.md) runs this where async.c has its
+ * event loop: sync.c's way, each item fetched and then processed, blocking,
+ * on the first fetch slot and the first post slot. */
+void pc_run_one_at_a_time(struct pc_run *run, struct pc_workers *workers);
+
 /* Frees what pc_setup took, printing nothing: for a program that could
  * not even start its work (out of memory). */
 void pc_abandon(struct pc_run *run);

@@ -16,7 +16,7 @@
  * server.  Whoever holds it (a fetch, the queue, a post) owns `json`. */
 struct pc_item {
     long id;              /* 0 .. N-1: the N in /items/N */
-    char label[16];       /* "I3" */
+    char label[24];       /* "I3"; room for any long */
     char *json;           /* the item as the server sent it; posted as is */
     size_t json_length;
     double fetch_started; /* clock_now() values, for the lines and the trace */

@@ -9,6 +9,7 @@
  * together, so the run takes about 10 s, the longest, instead of 17 s.
  * Concurrent, not parallel: one thread does it all, waiting on many sockets
  * at once.  Compare with sync.c; docs/slow_api.md explains both.
+ * (LAB:cut/LAB:end: what the lab's starter leaves out; docs/labs/README.md.)
  *
  *     build/bin/slow_api_async [--delays 10,2,5] [--requests N]
  *                              [--concurrency N] [--scale F]
@@ -26,6 +27,10 @@ static const struct lesson_program PROGRAM = {
     .fds_per_request = 1,  /* its socket */
 };
 
+/* LAB:cut write start_request (point the slot's easy handle at the request,
+ * remember the slot in CURLOPT_PRIVATE, call slow_api_request_started, add it
+ * to the multi handle) and finish_request (slow_api_request_finished, then
+ * take it off the multi handle and return its slot). */
 /* Hands a request to the multi handle and returns at once: nothing waits. */
 static void start_request(struct slow_api *run, CURLM *multi, struct slow_api_slot *slot,
                           struct delay_request *request)
@@ -49,6 +54,7 @@ static struct slow_api_slot *finish_request(struct slow_api *run, CURLM *multi, 
     curl_multi_remove_handle(multi, slot->easy);
     return slot;
 }
+/* LAB:end */
 
 int main(int argc, char **argv)
 {
@@ -68,6 +74,11 @@ int main(int argc, char **argv)
         return EXIT_SETUP;
     }
 
+    /* LAB:cut replace this serial loop with the event loop: start up to
+     * run.concurrency requests, then until none is in flight let libcurl
+     * work (curl_multi_perform), finish each transfer curl_multi_info_read
+     * reports, start the next request in the slot it freed, and sleep in
+     * curl_multi_poll until a socket is ready. */
     long next = 0;       /* the next request to start */
     long in_flight = 0;  /* requests handed to libcurl and not finished */
     while (next < run.request_count && in_flight < run.concurrency)
@@ -94,6 +105,7 @@ int main(int argc, char **argv)
         if (in_flight > 0)  /* sleep until a socket is ready or 1 s passes */
             http_multi_check(curl_multi_poll(multi, NULL, 0, 1000, NULL), PROGRAM.name);
     }
+    /* LAB:end slow_api_run_one_at_a_time(&run, &slots[0]); */
 
     slow_api_slots_free(slots, run.concurrency);
     curl_multi_cleanup(multi);

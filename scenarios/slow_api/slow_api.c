@@ -13,9 +13,6 @@
 #include "output.h"
 #include "predict.h"
 
-/* The lesson: three calls to an API that takes 10, 2 and 5 seconds. */
-static const double LESSON_DELAYS[] = { 10.0, 2.0, 5.0 };
-#define LESSON_DELAY_COUNT (sizeof LESSON_DELAYS / sizeof LESSON_DELAYS[0])
 #define MAX_DELAY_S 3600.0
 
 static struct cli_list_target delays_target;
@@ -25,8 +22,6 @@ static struct cli_long_target concurrency_target;
 static void set_defaults(struct slow_api *run, const char *program)
 {
     memset(run, 0, sizeof *run);
-    memcpy(run->delays, LESSON_DELAYS, sizeof LESSON_DELAYS);
-    run->delay_count = LESSON_DELAY_COUNT;
     run->common.program = program;
 }
 
@@ -116,6 +111,9 @@ int slow_api_setup_without_curl(struct slow_api *run, const struct lesson_progra
     case CLI_EXIT_USAGE: return EXIT_USAGE;
     case CLI_RUN: break;
     }
+    if (run->delay_count == 0)
+        run->delay_count = delay_requests_default_delays(&run->common, run->delays,
+                                                         SLOW_API_MAX_DELAYS);
     if (run->request_count == 0)
         run->request_count = (long)run->delay_count;
     if (!concurrent || run->concurrency == 0 || run->concurrency > run->request_count)
@@ -218,4 +216,16 @@ void slow_api_slots_free(struct slow_api_slot *slots, long count)
         http_body_free(&slots[i].body);
     }
     free(slots);
+}
+
+void slow_api_run_one_at_a_time(struct slow_api *run, struct slow_api_slot *slot)
+{
+    for (long i = 0; i < run->request_count; i++) {
+        struct delay_request *request = &run->requests[i];
+        http_body_reset(&slot->body);
+        curl_easy_setopt(slot->easy, CURLOPT_URL, request->url);
+        slow_api_request_started(run, request);
+        CURLcode result = curl_easy_perform(slot->easy);
+        slow_api_request_finished(run, request, result, http_status(slot->easy), &slot->body);
+    }
 }

@@ -46,6 +46,11 @@ struct slow_api_slot {
 struct slow_api_slot *slow_api_slots_new(long count);
 void slow_api_slots_free(struct slow_api_slot *slots, long count);
 
+/* The lab's starter (docs/labs/README.md) runs this where async.c has its
+ * event loop: every request in turn on the slot's easy handle, blocking, so
+ * the starter works, serially, before the student writes the loop. */
+void slow_api_run_one_at_a_time(struct slow_api *run, struct slow_api_slot *slot);
+
 
 /*
  * Parses the command line and prepares the requests.  Returns -1 when the

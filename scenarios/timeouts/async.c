@@ -11,6 +11,7 @@
  * every transfer still running when the deadline passes, at the first
  * failure with --fail-fast, or on Ctrl+C, and still reports every task.
  * Compare with sync.c; docs/timeouts.md explains both.
+ * (LAB:cut/LAB:end: what the lab's starter leaves out; docs/labs/README.md.)
  *
  *     build/bin/timeouts_async [--timeout S] [--deadline S] [--fail-fast]
  *                              [--retries N] [--seed N] [--scale F]
@@ -27,6 +28,11 @@ static const struct lesson_program PROGRAM = {
     .concurrent = true,
 };
 
+/* LAB:cut write start_attempt (each attempt with its own CURLOPT_TIMEOUT_MS),
+ * cancel_the_rest (remove every transfer still in flight, cancel every task
+ * not ended), finish_attempt (report it; with --fail-fast cancel the rest),
+ * start_due_retries, and poll_timeout_ms (sleep no longer than until the
+ * deadline or the next retry). */
 /* Hands an attempt to the multi handle and returns at once: nothing waits.
  * Each attempt carries its own timeout; the deadline is the loop's job. */
 static void start_attempt(struct timeouts_batch *batch, CURLM *multi,
@@ -96,6 +102,7 @@ static int poll_timeout_ms(const struct timeouts_batch *batch, double now)
     double wait = fmin(1.0, timeouts_next_wake(batch, now) - now);
     return wait <= 0 ? 0 : (int)ceil(wait * 1000);
 }
+/* LAB:end */
 
 int main(int argc, char **argv)
 {
@@ -115,6 +122,11 @@ int main(int argc, char **argv)
         return EXIT_SETUP;
     }
 
+    /* LAB:cut replace this one-at-a-time run with the event loop: start every
+     * task at once, then until none is pending stop (cancel_the_rest) when
+     * timeouts_must_stop says so, start the retries that are due, let libcurl
+     * work and finish what it reports, and sleep in curl_multi_poll (with the
+     * wake-up pipe) no longer than poll_timeout_ms. */
     /* Every task at once. */
     for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++)
         start_attempt(&batch, multi, &transfers[i], &batch.tasks[i]);
@@ -147,6 +159,7 @@ int main(int argc, char **argv)
             timeouts_drain_wake_fd();
         }
     }
+    /* LAB:end timeouts_run_one_at_a_time(&batch, transfers); */
 
     timeouts_transfers_free(transfers, TIMEOUTS_TASK_COUNT);
     curl_multi_cleanup(multi);

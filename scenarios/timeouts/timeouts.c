@@ -45,7 +45,6 @@ static const struct task_spec LESSON_BATCH[TIMEOUTS_TASK_COUNT] = {
 static struct cli_double_target timeout_target;
 static struct cli_double_target deadline_target;
 static struct cli_long_target retries_target;
-static struct cli_long_target seed_target;
 
 static enum cli_result parse_command_line(struct timeouts_batch *batch,
                                           const struct lesson_program *program,
@@ -54,7 +53,6 @@ static enum cli_result parse_command_line(struct timeouts_batch *batch,
     timeout_target = (struct cli_double_target){ &batch->timeout, 0.0, MAX_SECONDS };
     deadline_target = (struct cli_double_target){ &batch->deadline, 0.0, MAX_SECONDS };
     retries_target = (struct cli_long_target){ &batch->retries, 0, MAX_RETRIES };
-    seed_target = (struct cli_long_target){ &batch->seed, 0, 2147483647L };
     const struct cli_option options[] = {
         { "timeout", "S", "give up on one attempt after S seconds; 0 = wait forever (default 2)",
           "seconds from 0 to 3600", cli_apply_double, &timeout_target },
@@ -64,8 +62,6 @@ static enum cli_result parse_command_line(struct timeouts_batch *batch,
           "no value", cli_apply_flag, &batch->fail_fast },
         { "retries", "N", "retry 429/503 and refused connections up to N times (default 0)",
           "a whole number from 0 to 10", cli_apply_long, &retries_target },
-        { "seed", "N", "seed of the backoff jitter, so runs repeat exactly (default 1)",
-          "a whole number from 0 to 2147483647", cli_apply_long, &seed_target },
     };
     const struct cli_program description = {
         .name = program->name,
@@ -364,6 +360,10 @@ int timeouts_setup(struct timeouts_batch *batch, const struct lesson_program *pr
     case CLI_EXIT_USAGE: return EXIT_USAGE;
     case CLI_RUN: break;
     }
+    /* --seed (a common flag) seeds the backoff's jitter, so runs repeat
+     * exactly; without it, seed 1. */
+    if (batch->common.seeded)
+        batch->seed = (long)batch->common.seed;
     /* Every time on the command line is in the lesson's seconds, like the
      * server delays: --scale shrinks them all together. */
     batch->timeout *= batch->common.scale;
@@ -495,4 +495,29 @@ void timeouts_transfers_free(struct timeouts_transfer *transfers, int count)
         http_body_free(&transfers[i].body);
     }
     free(transfers);
+}
+
+void timeouts_run_one_at_a_time(struct timeouts_batch *batch,
+                                struct timeouts_transfer *transfers)
+{
+    struct timeouts_transfer *transfer = &transfers[0];
+    while (timeouts_any_pending(batch)) {
+        enum timeouts_cancel_reason reason;
+        if (timeouts_must_stop(batch, &reason)) {
+            for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++)
+                timeouts_task_cancel(batch, &batch->tasks[i], reason);
+            return;
+        }
+        struct timeouts_task *task = timeouts_first_pending(batch);
+        double per_attempt = batch->timeout > 0 ? batch->timeout : TIMEOUTS_NO_LIMIT;
+        double limit = fmin(per_attempt, timeouts_time_left(batch, clock_now()));
+        http_body_reset(&transfer->body);
+        curl_easy_setopt(transfer->easy, CURLOPT_URL, task->url);
+        curl_easy_setopt(transfer->easy, CURLOPT_TIMEOUT_MS, timeouts_limit_ms(limit));
+        timeouts_attempt_started(batch, task);
+        CURLcode result = curl_easy_perform(transfer->easy);  /* blocks */
+        timeouts_attempt_finished(batch, task, transfer->easy, result);
+        if (task->retry_at > 0)
+            interrupt_sleep_until(timeouts_next_wake(batch, clock_now()));
+    }
 }

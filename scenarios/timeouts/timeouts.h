@@ -145,6 +145,12 @@ void timeouts_transfers_free(struct timeouts_transfer *transfers, int count);
  * 128 + the signal number after Ctrl+C (130) or SIGTERM. */
 int timeouts_finish(struct timeouts_batch *batch);
 
+/* The lab's starter (docs/labs/README.md) runs this where async.c has its
+ * event loop: sync.c's way, one attempt after another on transfers[0],
+ * each bounded by the timeout and what is left of the deadline. */
+void timeouts_run_one_at_a_time(struct timeouts_batch *batch,
+                                struct timeouts_transfer *transfers);
+
 /* Frees what timeouts_setup took, printing nothing: for a program that
  * could not even start its work (out of memory). */
 void timeouts_abandon(struct timeouts_batch *batch);

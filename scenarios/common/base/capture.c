@@ -59,34 +59,48 @@ static bool read_some(struct capture *capture)
     return true;
 }
 
-bool capture_until_closed(struct capture *out, struct capture *err, double deadline)
+static void close_read_end(struct capture *capture)
 {
-    bool out_open = true, err_open = true, in_time = true;
-    while (out_open || err_open) {
+    if (capture->read_fd >= 0)
+        close(capture->read_fd);
+    capture->read_fd = -1;
+}
+
+bool capture_read_until(struct capture *out, struct capture *err, double until)
+{
+    while (out->read_fd >= 0 || err->read_fd >= 0) {
         int wait_ms = -1;
-        if (deadline >= 0) {
-            double left = deadline - clock_now();
-            if (left <= 0) {
-                in_time = false;
-                break;
-            }
+        if (until >= 0) {
+            double left = until - clock_now();
+            if (left <= 0)
+                return false;
             wait_ms = (int)(left * 1000) + 1;
         }
-        struct pollfd fds[2] = { { out_open ? out->read_fd : -1, POLLIN, 0 },
-                                 { err_open ? err->read_fd : -1, POLLIN, 0 } };
+        /* poll skips a negative fd: a pipe already closed is not watched. */
+        struct pollfd fds[2] = { { out->read_fd, POLLIN, 0 }, { err->read_fd, POLLIN, 0 } };
         if (poll(fds, 2, wait_ms) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
-        if (out_open && fds[0].revents)
-            out_open = read_some(out);
-        if (err_open && fds[1].revents)
-            err_open = read_some(err);
+        if (fds[0].revents && !read_some(out))
+            close_read_end(out);
+        if (fds[1].revents && !read_some(err))
+            close_read_end(err);
     }
-    close(out->read_fd);
-    close(err->read_fd);
-    out->read_fd = err->read_fd = -1;
+    return true;
+}
+
+void capture_close_read_ends(struct capture *out, struct capture *err)
+{
+    close_read_end(out);
+    close_read_end(err);
+}
+
+bool capture_until_closed(struct capture *out, struct capture *err, double deadline)
+{
+    bool in_time = capture_read_until(out, err, deadline);
+    capture_close_read_ends(out, err);
     return in_time;
 }
 

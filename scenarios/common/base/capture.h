@@ -44,6 +44,15 @@ void capture_close_write_ends(struct capture *out, struct capture *err);
  * Closes the read ends either way. */
 bool capture_until_closed(struct capture *out, struct capture *err, double deadline);
 
+/* The same without closing: reads until both pipes close (true) or until
+ * `until` (a clock_now() value; < 0: none) passes (false), so a caller can
+ * do something at a given time and read on.  A pipe that closes is closed
+ * (its read_fd becomes -1). */
+bool capture_read_until(struct capture *out, struct capture *err, double until);
+
+/* Closes what capture_read_until left open. */
+void capture_close_read_ends(struct capture *out, struct capture *err);
+
 /* The text read, or a new empty string: the caller frees it. */
 char *capture_text(struct capture *capture);
 
