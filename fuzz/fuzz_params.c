@@ -1,7 +1,7 @@
 /*
  * fuzz_params.c - libFuzzer target: slowserver's path and parameter
- * parsers (server/params.c) and the strict number parsers under them
- * (scenarios/common/base/parse.c), on arbitrary bytes.
+ * parsers and its %-decoder (server/params.c), and the strict number
+ * parsers under them (scenarios/common/base/parse.c), on arbitrary bytes.
  *
  * The input is split at its first two NUL bytes into a path and two
  * parameter values, so the fuzzer can grow each on its own.  Besides "no
@@ -94,6 +94,19 @@ static void fuzz_values(const char *first, const char *second)
     }
 }
 
+/* Decoding never grows a string and never makes a NUL inside it. */
+static void fuzz_unescape(const char *text)
+{
+    char *copy = strdup(text);
+    if (copy == NULL)
+        return;
+    size_t length = server_unescape(copy);
+    REQUIRE(length <= strlen(text) && strlen(copy) == length);
+    if (strchr(text, '%') == NULL)
+        REQUIRE(strcmp(copy, text) == 0);
+    free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* One copy with a NUL after it, so every field is a C string. */
@@ -110,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fuzz_path(path);
     fuzz_values(first, second);
+    fuzz_unescape(path);
     free(text);
     return 0;
 }

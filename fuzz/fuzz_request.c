@@ -3,8 +3,8 @@
  * handling, from raw bytes on a socket to the reply.
  *
  * One libmicrohttpd daemon, configured as slowserver configures it (its
- * own handler and completion callbacks from server/routes.c, the same
- * memory limit), runs for the whole fuzzing session without a listening
+ * own handler, completion and unescape callbacks from server/routes.c,
+ * the same memory limit), runs for the whole fuzzing session without a listening
  * socket: each input is written into one end of a socketpair whose other
  * end is handed to the daemon with MHD_add_connection, as if a client had
  * connected and sent those bytes.  After every input the invariants must
@@ -89,6 +89,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                                      MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
                                      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
                                      MHD_OPTION_NOTIFY_COMPLETED, server_request_completed, &app,
+                                     MHD_OPTION_UNESCAPE_CALLBACK, server_unescape_callback, NULL,
                                      MHD_OPTION_END);
     if (daemon_handle == NULL)
         abort();

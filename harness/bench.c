@@ -139,8 +139,7 @@ static int apply_option(struct options *options, const char *flag, const char *v
         options->out_dir = value;
     } else if (strcmp(flag, "--scenario") == 0) {
         if (find_scenario(value) == NULL) {
-            fprintf(stderr, "%s: unknown scenario '%s'; ", PROGRAM, value);
-            usage(stderr);
+            scenarios_unknown(stderr, PROGRAM, value);
             return EXIT_USAGE;
         }
         options->only = value;

@@ -250,9 +250,7 @@ int main(int argc, char **argv)
         return early_exit;
     const struct scenario *scenario = find_scenario(options.scenario);
     if (scenario == NULL) {
-        fprintf(stderr, "%s: unknown scenario '%s'; ", PROGRAM,
-                options.scenario ? options.scenario : "");
-        usage(stderr);
+        scenarios_unknown(stderr, PROGRAM, options.scenario);
         return EXIT_USAGE;
     }
     if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {

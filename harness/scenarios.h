@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define SCENARIO_MAX_VARIANTS 8
 
@@ -79,5 +80,14 @@ static const struct scenario SCENARIOS[] = {
 #pragma GCC diagnostic pop
 
 #define SCENARIO_COUNT (sizeof SCENARIOS / sizeof SCENARIOS[0])
+
+/* "program: unknown scenario 'NAME' (one of: slow_api, ...)": one line. */
+static inline void scenarios_unknown(FILE *stream, const char *program, const char *name)
+{
+    fprintf(stream, "%s: unknown scenario '%s' (one of:", program, name ? name : "");
+    for (size_t i = 0; i < SCENARIO_COUNT; i++)
+        fprintf(stream, "%s %s", i ? "," : "", SCENARIOS[i].name);
+    fprintf(stream, ")\n");
+}
 
 #endif

@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -288,6 +289,13 @@ static unsigned int mode_flags(enum server_mode mode)
  * client is gone, /hang ran out, a stream is cut short) by returning MHD_NO
  * or MHD_CONTENT_READER_END_WITH_ERROR, and libmicrohttpd reports each of
  * those as an application error: expected here, so not printed. */
+/* Most of libmicrohttpd's messages are about what a client did (hung up
+ * mid-request, sent a malformed line): a client must not decide how much
+ * the operator's terminal shows.  The first few are printed; the rest are
+ * counted, and shut_down says how many there were. */
+#define LIBMICROHTTPD_MESSAGES_SHOWN 10
+static atomic_long libmicrohttpd_messages;
+
 static void log_libmicrohttpd(void *cls, const char *format, va_list arguments)
 {
     (void)cls;
@@ -296,8 +304,21 @@ static void log_libmicrohttpd(void *cls, const char *format, va_list arguments)
     if (strstr(message, "Application reported internal error") != NULL
         || strstr(message, "application error generating response") != NULL)
         return;
-    fprintf(stderr, PROGRAM ": libmicrohttpd: %s%s", message,
-            strchr(message, '\n') != NULL ? "" : "\n");
+    long count = atomic_fetch_add(&libmicrohttpd_messages, 1) + 1;
+    if (count > LIBMICROHTTPD_MESSAGES_SHOWN)
+        return;
+    fprintf(stderr, PROGRAM ": libmicrohttpd: %s%s%s", message,
+            strchr(message, '\n') != NULL ? "" : "\n",
+            count == LIBMICROHTTPD_MESSAGES_SHOWN
+                ? PROGRAM ": libmicrohttpd: further messages are counted, not shown\n" : "");
+}
+
+static void report_unshown_messages(void)
+{
+    long count = atomic_load(&libmicrohttpd_messages);
+    if (count > LIBMICROHTTPD_MESSAGES_SHOWN)
+        fprintf(stderr, PROGRAM ": libmicrohttpd: %ld messages in all, %d shown\n", count,
+                LIBMICROHTTPD_MESSAGES_SHOWN);
 }
 
 static struct MHD_Daemon *start_daemon(struct server_app *app, const struct options *options,
@@ -312,6 +333,7 @@ static struct MHD_Daemon *start_daemon(struct server_app *app, const struct opti
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)options->idle_timeout,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
                             MHD_OPTION_NOTIFY_COMPLETED, server_request_completed, app,
+                            MHD_OPTION_UNESCAPE_CALLBACK, server_unescape_callback, NULL,
                             MHD_OPTION_END);
 }
 
@@ -353,6 +375,7 @@ static void shut_down(struct MHD_Daemon *daemon, struct server_app *app)
                 SHUTDOWN_GRACE_S);
     server_app_stop_timer(app);
     MHD_stop_daemon(daemon);
+    report_unshown_messages();
 }
 
 int main(int argc, char **argv)

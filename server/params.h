@@ -85,4 +85,14 @@ bool server_param_stream(const char *lines_text, const char *interval_text,
  * check what they got; this one is (N * 7919) mod 1000. */
 long server_item_value(long id);
 
+/*
+ * Decodes %XX escapes in place (MHD_OPTION_UNESCAPE_CALLBACK uses it for
+ * paths and query values) and returns the new length.  "%00" is left as
+ * it is: decoded, a NUL would end the C string early, and
+ * "seconds=2%00junk" would be read as 2, "/health%00x" as /health.  Left
+ * encoded, the value fails strict parsing (400) and the path matches no
+ * route (404).  A '%' without two hex digits after it is kept too.
+ */
+size_t server_unescape(char *text);
+
 #endif

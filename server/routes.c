@@ -504,17 +504,24 @@ static enum MHD_Result add_argument(void *cls, enum MHD_ValueKind kind, const ch
     return MHD_YES;
 }
 
+/* Whatever a client sends may reach the operator's terminal through the
+ * log: a decoded "%0A" would split the line, an escape sequence (ESC, or
+ * the C1 controls, bytes 0x80-0x9f) would command the terminal.  So every
+ * byte outside printable ASCII becomes '?'. */
+static void make_printable(char *text)
+{
+    for (char *c = text; *c != '\0'; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+            *c = '?';
+}
+
 static char *describe_target(struct MHD_Connection *connection, const char *url)
 {
     struct target_text target = { .separator = '?' };
     snprintf(target.text, sizeof target.text, "%s", url);
     target.length = strlen(target.text);
     MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, add_argument, &target);
-    /* Decoded arguments may hold any byte ("%0A"): keep the log one line
-     * per request. */
-    for (char *c = target.text; *c != '\0'; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
+    make_printable(target.text);
     return strdup(target.text);
 }
 
@@ -530,6 +537,7 @@ static enum MHD_Result begin(struct server_app *app, struct MHD_Connection *conn
     request->fd = connection_fd(connection);
     request->started = clock_now();
     snprintf(request->method, sizeof request->method, "%s", method);
+    make_printable(request->method);
     if (!app->quiet)
         request->path = describe_target(connection, url);
     *req_cls = request;
@@ -613,6 +621,13 @@ enum MHD_Result server_handle_request(void *cls, struct MHD_Connection *connecti
     if (*upload_data_size != 0)
         return receive_body(request, upload_data, upload_data_size);
     return serve(request, url);
+}
+
+size_t server_unescape_callback(void *cls, struct MHD_Connection *connection, char *text)
+{
+    (void)cls;
+    (void)connection;
+    return server_unescape(text);
 }
 
 /* ------------------------------------------------------------ completion */

@@ -69,6 +69,11 @@ enum MHD_Result server_handle_request(void *cls, struct MHD_Connection *connecti
                                       const char *version, const char *upload_data,
                                       size_t *upload_data_size, void **req_cls);
 
+/* MHD_OPTION_UNESCAPE_CALLBACK: libmicrohttpd's own decoder turns "%00"
+ * into a NUL that cuts a value or a path short; server_unescape (params.h)
+ * keeps it encoded. */
+size_t server_unescape_callback(void *cls, struct MHD_Connection *connection, char *text);
+
 /* MHD_RequestCompletedCallback (MHD_OPTION_NOTIFY_COMPLETED). */
 void server_request_completed(void *cls, struct MHD_Connection *connection,
                               void **req_cls, enum MHD_RequestTerminationCode why);

@@ -83,7 +83,9 @@ static void print_usage(const struct cli_program *program)
 static bool set_url(struct cli_common *common, const char *url)
 {
     size_t length = strlen(url);
-    if (strncmp(url, "http://", 7) != 0 || length <= 7 || length >= sizeof common->url)
+    /* A host must follow: "http:///" or "http://:8000" names no server. */
+    if (strncmp(url, "http://", 7) != 0 || length <= 7 || length >= sizeof common->url
+        || strchr("/:?#@", url[7]) != NULL)
         return false;
     memcpy(common->url, url, length + 1);
     /* "http://host:8000/" and "http://host:8000" must build the same URLs. */

@@ -251,6 +251,13 @@ static bool check_database(struct database *run)
         print_build_hint(run, problem, false);
         return false;
     }
+    /* Opening a FIFO for reading blocks until a writer comes: refuse
+     * whatever is not a plain file before SQLite opens it. */
+    if (!S_ISREG(file.st_mode)) {
+        output_error(run->common.program, "%s is not a regular file (a FIFO, directory or "
+                     "device?); --db needs an SQLite database file", run->path);
+        return false;
+    }
     sqlite3 *db = NULL;
     int result = sqlite3_open_v2(run->path, &db, SQLITE_OPEN_READONLY, NULL);
     for (int i = 0; result == SQLITE_OK && i < DATABASE_QUERY_COUNT; i++) {

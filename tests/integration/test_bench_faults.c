@@ -67,6 +67,17 @@ static void seed_old_file(const struct scratch *scratch, const char *name, int w
     assert_int_equal(link(path, link_path), 0);
 }
 
+/* The files of a slow_api run that a new run would replace. */
+static const char *const RUN_FILES[] = { "summary.json", "slow_api.json",
+                                         "traces/slow_api-sync.json" };
+#define RUN_FILE_COUNT 3
+
+static void seed_old_run(const struct scratch *scratch)
+{
+    for (int i = 0; i < RUN_FILE_COUNT; i++)
+        seed_old_file(scratch, RUN_FILES[i], i);
+}
+
 static void assert_file_is(const char *dir, const char *name, const char *want)
 {
     char path[256];
@@ -74,6 +85,15 @@ static void assert_file_is(const char *dir, const char *name, const char *want)
     char *text = test_read_file(path);
     if (text == NULL || strcmp(text, want) != 0)
         fail_msg("%s: expected \"%s\", found \"%.200s\"", path, want, text ? text : "(none)");
+    free(text);
+}
+
+static void assert_file_contains(const char *dir, const char *name, const char *needle)
+{
+    char path[256];
+    path_in(path, sizeof path, dir, name);
+    char *text = test_read_file(path);
+    test_assert_contains(text, needle);
     free(text);
 }
 
@@ -144,9 +164,7 @@ static void interrupted_bench_leaves_the_old_results(void **state)
     (void)state;
     struct scratch scratch;
     scratch_make(&scratch);
-    seed_old_file(&scratch, "summary.json", 0);
-    seed_old_file(&scratch, "slow_api.json", 1);
-    seed_old_file(&scratch, "traces/slow_api-sync.json", 2);
+    seed_old_run(&scratch);
     /* slow_api is measured in a second or two; the interrupt comes during
      * the next scenario, after slow_api's files were written. */
     const char *argv[] = { test_bin("bench"), "--scale", "0.01", "--runs", "2", "--warmup", "0",
@@ -161,9 +179,8 @@ static void interrupted_bench_leaves_the_old_results(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 130);
-    assert_file_is(scratch.results, "summary.json", OLD);
-    assert_file_is(scratch.results, "slow_api.json", OLD);
-    assert_file_is(scratch.results, "traces/slow_api-sync.json", OLD);
+    for (int i = 0; i < RUN_FILE_COUNT; i++)
+        assert_file_is(scratch.results, RUN_FILES[i], OLD);
     assert_no_leftovers(scratch.results);
     test_remove_tree(scratch.root);
 }
@@ -173,17 +190,15 @@ static void a_complete_run_replaces_its_files(void **state)
     (void)state;
     struct scratch scratch;
     scratch_make(&scratch);
-    seed_old_file(&scratch, "summary.json", 0);
-    seed_old_file(&scratch, "slow_api.json", 1);
-    seed_old_file(&scratch, "traces/slow_api-sync.json", 2);
-    seed_old_file(&scratch, "REPORT.md", 3);
+    seed_old_run(&scratch);
+    seed_old_file(&scratch, "REPORT.md", RUN_FILE_COUNT);
     const char *args[] = { "--scenario", "slow_api", "--scale", "0.01", "--runs", "2",
                            "--warmup", "0", "--sweep-ks", "none", "--out", scratch.results, NULL };
     struct test_process_result result = test_run_program("bench", args);
     if (result.exit_status != 0)
         fail_msg("bench exited %d:\n%s%s", result.exit_status, result.out, result.err);
     test_process_result_free(&result);
-    assert_witnesses_untouched(&scratch, 4);
+    assert_witnesses_untouched(&scratch, RUN_FILE_COUNT + 1);
     char path[256];
     path_in(path, sizeof path, scratch.results, "summary.json");
     char *summary = test_read_file(path);
@@ -192,10 +207,7 @@ static void a_complete_run_replaces_its_files(void **state)
     test_assert_contains(summary, "--trace /tmp/asynclab-bench-faults-");
     assert_null(strstr(summary, ".incomplete-"));
     free(summary);
-    path_in(path, sizeof path, scratch.results, "traces/slow_api-sync.json");
-    char *trace = test_read_file(path);
-    test_assert_contains(trace, "traceEvents");
-    free(trace);
+    assert_file_contains(scratch.results, "traces/slow_api-sync.json", "traceEvents");
     assert_no_leftovers(scratch.results);
     assert_no_leftovers(scratch.root);
     test_remove_tree(scratch.root);
@@ -212,11 +224,7 @@ static void report_replaces_report_md(void **state)
     assert_int_equal(result.exit_status, 0);
     test_process_result_free(&result);
     assert_witnesses_untouched(&scratch, 1);
-    char path[256];
-    path_in(path, sizeof path, scratch.results, "REPORT.md");
-    char *report = test_read_file(path);
-    test_assert_contains(report, "# ");
-    free(report);
+    assert_file_contains(scratch.results, "REPORT.md", "# ");
     assert_no_leftovers(scratch.results);
     test_remove_tree(scratch.root);
 }

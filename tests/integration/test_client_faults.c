@@ -56,7 +56,7 @@ static const struct client QUICK_CLIENTS[] = {
     { "producer_consumer_async", { "--items", "3", "--scale", "0.1", NULL } },
     { "timeouts_sync", { "--scale", "0.25", NULL } },
     { "timeouts_async", { "--scale", "0.25", NULL } },
-    /* These bound each request themselves (twice its delay plus 2 s). */
+    /* Their own deadline (twice a delay plus 2 s) gives way to --stall-timeout. */
     { "event_loops_sync", { "--scale", "0.01", NULL } },
     { "event_loops_async", { "--scale", "0.01", NULL } },
 };

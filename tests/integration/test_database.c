@@ -336,6 +336,25 @@ static void a_file_that_is_not_a_database_is_exit_2(void **state)
     assert_refused_as_unusable("file is not a database");
 }
 
+/* A FIFO would block the open for ever; a directory is no database. */
+static void a_path_that_is_not_a_regular_file_is_exit_2(void **state)
+{
+    (void)state;
+    assert_int_equal(mkfifo(scratch_path, 0600), 0);
+    const char *paths[] = { scratch_path, "/tmp" };
+    const char *programs[] = { "database_sync", "database_async" };
+    for (size_t p = 0; p < 2; p++) {
+        for (size_t i = 0; i < 2; i++) {
+            const char *arguments[] = { "--db", paths[p], NULL };
+            struct test_process_result result = test_run_program(programs[i], arguments);
+            assert_int_equal(result.exit_status, 2);
+            test_assert_one_line(result.err);
+            test_assert_contains(result.err, "is not a regular file");
+            test_process_result_free(&result);
+        }
+    }
+}
+
 static void a_database_without_the_tables_is_exit_2(void **state)
 {
     (void)state;
@@ -478,6 +497,7 @@ int main(void)
         cmocka_unit_test_teardown(a_missing_database_is_exit_2_with_the_command_that_builds_it,
                                   remove_scratch),
         cmocka_unit_test_teardown(a_file_that_is_not_a_database_is_exit_2, remove_scratch),
+        cmocka_unit_test_teardown(a_path_that_is_not_a_regular_file_is_exit_2, remove_scratch),
         cmocka_unit_test_teardown(a_database_without_the_tables_is_exit_2, remove_scratch),
         cmocka_unit_test_teardown(a_database_damaged_inside_is_exit_2, remove_scratch),
         cmocka_unit_test(bad_flags_are_exit_1_with_one_line),

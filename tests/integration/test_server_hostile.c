@@ -23,10 +23,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,6 +112,11 @@ static const struct raw_case CASES[] = {
     RAW("NUL in the path", "GET /hea\0lth HTTP/1.1\r\n" HOST "\r\n", 404),
     RAW("bytes 0xfe 0xff in the path", "GET /\xff\xfe HTTP/1.1\r\n" HOST "\r\n", 404),
     RAW("bad percent escape in the path", "GET /%zz HTTP/1.1\r\n" HOST "\r\n", 404),
+    RAW("%00 in a path", "GET /health%00xyz HTTP/1.1\r\n" HOST "\r\n", 404),
+    RAW("%00 in a path number", "GET /status/200%00xyz HTTP/1.1\r\n" HOST "\r\n", 400),
+    RAW("%00 in a value", "GET /delay-me?seconds=0.01%00junk HTTP/1.1\r\n" HOST "\r\n", 400),
+    RAW("percent-encoded digits in a value", "GET /delay-me?seconds=%30.01 HTTP/1.1\r\n" HOST
+        "\r\n", 200),
     RAW("bad percent escape in the query", "GET /health?x=%ZZ HTTP/1.1\r\n" HOST "\r\n", 200),
     RAW("absolute URI", "GET http://test/health HTTP/1.1\r\n" HOST "\r\n", 404),
     RAW("path without a slash", "GET health HTTP/1.1\r\n" HOST "\r\n", 404),
@@ -249,6 +256,16 @@ static void read_replies(int fd, struct reply_log *log, size_t want, double time
         log->length += (size_t)got;
         log->text[log->length] = '\0';
     }
+}
+
+/* Sends bytes on fd and reads what comes back, as read_replies does. */
+static struct reply_log *send_and_read(int fd, const char *bytes, size_t length, size_t want)
+{
+    send_bytes(fd, bytes, length);
+    static struct reply_log log;
+    memset(&log, 0, sizeof log);
+    read_replies(fd, &log, want, CASE_TIMEOUT_S);
+    return &log;
 }
 
 /* ------------------------------------------------------- after every case */
@@ -406,14 +423,11 @@ static void idle_keep_alive_is_closed(void **state)
     (void)state;
     int fd = connect_to(&server);
     const char request[] = "GET /health HTTP/1.1\r\n" HOST "\r\n";
-    send_bytes(fd, request, sizeof request - 1);
-    static struct reply_log log;
-    memset(&log, 0, sizeof log);
-    read_replies(fd, &log, 1, CASE_TIMEOUT_S);
-    assert_false(log.closed);
-    read_replies(fd, &log, 0, CASE_TIMEOUT_S);
+    struct reply_log *log = send_and_read(fd, request, sizeof request - 1, 1);
+    assert_false(log->closed);
+    read_replies(fd, log, 0, CASE_TIMEOUT_S);
     close(fd);
-    assert_true(log.closed);
+    assert_true(log->closed);
     assert_server_is_well(&server, "an idle keep-alive connection");
 }
 
@@ -433,6 +447,70 @@ static void a_slow_stream_outlives_the_idle_timeout(void **state)
     assert_server_is_well(&server, "a slow stream");
 }
 
+/* Nothing a client sends reaches the operator's terminal as a control
+ * byte: the method and the path in the request log are printable ASCII. */
+static void the_log_shows_only_printable_bytes(void **state)
+{
+    (void)state;
+    struct test_server verbose;
+    assert_int_equal(test_server_start_verbose(&verbose, "async", NULL), 0);
+    char line[512];
+    for (int skip = 0; skip < 2; skip++)   /* the mode and live-view lines */
+        assert_int_equal(test_server_read_line(&verbose, line, sizeof line, CASE_TIMEOUT_S), 0);
+    int fd = connect_to(&verbose);
+    const char hostile[] = "G\x1b[2JT /\xc3\xa9%0Ax?q=%1b%9b HTTP/1.1\r\n" HOST "\r\n";
+    send_and_read(fd, hostile, sizeof hostile - 1, 1);
+    close(fd);
+    assert_int_equal(test_server_read_line(&verbose, line, sizeof line, CASE_TIMEOUT_S), 0);
+    for (const char *c = line; *c != '\0'; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+            fail_msg("byte 0x%02x in the log line \"%s\"", (unsigned char)*c, line);
+    test_assert_contains(line, "G?[2JT /");
+    assert_int_equal(test_server_stop(&verbose), 0);
+}
+
+static size_t count_of(const char *text, const char *needle)
+{
+    size_t count = 0;
+    for (const char *at = strstr(text, needle); at != NULL; at = strstr(at + 1, needle))
+        count++;
+    return count;
+}
+
+/* 50 clients that hang up mid-request make 50 of libmicrohttpd's messages;
+ * the first few are printed, the rest only counted. */
+static void hang_ups_do_not_flood_the_log(void **state)
+{
+    (void)state;
+    const char *argv[] = { test_bin("slowserver"), "--port", "0", "--quiet", NULL };
+    int output_fd;
+    pid_t pid = test_start_job(argv, &output_fd);
+    assert_true(pid > 0);
+    static char output[65536];
+    output[0] = '\0';
+    const char *prefix = "listening on http://127.0.0.1:";
+    assert_true(test_read_until(output_fd, output, sizeof output, "\n", CASE_TIMEOUT_S));
+    const char *port_text = strstr(output, prefix);
+    assert_non_null(port_text);
+    struct test_server job = { .pid = pid, .port = atoi(port_text + strlen(prefix)) };
+    for (int i = 0; i < 50; i++) {
+        int fd = connect_to(&job);
+        send_bytes(fd, "GET /delay-me?sec", 17);
+        pause_s(0.01);
+        close(fd);
+    }
+    pause_s(0.2);
+    kill(pid, SIGTERM);
+    test_read_until(output_fd, output, sizeof output, "\x01never\x01", CASE_TIMEOUT_S);
+    close(output_fd);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    size_t shown = count_of(output, "slowserver: libmicrohttpd: Connection was closed");
+    if (shown == 0 || shown > 10)
+        fail_msg("%zu hang-up lines in the log (expected 1 to 10):\n%.3000s", shown, output);
+    test_assert_contains(output, "messages in all, 10 shown");
+}
+
 #define MODE_TESTS                                                  \
     cmocka_unit_test(bad_input_matrix),                             \
     cmocka_unit_test(slowloris_is_closed_by_the_idle_timeout),      \
@@ -450,5 +528,8 @@ int main(void)
                                           start_threads, stop);
     failed += cmocka_run_group_tests_name("hostile clients, --mode blocking", tests,
                                           start_blocking, stop);
+    const struct CMUnitTest log_tests[] = { cmocka_unit_test(the_log_shows_only_printable_bytes),
+                                            cmocka_unit_test(hang_ups_do_not_flood_the_log) };
+    failed += cmocka_run_group_tests_name("hostile clients and the log", log_tests, NULL, NULL);
     return failed;
 }

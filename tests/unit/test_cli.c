@@ -125,6 +125,8 @@ static void bad_input_is_a_usage_error(void **state)
         { "--delays", "1,,2", NULL },    { "--requests", "0", NULL },
         { "--requests", "1001", NULL },  { "--nope", NULL, NULL },
         { "--scale", NULL, NULL },       { "stray", NULL, NULL },
+        { "--url", "http:///", NULL },   { "--url", "http://:8000", NULL },
+        { "--url", "http://?x", NULL },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(parse(&common, cases[i]), CLI_EXIT_USAGE);

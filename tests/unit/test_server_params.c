@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "params.h"
@@ -216,6 +217,24 @@ static void item_values_are_a_fixed_function_of_the_id(void **state)
     assert_true(value >= 0 && value < 1000);
 }
 
+/* %XX decodes, except %00, which would hide the rest of the string. */
+static void unescape_keeps_an_encoded_nul(void **state)
+{
+    (void)state;
+    const char *cases[][2] = {
+        { "2%00junk", "2%00junk" },   { "/health%00x", "/health%00x" },
+        { "%30.5", "0.5" },           { "a%2Fb", "a/b" },
+        { "%zz%4", "%zz%4" },         { "100%", "100%" },
+        { "%2500", "%00" },           { "", "" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[32];
+        snprintf(text, sizeof text, "%s", cases[i][0]);
+        assert_int_equal(server_unescape(text), strlen(cases[i][1]));
+        assert_string_equal(text, cases[i][1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +249,7 @@ int main(void)
         cmocka_unit_test(reads_status_codes_from_the_path),
         cmocka_unit_test(reads_item_numbers_from_the_path),
         cmocka_unit_test(item_values_are_a_fixed_function_of_the_id),
+        cmocka_unit_test(unescape_keeps_an_encoded_nul),
     };
     return cmocka_run_group_tests_name("server_params", tests, NULL, NULL);
 }
