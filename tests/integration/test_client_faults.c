@@ -117,8 +117,11 @@ static bool gave_up(const struct client *client, const char *fault,
     return false;
 }
 
-/* Runs every client against its url at once and checks how each ended. */
-static void run_clients(const struct client *clients, const char *const urls[], const char *fault)
+/* Runs every client against its url at once and checks how each ended;
+ * returns how many did not end properly (the caller fails the test after
+ * cleaning up, so that a failure leaves no stopped server behind). */
+static size_t run_clients(const struct client *clients, const char *const urls[],
+                          const char *fault)
 {
     struct client_argv built[CLIENT_COUNT];
     const char *const *argvs[CLIENT_COUNT];
@@ -127,13 +130,21 @@ static void run_clients(const struct client *clients, const char *const urls[], 
         build_argv(&built[i], &clients[i], urls[i]);
         argvs[i] = built[i].argv;
     }
-    assert_int_equal(test_run_all(argvs, CLIENT_COUNT, TEST_RUN_TIMEOUT_S, results), 0);
     size_t failed = 0;
+    if (test_run_all(argvs, CLIENT_COUNT, TEST_RUN_TIMEOUT_S, results) != 0) {
+        print_error("could not start every client\n");
+        return CLIENT_COUNT;
+    }
     for (size_t i = 0; i < CLIENT_COUNT; i++) {
         if (!gave_up(&clients[i], fault, &results[i]))
             failed++;
         test_process_result_free(&results[i]);
     }
+    return failed;
+}
+
+static void assert_all_gave_up(size_t failed, const char *fault)
+{
     if (failed > 0)
         fail_msg("%zu of %zu clients did not give up properly on a server that is %s", failed,
                  CLIENT_COUNT, fault);
@@ -146,9 +157,11 @@ static void against_faulty_server(enum faulty_fault fault)
     const char *urls[CLIENT_COUNT];
     for (size_t i = 0; i < CLIENT_COUNT; i++)
         urls[i] = server.url;
-    run_clients(QUICK_CLIENTS, urls, faulty_fault_name(fault));
+    size_t failed = run_clients(QUICK_CLIENTS, urls, faulty_fault_name(fault));
+    int faulted = faulty_server_stop(&server);
+    assert_all_gave_up(failed, faulty_fault_name(fault));
     /* Every client reached its real work: the fault was delivered. */
-    assert_true(faulty_server_stop(&server) >= (int)CLIENT_COUNT);
+    assert_true(faulted >= (int)CLIENT_COUNT);
 }
 
 static void silent_server(void **state)
@@ -219,12 +232,13 @@ static void against_failing_server(int signal, const char *fault)
     }
     pthread_t striker;
     assert_int_equal(pthread_create(&striker, NULL, strike_when_busy, &doomed), 0);
-    run_clients(SLOW_CLIENTS, doomed.urls, fault);
+    size_t failed = run_clients(SLOW_CLIENTS, doomed.urls, fault);
     pthread_join(striker, NULL);
     for (size_t i = 0; i < CLIENT_COUNT; i++) {
         kill(doomed.servers[i].pid, SIGCONT);
         test_server_stop(&doomed.servers[i]);  /* a killed one has no clean exit */
     }
+    assert_all_gave_up(failed, fault);
 }
 
 static void server_stopped_mid_run(void **state)
