@@ -16,7 +16,6 @@
  *     build/bin/grade --lab slow_api --rubric      (the points, for HANDOUT.md)
  */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -28,8 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "exit_codes.h"
 #include "launch.h"
+#include "parse.h"
 #include "predict.h"
 #include "rubric.h"
 #include "scratch.h"
@@ -1320,6 +1321,9 @@ static void stop_on_signal(int signal_number)
     _exit(128 + signal_number);
 }
 
+/* Arguments --run hands on: run_once adds at most three of its own. */
+enum { MAX_RUN_ARGS = 60 };
+
 struct options {
     const char *lab;
     const char *src;
@@ -1330,7 +1334,8 @@ struct options {
     bool rubric;
     bool run;
     bool memcheck;
-    char **run_args;      /* after --: the arguments for --run */
+    /* after --: the arguments for --run (NULL-terminated: memset, and one spare) */
+    char *run_args[MAX_RUN_ARGS + 1];
 };
 
 static void usage(FILE *stream)
@@ -1348,54 +1353,63 @@ static void usage(FILE *stream)
             "--seed 42\n", PROGRAM);
 }
 
+static const struct option OPTIONS[] = {
+    { "lab", required_argument, NULL, 0 },  { "src", required_argument, NULL, 0 },
+    { "dir", required_argument, NULL, 0 },  { "seed", required_argument, NULL, 0 },
+    { "json", no_argument, NULL, 0 },       { "rubric", no_argument, NULL, 0 },
+    { "run", no_argument, NULL, 0 },        { "no-memcheck", no_argument, NULL, 0 },
+    { NULL, 0, NULL, 0 },
+};
+
+static int apply_option(void *context, const struct option *option, const char *value)
+{
+    struct options *options = context;
+    const char *name = option->name;
+    if (strcmp(name, "lab") == 0) {
+        if (find_lab(value) == NULL)
+            return args_bad_value(PROGRAM, name, value, "the name of a lab");
+        options->lab = value;
+    } else if (strcmp(name, "seed") == 0) {
+        long seed;
+        if (!parse_long_in(value, 0, 2147483647L, &seed))
+            return args_bad_value(PROGRAM, name, value, "a whole number from 0 to 2147483647");
+        options->seed = (unsigned long)seed;
+        options->seed_given = true;
+    } else if (strcmp(name, "src") == 0) {
+        options->src = value;
+    } else if (strcmp(name, "dir") == 0) {
+        options->dir = value;
+    } else if (strcmp(name, "json") == 0) {
+        options->json = true;
+    } else if (strcmp(name, "rubric") == 0) {
+        options->rubric = true;
+    } else if (strcmp(name, "run") == 0) {
+        options->run = true;
+    } else {  /* no-memcheck */
+        options->memcheck = false;
+    }
+    return -1;
+}
+
+/* Arguments that are not options (those after --) go to the program --run
+ * starts, and are a mistake without --run. */
 static int parse_options(int argc, char **argv, struct options *options)
 {
-    static const struct option table[] = {
-        { "lab", required_argument, NULL, 'l' }, { "src", required_argument, NULL, 's' },
-        { "dir", required_argument, NULL, 'd' }, { "seed", required_argument, NULL, 'S' },
-        { "json", no_argument, NULL, 'j' }, { "rubric", no_argument, NULL, 'r' },
-        { "run", no_argument, NULL, 'R' }, { "no-memcheck", no_argument, NULL, 'M' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-    };
+    static const char *const required[] = { "lab", NULL };
     memset(options, 0, sizeof *options);
     options->memcheck = true;
-    opterr = 0;
-    int code;
-    while ((code = getopt_long(argc, argv, "h", table, NULL)) != -1) {
-        char *end;
-        switch (code) {
-        case 'l': options->lab = optarg; break;
-        case 's': options->src = optarg; break;
-        case 'd': options->dir = optarg; break;
-        case 'S':
-            errno = 0;
-            options->seed = strtoul(optarg, &end, 10);
-            if (errno != 0 || *end != '\0' || optarg[0] == '\0' || optarg[0] == '-'
-                || options->seed > 2147483647UL) {
-                fprintf(stderr, "%s: --seed wants a whole number from 0 to 2147483647, "
-                        "not '%s'\n", PROGRAM, optarg);
-                return EXIT_USAGE;
-            }
-            options->seed_given = true;
-            break;
-        case 'j': options->json = true; break;
-        case 'r': options->rubric = true; break;
-        case 'R': options->run = true; break;
-        case 'M': options->memcheck = false; break;
-        case 'h': usage(stdout); return 0;
-        default:
-            fprintf(stderr, "%s: bad option '%s' (see --help)\n", PROGRAM, argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-    }
-    options->run_args = argv + optind;
-    if (optind < argc && !options->run) {
-        fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", PROGRAM, argv[optind]);
-        return EXIT_USAGE;
-    }
-    if (options->lab == NULL || find_lab(options->lab) == NULL) {
-        fprintf(stderr, "%s: --lab must name a lab (see --help), not '%s'\n", PROGRAM,
-                options->lab ? options->lab : "");
+    size_t run_count = 0;
+    const struct args_parser parser = {
+        .program = PROGRAM, .options = OPTIONS, .required = required, .apply = apply_option,
+        .usage = usage, .context = options, .operands = (const char **)options->run_args,
+        .operand_max = MAX_RUN_ARGS, .operand_count = &run_count,
+    };
+    int status = args_parse(&parser, argc, argv);
+    if (status >= 0)
+        return status;
+    if (run_count > 0 && !options->run) {
+        fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", PROGRAM,
+                options->run_args[0]);
         return EXIT_USAGE;
     }
     if (!options->rubric && (options->src == NULL) == (options->dir == NULL)) {

@@ -15,7 +15,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -26,7 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "launch.h"
+#include "parse.h"
 #include "rubric.h"
 #include "scratch.h"
 
@@ -240,54 +241,61 @@ static bool write_tables(const struct options *options, struct submission *submi
     return true;
 }
 
+static void usage(FILE *stream)
+{
+    fprintf(stream,
+            "usage: %s --lab NAME --submissions DIR [--seed N] [--jobs N] [--out PREFIX] "
+            "[--no-memcheck]\nGrades every submission in DIR; writes PREFIX.csv and "
+            "PREFIX.json.\n\nExample:\n  build/bin/%s --lab slow_api --submissions "
+            "handins/ --seed 42 --out grades\n", PROGRAM, PROGRAM);
+}
+
+static const struct option OPTIONS[] = {
+    { "lab", required_argument, NULL, 0 },  { "submissions", required_argument, NULL, 0 },
+    { "out", required_argument, NULL, 0 },  { "seed", required_argument, NULL, 0 },
+    { "jobs", required_argument, NULL, 0 }, { "no-memcheck", no_argument, NULL, 0 },
+    { NULL, 0, NULL, 0 },
+};
+
+/* The seed stays text: it is handed on to grade as it was typed, once it
+ * is known to be one grade takes. */
+static int apply_option(void *context, const struct option *option, const char *value)
+{
+    struct options *options = context;
+    const char *name = option->name;
+    long number;
+    if (strcmp(name, "lab") == 0) {
+        options->lab = value;
+    } else if (strcmp(name, "submissions") == 0) {
+        options->folder = value;
+    } else if (strcmp(name, "out") == 0) {
+        options->out = value;
+    } else if (strcmp(name, "seed") == 0) {
+        if (!parse_long_in(value, 0, 2147483647L, &number))
+            return args_bad_value(PROGRAM, name, value, "a whole number from 0 to 2147483647");
+        options->seed = value;
+    } else if (strcmp(name, "jobs") == 0) {
+        if (!parse_long_in(value, 1, 64, &options->jobs))
+            return args_bad_value(PROGRAM, name, value, "a whole number from 1 to 64");
+    } else {  /* no-memcheck */
+        options->memcheck = false;
+    }
+    return -1;
+}
+
 static int parse_options(int argc, char **argv, struct options *options)
 {
-    static const struct option table[] = {
-        { "lab", required_argument, NULL, 'l' },
-        { "submissions", required_argument, NULL, 's' },
-        { "out", required_argument, NULL, 'o' }, { "seed", required_argument, NULL, 'S' },
-        { "jobs", required_argument, NULL, 'j' },
-        { "no-memcheck", no_argument, NULL, 'M' }, { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
+    static const char *const required[] = { "lab", "submissions", NULL };
     memset(options, 0, sizeof *options);
     options->memcheck = true;
     options->out = "grades";
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     options->jobs = cores > 0 ? cores : 2;
-    opterr = 0;
-    int code;
-    while ((code = getopt_long(argc, argv, "h", table, NULL)) != -1) {
-        char *end;
-        switch (code) {
-        case 'l': options->lab = optarg; break;
-        case 's': options->folder = optarg; break;
-        case 'o': options->out = optarg; break;
-        case 'S': options->seed = optarg; break;
-        case 'M': options->memcheck = false; break;
-        case 'j':
-            options->jobs = strtol(optarg, &end, 10);
-            if (*end != '\0' || options->jobs < 1 || options->jobs > 64) {
-                fprintf(stderr, "%s: --jobs wants a whole number from 1 to 64\n", PROGRAM);
-                return 1;
-            }
-            break;
-        case 'h':
-            printf("usage: %s --lab NAME --submissions DIR [--seed N] [--jobs N] [--out PREFIX] "
-                   "[--no-memcheck]\nGrades every submission in DIR; writes PREFIX.csv and "
-                   "PREFIX.json.\n\nExample:\n  build/bin/%s --lab slow_api --submissions "
-                   "handins/ --seed 42 --out grades\n", PROGRAM, PROGRAM);
-            return 0;
-        default:
-            fprintf(stderr, "%s: bad option '%s' (see --help)\n", PROGRAM, argv[optind - 1]);
-            return 1;
-        }
-    }
-    if (options->lab == NULL || options->folder == NULL || optind < argc) {
-        fprintf(stderr, "%s: give --lab NAME and --submissions DIR (see --help)\n", PROGRAM);
-        return 1;
-    }
-    return -1;
+    const struct args_parser parser = {
+        .program = PROGRAM, .options = OPTIONS, .required = required, .apply = apply_option,
+        .usage = usage, .context = options,
+    };
+    return args_parse(&parser, argc, argv);
 }
 
 int main(int argc, char **argv)

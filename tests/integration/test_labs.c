@@ -533,6 +533,50 @@ static void test_grader_rejects_bad_input(void **state)
     test_process_result_free(&result);
 }
 
+/* Runs argv, expects `status`, and stderr (one line) or stdout holding `text`. */
+static void expect_run(const char *const *argv, int status, const char *text)
+{
+    struct test_process_result result;
+    assert_int_equal(test_run(argv, 30.0, &result), 0);
+    if (result.exit_status != status)
+        fail_msg("%s %s: exit %d, expected %d\n%s%s", argv[0], argv[1], result.exit_status,
+                 status, result.out, result.err);
+    if (status == 1)
+        test_assert_one_line(result.err);
+    test_assert_contains(status == 0 ? result.out : result.err, text);
+    test_process_result_free(&result);
+}
+
+/* Both graders take the shared parser's forms: --opt=value, --version, and a
+ * bad value named in one line. */
+static void test_graders_share_the_parser(void **state)
+{
+    (void)state;
+    const char *grade = test_bin("grade"), *grade_all = test_bin("grade_all");
+    expect_run((const char *[]){ grade, "--version", NULL }, 0, "grade (asynclab) ");
+    expect_run((const char *[]){ grade_all, "--version", NULL }, 0, "grade_all (asynclab) ");
+    expect_run((const char *[]){ grade, "--lab=slow_api", "--seed=5", "--rubric", NULL }, 0,
+               "| category |");
+    expect_run((const char *[]){ grade, "--lab", "slow_api", "--rubric", "--seed=-1", NULL }, 1,
+               "invalid value '-1' for --seed");
+    /* exit 2 (the folder is missing): the options themselves were taken */
+    expect_run((const char *[]){ grade_all, "--lab=slow_api", "--seed=5",
+                                 "--submissions=/nonexistent", NULL }, 2, "/nonexistent");
+    expect_run((const char *[]){ grade_all, "--lab", "slow_api", "--submissions", "/x",
+                                 "--seed=abc", NULL }, 1, "invalid value 'abc' for --seed");
+    expect_run((const char *[]){ grade_all, "--lab", "slow_api", "--submissions", "/x",
+                                 "--jobs=0", NULL }, 1, "invalid value '0' for --jobs");
+    expect_run((const char *[]){ grade_all, "--lab", "slow_api", NULL }, 1, "--submissions");
+
+    /* --run: what follows -- reaches the student's program, not the grader */
+    char source[256];
+    lesson_path("slow_api", "async.c", source, sizeof source);
+    expect_run((const char *[]){ grade, "--lab", "slow_api", "--src", source, "--run", "--",
+                                 "--seed=3", "--predict", NULL }, 0, "Predicted time");
+    expect_run((const char *[]){ grade, "--lab", "slow_api", "--src", source, "--", "--predict",
+                                 NULL }, 1, "unexpected argument '--predict'");
+}
+
 /* --seed N: the same problem for the same N, another for another N. */
 static void test_seed_draws_the_work(void **state)
 {
@@ -572,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_grade_all_writes_csv),
         cmocka_unit_test(test_make_lab_keeps_existing_work),
         cmocka_unit_test(test_grader_rejects_bad_input),
+        cmocka_unit_test(test_graders_share_the_parser),
         cmocka_unit_test(test_seed_draws_the_work),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
