@@ -1,7 +1,8 @@
 /*
  * blocking_pitfall.h - everything the four programs of the blocking-pitfall
  * lesson share that is NOT about concurrency: the command line, the list of
- * requests, the lines printed as each one starts and finishes, the trace, the
+ * requests (and, for the event loops, the list of tasks with an easy handle
+ * each), the lines printed as each one starts and finishes, the trace, the
  * summary, and the body of the heartbeat (the lesson's background task).
  *
  * What differs between the programs stays in them, in plain sight: how a
