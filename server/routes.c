@@ -5,8 +5,9 @@
  * libmicrohttpd calls server_handle_request several times per request:
  *
  *   1. once the headers are in: we set up a context (*req_cls) and turn away
- *      what needs no body to judge (unknown path, wrong method, a body
- *      announced too large);
+ *      what needs no body to judge (headers libmicrohttpd lets through but
+ *      HTTP/1.1 forbids, unknown path, wrong method, a body announced too
+ *      large);
  *   2. once per piece of the body, if there is one;
  *   3. once the request is complete, with *upload_data_size == 0: we check
  *      the parameters and start the delay;
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -465,10 +467,112 @@ static bool announces_too_much(struct MHD_Connection *connection)
     return text != NULL && (!parse_long_in(text, 0, (long)SERVER_MAX_BODY, &length));
 }
 
+/* --- what libmicrohttpd 0.9.75 lets through, and slowserver refuses.
+ * Each is a request that two HTTP parsers could read differently (a proxy
+ * in front and this server), which is how requests are smuggled; HTTP/1.1
+ * (RFC 9110, RFC 9112) says to refuse them.  The handler's first call
+ * comes with the headers, before any body, so each is refused there. */
+
+/* HTTP/1.1 makes Host mandatory; only HTTP/1.0 may leave it out (the
+ * library itself refuses any version that is not HTTP/1.x). */
+static bool lacks_host(struct MHD_Connection *connection, const char *version)
+{
+    return strcmp(version, MHD_HTTP_VERSION_1_0) != 0
+           && MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST) == NULL;
+}
+
+/* MHD_KeyValueIteratorN: notes (in *dirty) a value with a bare CR in it,
+ * and stops there.  The value's length is the library's, so a CR inside
+ * it is seen.  A NUL cannot be: libmicrohttpd 0.9.75 ends the value at
+ * the NUL and drops the rest of the line before we are called. */
+static enum MHD_Result note_carriage_return(void *cls, enum MHD_ValueKind kind, const char *key,
+                                            size_t key_size, const char *value, size_t value_size)
+{
+    bool *dirty = cls;
+    (void)kind;
+    (void)key;
+    (void)key_size;
+    *dirty = value != NULL && memchr(value, '\r', value_size) != NULL;
+    return *dirty ? MHD_NO : MHD_YES;
+}
+
+/* A bare CR in a header value: a parser in front of us that ends the line
+ * at the CR sees other headers than we do. */
+static bool has_carriage_return_in_a_value(struct MHD_Connection *connection)
+{
+    bool dirty = false;
+    MHD_get_connection_values_n(connection, MHD_HEADER_KIND, note_carriage_return, &dirty);
+    return dirty;
+}
+
+struct length_headers {
+    const char *first;
+    size_t first_size;
+    bool differ;
+};
+
+/* MHD_KeyValueIteratorN: notes whether the Content-Length headers agree. */
+static enum MHD_Result compare_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      size_t key_size, const char *value, size_t value_size)
+{
+    struct length_headers *lengths = cls;
+    (void)kind;
+    (void)key_size;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0 || value == NULL)
+        return MHD_YES;
+    if (lengths->first == NULL) {
+        lengths->first = value;
+        lengths->first_size = value_size;
+    } else if (value_size != lengths->first_size || memcmp(value, lengths->first, value_size) != 0) {
+        lengths->differ = true;
+    }
+    return MHD_YES;
+}
+
+/* Two Content-Length headers that disagree: the library takes the first,
+ * a proxy may take the last, and the rest of the body becomes a request. */
+static bool has_conflicting_lengths(struct MHD_Connection *connection)
+{
+    struct length_headers lengths = { 0 };
+    MHD_get_connection_values_n(connection, MHD_HEADER_KIND, compare_length, &lengths);
+    return lengths.differ;
+}
+
+/* A transfer coding other than chunked (gzip...): the library cannot tell
+ * where such a body ends, and would wait for the idle timeout. */
+static bool has_unknown_transfer_coding(struct MHD_Connection *connection)
+{
+    const char *coding =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return coding != NULL && strcasecmp(coding, "chunked") != 0;
+}
+
+/* Where the body's end is unclear, so is the next request's start: the
+ * refusal closes the connection. */
+static enum MHD_Result refuse_and_close(struct server_request *request, unsigned status,
+                                        const char *text)
+{
+    return reply(request, status, "text/plain", text, strlen(text),
+                 MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
 /* Step 1: what can be refused from the request line and headers alone.
  * Refusing now means the body (if any) is never read. */
-static enum MHD_Result screen(struct server_request *request, const char *method)
+static enum MHD_Result screen(struct server_request *request, const char *method,
+                              const char *version)
 {
+    struct MHD_Connection *connection = request->connection;
+    if (lacks_host(connection, version))
+        return refuse_and_close(request, MHD_HTTP_BAD_REQUEST,
+                                "a request in HTTP/1.1 needs a Host header\n");
+    if (has_carriage_return_in_a_value(connection))
+        return refuse_and_close(request, MHD_HTTP_BAD_REQUEST, "a bare CR in a header value\n");
+    if (has_conflicting_lengths(connection))
+        return refuse_and_close(request, MHD_HTTP_BAD_REQUEST,
+                                "two different Content-Length headers\n");
+    if (has_unknown_transfer_coding(connection))
+        return refuse_and_close(request, MHD_HTTP_NOT_IMPLEMENTED,
+                                "the only Transfer-Encoding taken is chunked\n");
     const char *allowed = server_route_method(request->route);
     if (allowed == NULL)
         return reply_text(request, MHD_HTTP_NOT_FOUND, "no such path (see docs/slowserver.md)\n");
@@ -526,7 +630,8 @@ static char *describe_target(struct MHD_Connection *connection, const char *url)
 }
 
 static enum MHD_Result begin(struct server_app *app, struct MHD_Connection *connection,
-                             const char *url, const char *method, void **req_cls)
+                             const char *url, const char *method, const char *version,
+                             void **req_cls)
 {
     struct server_request *request = calloc(1, sizeof *request);
     if (request == NULL)
@@ -546,7 +651,7 @@ static enum MHD_Result begin(struct server_app *app, struct MHD_Connection *conn
     /* The live view shows the arguments too when the log line has them. */
     request->live_id = server_live_begin(app->live_view, request->route,
                                          request->path != NULL ? request->path : url);
-    return screen(request, method);
+    return screen(request, method, version);
 }
 
 /* Step 2: a piece of the body.  Only /process keeps it, up to 1 MiB; a
@@ -614,10 +719,9 @@ enum MHD_Result server_handle_request(void *cls, struct MHD_Connection *connecti
                                       const char *version, const char *upload_data,
                                       size_t *upload_data_size, void **req_cls)
 {
-    (void)version;
     struct server_request *request = *req_cls;
     if (request == NULL)
-        return begin(cls, connection, url, method, req_cls);
+        return begin(cls, connection, url, method, version, req_cls);
     if (*upload_data_size != 0)
         return receive_body(request, upload_data, upload_data_size);
     return serve(request, url);

@@ -165,6 +165,15 @@ static const struct raw_case CASES[] = {
     BUILT("3000 headers", many_headers, 431),
     BUILT("header block over 4 kB", header_block_over_4k, 431),
     BUILT("header block under 4 kB", header_block_under_4k, 200),
+    /* what libmicrohttpd 0.9.75 lets through and slowserver refuses */
+    RAW("HTTP/1.1 without Host", "GET /health HTTP/1.1\r\n\r\n", 400),
+    RAW("HTTP/1.1 without Host, known path", "GET /items/1 HTTP/1.1\r\nX-A: b\r\n\r\n", 400),
+    /* Library-only: libmicrohttpd ends the value at the NUL and drops the
+     * rest of the line before slowserver sees it, so it cannot refuse. */
+    RAW("NUL in a header value", "GET /health HTTP/1.1\r\n" HOST "X-A: a\0b\r\n\r\n", 200),
+    RAW("bare CR in a header value", "GET /health HTTP/1.1\r\n" HOST "X-A: a\rb\r\n\r\n", 400),
+    RAW("CR before a header's CRLF", "GET /health HTTP/1.1\r\n" HOST "X-A: ab\r\r\n\r\n", 400),
+    RAW("bare CR in Host", "GET /health HTTP/1.1\r\nHost: te\rst\r\n\r\n", 400),
     /* bodies and encodings */
     RAW("Content-Length of 2 MB", "POST /process HTTP/1.1\r\n" HOST JSON
         "Content-Length: 2000000\r\n\r\n", 413),
@@ -176,6 +185,24 @@ static const struct raw_case CASES[] = {
         "Transfer-Encoding: chunked\r\n\r\nzz\r\n{\"id\":1}\r\n0\r\n\r\n", 400),
     RAW("Expect: 100-continue", "POST /process HTTP/1.1\r\n" HOST JSON
         "Expect: 100-continue\r\nContent-Length: 8\r\n\r\n{\"id\":1}", 100, 200),
+    RAW("two different Content-Length headers", "POST /process HTTP/1.1\r\n" HOST JSON
+        "Content-Length: 2\r\nContent-Length: 8\r\n\r\n{\"id\":1}", 400),
+    RAW("two different Content-Length headers, lower case", "POST /process HTTP/1.1\r\n" HOST
+        JSON "content-length: 8\r\nContent-Length: 2\r\n\r\n{\"id\":1}", 400),
+    RAW("two equal Content-Length headers", "POST /process HTTP/1.1\r\n" HOST JSON
+        "Content-Length: 8\r\nContent-Length: 8\r\n\r\n{\"id\":1}", 200),
+    RAW("Transfer-Encoding: gzip", "POST /process HTTP/1.1\r\n" HOST JSON
+        "Transfer-Encoding: gzip\r\n\r\nabcd", 501),
+    RAW("Transfer-Encoding: gzip, chunked", "POST /process HTTP/1.1\r\n" HOST JSON
+        "Transfer-Encoding: gzip, chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n", 501),
+    RAW("Transfer-Encoding: CHUNKED", "POST /process HTTP/1.1\r\n" HOST JSON
+        "Transfer-Encoding: CHUNKED\r\n\r\n8\r\n{\"id\":1}\r\n0\r\n\r\n", 200),
+    /* Library-only: libmicrohttpd refuses these before slowserver sees
+     * them, and sends its header block twice (0.9.75). */
+    RAW("Content-Length: -1", "POST /process HTTP/1.1\r\n" HOST JSON
+        "Content-Length: -1\r\n\r\n", 400, 400),
+    RAW("Content-Length: abc", "GET /health HTTP/1.1\r\n" HOST "Content-Length: abc\r\n\r\n",
+        400, 400),
     RAW("GET with a body", "GET /health HTTP/1.1\r\n" HOST "Content-Length: 4\r\n\r\nabcd", 200),
     /* pipelining */
     RAW("two requests in one write", "GET /health HTTP/1.1\r\n" HOST "\r\n"
@@ -347,6 +374,35 @@ static void bad_input_matrix(void **state)
         run_case(&server, &CASES[i]);
 }
 
+/* What slowserver refuses where libmicrohttpd lets it through is counted in
+ * /stats like any bad request: under its path, and by status. */
+static void header_refusals_are_counted(void **state)
+{
+    (void)state;
+    static const struct { const char *bytes; int status; } refused[] = {
+        { "GET /items/1 HTTP/1.1\r\n\r\n", 400 },
+        { "GET /items/1 HTTP/1.1\r\n" HOST "X-A: a\rb\r\n\r\n", 400 },
+        { "POST /process HTTP/1.1\r\n" HOST "Content-Length: 2\r\nContent-Length: 8\r\n\r\n{}",
+          400 },
+        { "POST /process HTTP/1.1\r\n" HOST "Transfer-Encoding: gzip\r\n\r\nabcd", 501 },
+    };
+    assert_int_equal(test_server_reset_stats(&server), 0);
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        int fd = connect_to(&server);
+        struct reply_log *log = send_and_read(fd, refused[i].bytes, strlen(refused[i].bytes), 1);
+        close(fd);
+        int code = 0;
+        statuses(log, &code, 1);
+        assert_int_equal(code, refused[i].status);
+    }
+    assert_int_equal(test_server_wait_stat(&server, NULL, "in_flight", 0, CASE_TIMEOUT_S), 0);
+    assert_int_equal(test_server_stat(&server, "responses", "400"), 3);
+    assert_int_equal(test_server_stat(&server, "responses", "501"), 1);
+    assert_int_equal(test_server_stat(&server, "/items", "requests"), 2);
+    assert_int_equal(test_server_stat(&server, "/process", "requests"), 2);
+    assert_int_equal(test_server_stat(&server, NULL, "requests"), 4);
+}
+
 /* ------------------------------------------------ what a client does with time */
 
 static void pause_s(double seconds)
@@ -513,6 +569,7 @@ static void hang_ups_do_not_flood_the_log(void **state)
 
 #define MODE_TESTS                                                  \
     cmocka_unit_test(bad_input_matrix),                             \
+    cmocka_unit_test(header_refusals_are_counted),                  \
     cmocka_unit_test(slowloris_is_closed_by_the_idle_timeout),      \
     cmocka_unit_test(many_idle_connections_do_not_block_others),    \
     cmocka_unit_test(hang_ups_mid_request_leave_nothing_in_flight), \
