@@ -30,9 +30,7 @@ static const struct lesson_program PROGRAM = {
 
 /* One request of the event loop: its transfer and its reply. */
 struct task {
-    CURL *easy;
-    struct http_body body;
-    struct delay_request *request;
+    struct blocking_pitfall_transfer transfer;  /* first: blocking_pitfall_tasks_new fills it */
 };
 
 /* LAB:cut write start_task (hand the task's request to the multi handle,
@@ -42,12 +40,12 @@ struct task {
 /* Hands a request to the multi handle and returns at once: nothing waits. */
 static void start_task(struct blocking_pitfall *run, CURLM *multi, struct task *task)
 {
-    http_body_reset(&task->body);
-    curl_easy_setopt(task->easy, CURLOPT_URL, task->request->url);
-    curl_easy_setopt(task->easy, CURLOPT_PRIVATE, task);
-    blocking_pitfall_request_started(run, task->request);
+    http_body_reset(&task->transfer.body);
+    curl_easy_setopt(task->transfer.easy, CURLOPT_URL, task->transfer.request->url);
+    curl_easy_setopt(task->transfer.easy, CURLOPT_PRIVATE, task);
+    blocking_pitfall_request_started(run, task->transfer.request);
 
-    curl_multi_add_handle(multi, task->easy);  /* queued, not sent yet */
+    curl_multi_add_handle(multi, task->transfer.easy);  /* queued, not sent yet */
 }
 
 /* Lets every transfer make whatever progress it can right now, then reports
@@ -65,37 +63,15 @@ static long run_ready_tasks(struct blocking_pitfall *run, CURLM *multi)
             continue;
         struct task *task = NULL;
         curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&task);
-        blocking_pitfall_request_finished(run, task->request, message->data.result,
-                                          http_status(task->easy), &task->body);
-        curl_multi_remove_handle(multi, task->easy);
+        blocking_pitfall_request_finished(run, task->transfer.request, message->data.result,
+                                          http_status(task->transfer.easy),
+                                          &task->transfer.body);
+        curl_multi_remove_handle(multi, task->transfer.easy);
         finished++;
     }
     return finished;
 }
 /* LAB:end */
-
-static void free_tasks(struct task *tasks, long count)
-{
-    for (long i = 0; tasks != NULL && i < count; i++) {
-        curl_easy_cleanup(tasks[i].easy);
-        http_body_free(&tasks[i].body);
-    }
-    free(tasks);
-}
-
-static struct task *make_tasks(struct blocking_pitfall *run)
-{
-    struct task *tasks = calloc((size_t)run->request_count, sizeof *tasks);
-    for (long i = 0; tasks != NULL && i < run->request_count; i++) {
-        tasks[i].request = &run->requests[i];
-        tasks[i].easy = http_easy_new(&tasks[i].body);
-        if (tasks[i].easy == NULL) {
-            free_tasks(tasks, run->request_count);  /* the rest are still zeroed */
-            return NULL;
-        }
-    }
-    return tasks;
-}
 
 int main(int argc, char **argv)
 {
@@ -105,7 +81,7 @@ int main(int argc, char **argv)
         return early_exit;
 
     CURLM *multi = curl_multi_init();
-    struct task *tasks = make_tasks(&run);
+    struct task *tasks = blocking_pitfall_tasks_new(&run, sizeof *tasks);
     if (multi == NULL || tasks == NULL) {
         output_error(PROGRAM.name, "out of memory");
         curl_multi_cleanup(multi);
@@ -132,10 +108,10 @@ int main(int argc, char **argv)
         if (unfinished > 0)  /* until a socket is ready or the next tick is due */
             http_multi_check(curl_multi_poll(multi, NULL, 0, blocking_pitfall_ms_until_heartbeat(&run),
                                              NULL), PROGRAM.name);
-        /* LAB:end unfinished -= blocking_pitfall_perform_next(&run, tasks->easy, &tasks->body); */
+        /* LAB:end unfinished -= blocking_pitfall_perform_next(&run, tasks->transfer.easy, &tasks->transfer.body); */
     }
 
-    free_tasks(tasks, run.request_count);
+    blocking_pitfall_tasks_free(&run, tasks, sizeof *tasks);
     curl_multi_cleanup(multi);
     return blocking_pitfall_finish(&run);
 }

@@ -33,9 +33,7 @@ static const struct lesson_program PROGRAM = {
 
 /* One request of the event loop: its transfer and its reply. */
 struct task {
-    CURL *easy;
-    struct http_body body;
-    struct delay_request *request;
+    struct blocking_pitfall_transfer transfer;  /* first: blocking_pitfall_tasks_new fills it */
     bool ready;  /* scheduled and not yet run */
 };
 
@@ -51,14 +49,15 @@ static void start_task(struct task *task)
  * waits as well. */
 static void run_task_step(struct blocking_pitfall *run, struct task *task)
 {
-    http_body_reset(&task->body);
-    curl_easy_setopt(task->easy, CURLOPT_URL, task->request->url);
-    blocking_pitfall_request_started(run, task->request);
+    http_body_reset(&task->transfer.body);
+    curl_easy_setopt(task->transfer.easy, CURLOPT_URL, task->transfer.request->url);
+    blocking_pitfall_request_started(run, task->transfer.request);
 
-    CURLcode result = curl_easy_perform(task->easy);  /* blocks the whole loop */
+    CURLcode result = curl_easy_perform(task->transfer.easy);  /* blocks the whole loop */
 
-    blocking_pitfall_request_finished(run, task->request, result,
-                                      http_status(task->easy), &task->body);
+    blocking_pitfall_request_finished(run, task->transfer.request, result,
+                                      http_status(task->transfer.easy),
+                                      &task->transfer.body);
     task->ready = false;
 }
 
@@ -75,29 +74,6 @@ static long run_ready_tasks(struct blocking_pitfall *run, struct task *tasks)
     return 0;
 }
 
-static void free_tasks(struct task *tasks, long count)
-{
-    for (long i = 0; tasks != NULL && i < count; i++) {
-        curl_easy_cleanup(tasks[i].easy);
-        http_body_free(&tasks[i].body);
-    }
-    free(tasks);
-}
-
-static struct task *make_tasks(struct blocking_pitfall *run)
-{
-    struct task *tasks = calloc((size_t)run->request_count, sizeof *tasks);
-    for (long i = 0; tasks != NULL && i < run->request_count; i++) {
-        tasks[i].request = &run->requests[i];
-        tasks[i].easy = http_easy_new(&tasks[i].body);
-        if (tasks[i].easy == NULL) {
-            free_tasks(tasks, run->request_count);  /* the rest are still zeroed */
-            return NULL;
-        }
-    }
-    return tasks;
-}
-
 int main(int argc, char **argv)
 {
     struct blocking_pitfall run;
@@ -105,7 +81,7 @@ int main(int argc, char **argv)
     if (early_exit >= 0)
         return early_exit;
 
-    struct task *tasks = make_tasks(&run);
+    struct task *tasks = blocking_pitfall_tasks_new(&run, sizeof *tasks);
     if (tasks == NULL) {
         output_error(PROGRAM.name, "out of memory");
         blocking_pitfall_abandon(&run);
@@ -127,6 +103,6 @@ int main(int argc, char **argv)
          * runs one.  The waiting happened inside curl_easy_perform. */
     }
 
-    free_tasks(tasks, run.request_count);
+    blocking_pitfall_tasks_free(&run, tasks, sizeof *tasks);
     return blocking_pitfall_finish(&run);
 }

@@ -41,9 +41,7 @@ static const struct lesson_program PROGRAM = {
 /* One request of the event loop: its transfer and its reply, and the worker
  * thread that performs it. */
 struct task {
-    CURL *easy;
-    struct http_body body;
-    struct delay_request *request;
+    struct blocking_pitfall_transfer transfer;  /* first: blocking_pitfall_tasks_new fills it */
     long index;            /* what the worker writes into the pipe when done */
     int done_fd;           /* the pipe's write end */
     pthread_t worker;
@@ -65,17 +63,20 @@ static void report_done(struct task *task)
 static void *perform_on_worker(void *argument)
 {
     struct task *task = argument;
-    task->result = curl_easy_perform(task->easy);  /* blocks this worker only */
+    task->result = curl_easy_perform(task->transfer.easy);  /* blocks this worker only */
     report_done(task);
     return NULL;
 }
 
-/* Hands a request to a new worker thread and returns at once. */
-static void start_task(struct blocking_pitfall *run, struct task *task)
+/* Hands a request to a new worker thread and returns at once; the worker
+ * will report to done_fd as task number `index`. */
+static void start_task(struct blocking_pitfall *run, struct task *task, long index, int done_fd)
 {
-    http_body_reset(&task->body);
-    curl_easy_setopt(task->easy, CURLOPT_URL, task->request->url);
-    blocking_pitfall_request_started(run, task->request);
+    task->index = index;
+    task->done_fd = done_fd;
+    http_body_reset(&task->transfer.body);
+    curl_easy_setopt(task->transfer.easy, CURLOPT_URL, task->transfer.request->url);
+    blocking_pitfall_request_started(run, task->transfer.request);
 
     task->worker_started = pthread_create(&task->worker, NULL, perform_on_worker, task) == 0;
     if (!task->worker_started) {  /* no thread: the task fails, through the same pipe */
@@ -94,36 +95,12 @@ static long run_ready_tasks(struct blocking_pitfall *run, struct task *tasks, in
         struct task *task = &tasks[index];
         if (task->worker_started)
             pthread_join(task->worker, NULL);  /* returns at once: it has written */
-        blocking_pitfall_request_finished(run, task->request, task->result,
-                                          http_status(task->easy), &task->body);
+        blocking_pitfall_request_finished(run, task->transfer.request, task->result,
+                                          http_status(task->transfer.easy),
+                                          &task->transfer.body);
         finished++;
     }
     return finished;
-}
-
-static void free_tasks(struct task *tasks, long count)
-{
-    for (long i = 0; tasks != NULL && i < count; i++) {
-        curl_easy_cleanup(tasks[i].easy);
-        http_body_free(&tasks[i].body);
-    }
-    free(tasks);
-}
-
-static struct task *make_tasks(struct blocking_pitfall *run, int done_fd)
-{
-    struct task *tasks = calloc((size_t)run->request_count, sizeof *tasks);
-    for (long i = 0; tasks != NULL && i < run->request_count; i++) {
-        tasks[i].request = &run->requests[i];
-        tasks[i].index = i;
-        tasks[i].done_fd = done_fd;
-        tasks[i].easy = http_easy_new(&tasks[i].body);
-        if (tasks[i].easy == NULL) {
-            free_tasks(tasks, run->request_count);  /* the rest are still zeroed */
-            return NULL;
-        }
-    }
-    return tasks;
 }
 
 int main(int argc, char **argv)
@@ -141,7 +118,7 @@ int main(int argc, char **argv)
         blocking_pitfall_abandon(&run);
         return EXIT_SETUP;
     }
-    struct task *tasks = make_tasks(&run, done[1]);
+    struct task *tasks = blocking_pitfall_tasks_new(&run, sizeof *tasks);
     if (tasks == NULL) {
         output_error(PROGRAM.name, "out of memory");
         close(done[0]);
@@ -151,7 +128,7 @@ int main(int argc, char **argv)
     }
 
     for (long i = 0; i < run.request_count; i++)
-        start_task(&run, &tasks[i]);
+        start_task(&run, &tasks[i], i, done[1]);
 
     /* The event loop.  Each turn: the heartbeat if it is due, then every
      * task that can make progress, then sleep until there is more to do. */
@@ -167,7 +144,7 @@ int main(int argc, char **argv)
         }
     }
 
-    free_tasks(tasks, run.request_count);
+    blocking_pitfall_tasks_free(&run, tasks, sizeof *tasks);
     close(done[0]);
     close(done[1]);
     return blocking_pitfall_finish(&run);

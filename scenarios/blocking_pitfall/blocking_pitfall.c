@@ -206,6 +206,37 @@ int blocking_pitfall_finish(struct blocking_pitfall *run)
     return status;
 }
 
+/* The transfer at the start of task `i` of an array of task_size-byte tasks. */
+static struct blocking_pitfall_transfer *transfer_of(void *tasks, size_t task_size, long i)
+{
+    return (struct blocking_pitfall_transfer *)((char *)tasks + (size_t)i * task_size);
+}
+
+void blocking_pitfall_tasks_free(struct blocking_pitfall *run, void *tasks, size_t task_size)
+{
+    for (long i = 0; tasks != NULL && i < run->request_count; i++) {
+        struct blocking_pitfall_transfer *transfer = transfer_of(tasks, task_size, i);
+        curl_easy_cleanup(transfer->easy);
+        http_body_free(&transfer->body);
+    }
+    free(tasks);
+}
+
+void *blocking_pitfall_tasks_new(struct blocking_pitfall *run, size_t task_size)
+{
+    void *tasks = calloc((size_t)run->request_count, task_size);
+    for (long i = 0; tasks != NULL && i < run->request_count; i++) {
+        struct blocking_pitfall_transfer *transfer = transfer_of(tasks, task_size, i);
+        transfer->request = &run->requests[i];
+        transfer->easy = http_easy_new(&transfer->body);
+        if (transfer->easy == NULL) {
+            blocking_pitfall_tasks_free(run, tasks, task_size);  /* the rest are still zeroed */
+            return NULL;
+        }
+    }
+    return tasks;
+}
+
 long blocking_pitfall_perform_next(struct blocking_pitfall *run, CURL *easy,
                                    struct http_body *body)
 {

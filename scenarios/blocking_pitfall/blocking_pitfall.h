@@ -1,7 +1,8 @@
 /*
  * blocking_pitfall.h - everything the four programs of the blocking-pitfall
  * lesson share that is NOT about concurrency: the command line, the list of
- * requests, the lines printed as each one starts and finishes, the trace, the
+ * requests (and, for the event loops, the list of tasks with an easy handle
+ * each), the lines printed as each one starts and finishes, the trace, the
  * summary, and the body of the heartbeat (the lesson's background task).
  *
  * What differs between the programs stays in them, in plain sight: how a
@@ -49,6 +50,26 @@ struct blocking_pitfall {
     long failures;
     long blocking_next;                          /* blocking_pitfall_perform_next's next request */
 };
+
+/*
+ * What every event-loop program keeps for one request: the request, the easy
+ * handle that sends it and the reply that handle writes into.  A program's
+ * own `struct task` starts with one of these (its first member, `transfer`)
+ * and goes on with what only that program needs.
+ */
+struct blocking_pitfall_transfer {
+    CURL *easy;
+    struct http_body body;
+    struct delay_request *request;
+};
+
+/* An array of one task per request, each task_size bytes (sizeof the
+ * program's struct task), zeroed, with its transfer ready for its request.
+ * NULL if memory or an easy handle ran out; nothing is left behind. */
+void *blocking_pitfall_tasks_new(struct blocking_pitfall *run, size_t task_size);
+
+/* Frees what blocking_pitfall_tasks_new made (NULL is fine). */
+void blocking_pitfall_tasks_free(struct blocking_pitfall *run, void *tasks, size_t task_size);
 
 /* The lab's starter (docs/labs/README.md) runs this where async.c has its
  * non-blocking turn: the next request on `easy`, in curl_easy_perform, so

@@ -5,9 +5,8 @@
  * processes item 3, nobody is fetching item 4; while item 4 is fetched, the
  * processing side sits idle.  Every item costs its fetch plus its
  * processing, so the lesson's 12 items of 0.2 s + 0.6 s take 9.6 s.  There
- * is no queue, because there is never more than one item in hand.  Compare
- * with async.c, where a bounded queue lets both sides wait at the same
- * time; docs/producer_consumer.md explains both.
+ * is no queue, because there is never more than one item in hand.
+ * Compare with async.c; docs/producer_consumer.md explains both.
  *
  *     build/bin/producer_consumer_sync [--items N] [--fetch-delay S]
  *                                      [--process-delay S] [--scale F]

@@ -2,6 +2,9 @@
  * timeouts/async.c - the same mixed batch, all at once, each request
  * bounded by a timeout and the whole batch by a deadline.
  *
+ * The batch: a fast reply, a slow one that beats its timeout, one slower
+ * than its timeout, /hang (which never answers), a 500 and a 503.
+ *
  * Demonstrates: concurrency turns N timeouts into one.  All six requests
  * are in flight together on one libcurl multi handle, each with its own
  * CURLOPT_TIMEOUT_MS, so the run takes about the LONGEST allowed wait (2 s

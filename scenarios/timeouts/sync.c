@@ -2,10 +2,11 @@
  * timeouts/sync.c - a mixed batch of requests, one after another, each
  * bounded by a timeout.
  *
+ * The batch: a fast reply, a slow one that beats its timeout, one slower
+ * than its timeout, /hang (which never answers), a 500 and a 503.
+ *
  * Demonstrates: every wait needs a limit, and with blocking calls the
- * limits add up.  The batch is a fast reply, a slow one that beats its
- * timeout, one slower than its timeout, /hang (which never answers), a 500
- * and a 503.  curl_easy_perform blocks until the reply, the timeout
+ * limits add up.  curl_easy_perform blocks until the reply, the timeout
  * (CURLOPT_TIMEOUT_MS) or the batch's --deadline, whichever comes first, so
  * the run takes the SUM of the waits: about 6.7 s at the lesson's numbers.
  * With --timeout 0 the program waits on /hang forever and only Ctrl+C ends
@@ -42,7 +43,7 @@ static void run_attempt(struct timeouts_batch *batch,
 
     CURLcode result = curl_easy_perform(transfer->easy);  /* blocks: nothing else happens */
     timeouts_attempt_finished(batch, task, transfer->easy, result);
-    /* TIMEOUTS_TASK_RETRY: the loop runs it again at task->retry_at. */
+    /* TIMEOUTS_TASK_RETRY: the loop starts it again at task->retry_at. */
 }
 
 /* Cancels every task that has not ended.  Between two attempts nothing is
