@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "lesson_runs.h"
 #include "process.h"
 #include "server.h"
 #include "trace.h"
@@ -85,17 +86,6 @@ static struct test_process_result run_variant(const char *variant,
     return result;
 }
 
-static void assert_lesson_replies(const char *out)
-{
-    test_assert_contains(out, "R1: Request finally done! "
-                              "Server replied 'Done, I waited for 0.5 secs'");
-    test_assert_contains(out, "R2: Request finally done! "
-                              "Server replied 'Done, I waited for 0.1 secs'");
-    test_assert_contains(out, "R3: Request finally done! "
-                              "Server replied 'Done, I waited for 0.25 secs'");
-    test_assert_contains(out, "Time elapsed: ");
-}
-
 /* The value of "Worst heartbeat lag: X s"; fails the test if it is missing. */
 static double worst_lag(const char *out)
 {
@@ -138,7 +128,7 @@ static void sync_is_serial_and_has_no_loop(void **state)
 {
     (void)state;
     struct test_process_result result = run_variant("sync", &server);
-    assert_lesson_replies(result.out);
+    test_assert_lesson_replies(result.out);
     assert_null(strstr(result.out, "heartbeat"));  /* no loop, nothing to measure */
     assert_int_equal(test_server_stat(&server, "/delay-me", "requests"), REQUESTS);
     assert_int_equal(test_server_stat(&server, NULL, "max_in_flight"), 1);
@@ -149,7 +139,7 @@ static void async_blocking_stalls_its_own_loop(void **state)
 {
     (void)state;
     struct test_process_result result = run_variant("async_blocking", &server);
-    assert_lesson_replies(result.out);
+    test_assert_lesson_replies(result.out);
     /* An event loop, and still one request at a time. */
     assert_int_equal(test_server_stat(&server, "/delay-me", "requests"), REQUESTS);
     assert_int_equal(test_server_stat(&server, NULL, "max_in_flight"), 1);
@@ -175,7 +165,7 @@ static void async_blocking_stalls_its_own_loop(void **state)
 static void assert_overlaps_all_three(const char *variant, bool one_thread)
 {
     struct test_process_result result = run_variant(variant, &server);
-    assert_lesson_replies(result.out);
+    test_assert_lesson_replies(result.out);
     /* The shortest request finishes first: completion order, not send order. */
     const char *r2 = strstr(result.out, "R2: Request finally done");
     const char *r1 = strstr(result.out, "R1: Request finally done");
@@ -219,7 +209,7 @@ static void a_blocking_server_serialises_every_client(void **state)
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
         assert_int_equal(test_server_reset_stats(&blocking_server), 0);
         struct test_process_result result = run_variant(variants[i], &blocking_server);
-        assert_lesson_replies(result.out);
+        test_assert_lesson_replies(result.out);
         assert_int_equal(test_server_stat(&blocking_server, "/delay-me", "requests"), REQUESTS);
         assert_int_equal(test_server_stat(&blocking_server, NULL, "max_in_flight"), 1);
         test_process_result_free(&result);
