@@ -1371,8 +1371,8 @@ static int apply_option(void *context, const struct option *option, const char *
         options->lab = value;
     } else if (strcmp(name, "seed") == 0) {
         long seed;
-        if (!parse_long_in(value, 0, 2147483647L, &seed))
-            return args_bad_value(PROGRAM, name, value, "a whole number from 0 to 2147483647");
+        if (!parse_long_in(value, 0, SEED_MAX, &seed))
+            return args_bad_value(PROGRAM, name, value, SEED_EXPECTED);
         options->seed = (unsigned long)seed;
         options->seed_given = true;
     } else if (strcmp(name, "src") == 0) {

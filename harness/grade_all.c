@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "seed.h"
 #include "args.h"
 #include "launch.h"
 #include "parse.h"
@@ -271,8 +272,8 @@ static int apply_option(void *context, const struct option *option, const char *
     } else if (strcmp(name, "out") == 0) {
         options->out = value;
     } else if (strcmp(name, "seed") == 0) {
-        if (!parse_long_in(value, 0, 2147483647L, &number))
-            return args_bad_value(PROGRAM, name, value, "a whole number from 0 to 2147483647");
+        if (!parse_long_in(value, 0, SEED_MAX, &number))
+            return args_bad_value(PROGRAM, name, value, SEED_EXPECTED);
         options->seed = value;
     } else if (strcmp(name, "jobs") == 0) {
         if (!parse_long_in(value, 1, 64, &options->jobs))

@@ -5,6 +5,7 @@
  * common flags and the scenario's table, and turns every mistake into one
  * line on stderr, because a student's typo deserves a sentence, not a crash.
  */
+#include "seed.h"
 #include "cli.h"
 
 #include <getopt.h>
@@ -160,8 +161,8 @@ static enum cli_result apply_option(const struct cli_program *program, int code,
         return CLI_RUN;
     case OPT_SEED: {
         long seed;
-        if (!parse_long_in(value, 0, 2147483647L, &seed))
-            return invalid_value(common, "seed", value, "a whole number from 0 to 2147483647");
+        if (!parse_long_in(value, 0, SEED_MAX, &seed))
+            return invalid_value(common, "seed", value, SEED_EXPECTED);
         common->seed = (unsigned long)seed;
         common->seeded = true;
         return CLI_RUN;

@@ -11,6 +11,12 @@
 
 #include <stdint.h>
 
+/* What `--seed` accepts, in every program that takes one (the lessons, the
+ * grader and grade_all): a seed fits a signed 32-bit number, so it can be
+ * written into a trace or a CSV and read back anywhere. */
+#define SEED_MAX 2147483647L
+#define SEED_EXPECTED "a whole number from 0 to 2147483647"
+
 struct seed { uint64_t state; };
 
 struct seed seed_start(uint64_t seed);
