@@ -20,7 +20,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +28,10 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "lib/launch.h"
 #include "process.h"
 #include "server.h"
 #include "trace_intervals.h"
-
-extern char **environ;
 
 /* The lesson's delays shrunk ten times (T2 0.15 s, T3 0.5 s), with a
  * timeout of 4.5 lesson seconds (0.45 s): T2 beats it by 0.3 s, and T3,
@@ -324,14 +322,11 @@ static pid_t spawn_client(const char *program, const char *const *extra)
     for (; extra != NULL && *extra != NULL && argc < 23; extra++)
         argv[argc++] = *extra;
     argv[argc] = NULL;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_path,
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    int spawned = posix_spawn(&pid, argv[0], &actions, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    assert_int_equal(spawned, 0);
+    int output = open(output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(output >= 0);
+    pid_t pid = launch_start("test_timeouts", (char *const *)argv, output);  /* dies with us */
+    close(output);
+    assert_true(pid > 0);
     return pid;
 }
 
