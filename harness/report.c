@@ -151,6 +151,45 @@ static json_t *load_summary(const char *dir)
     return summary;
 }
 
+/* REPORT.md, opened beside where it goes: it is renamed over the old one
+ * when complete (atomic_file_commit), so Ctrl+C while rendering leaves the
+ * old report, never an empty one.  NULL after a message. */
+static FILE *open_report(const struct paths *paths, struct atomic_file *report_file,
+                         char *report_path, size_t size)
+{
+    char charts[PATH_MAX];
+    path_in(charts, sizeof charts, paths->out, "charts");
+    path_in(report_path, size, paths->out, "REPORT.md");
+    FILE *md = NULL;
+    if (!make_dir(paths->out) || !make_dir(charts)
+        || (md = atomic_file_open(report_file, report_path)) == NULL) {
+        if (md == NULL && errno)
+            fprintf(stderr, "%s: cannot write %s: %s\n", PROGRAM, report_path, strerror(errno));
+        return NULL;
+    }
+    return md;
+}
+
+/* Every section, in the order a reader wants them: the suite at a glance,
+ * each scenario, then the runs of their own (sweep, scale, service). */
+static void write_sections(const struct paths *paths, const json_t *summary, FILE *md)
+{
+    double scale = number_or_nan(summary, "scale");
+    char scale_text[32] = "?";
+    if (isfinite(scale))
+        snprintf(scale_text, sizeof scale_text, "%g", scale);
+    write_header(summary, md, scale_text);
+    write_overview(paths, summary, md);
+    size_t index;
+    const json_t *entry;
+    json_array_foreach(json_object_get(summary, "scenarios"), index, entry)
+        write_scenario(paths, summary, entry, scale_text, md);
+    if (json_is_object(json_object_get(summary, "sweep")))
+        write_sweep(paths, summary, md);
+    write_scale(paths, md);
+    write_service(paths, md);
+}
+
 int main(int argc, char **argv)
 {
     struct paths paths;
@@ -160,41 +199,21 @@ int main(int argc, char **argv)
     json_t *summary = load_summary(paths.in);
     if (summary == NULL)
         return EXIT_SETUP;
-    char charts[PATH_MAX], report_path[PATH_MAX];
-    path_in(charts, sizeof charts, paths.out, "charts");
-    path_in(report_path, sizeof report_path, paths.out, "REPORT.md");
-    /* Written beside REPORT.md and renamed over it when complete: Ctrl+C
-     * while rendering leaves the old report, never an empty one. */
+    char report_path[PATH_MAX];
     struct atomic_file report_file;
-    FILE *md = NULL;
-    if (!make_dir(paths.out) || !make_dir(charts)
-        || (md = atomic_file_open(&report_file, report_path)) == NULL) {
-        if (md == NULL && errno)
-            fprintf(stderr, "%s: cannot write %s: %s\n", PROGRAM, report_path, strerror(errno));
+    FILE *md = open_report(&paths, &report_file, report_path, sizeof report_path);
+    if (md == NULL) {
         json_decref(summary);
         return EXIT_SETUP;
     }
-
-    double scale = number_or_nan(summary, "scale");
-    char scale_text[32] = "?";
-    if (isfinite(scale))
-        snprintf(scale_text, sizeof scale_text, "%g", scale);
-    write_header(summary, md, scale_text);
-    write_overview(&paths, summary, md);
-    size_t index;
-    const json_t *entry;
-    json_array_foreach(json_object_get(summary, "scenarios"), index, entry)
-        write_scenario(&paths, summary, entry, scale_text, md);
-    if (json_is_object(json_object_get(summary, "sweep")))
-        write_sweep(&paths, summary, md);
-    write_scale(&paths, md);
-    write_service(&paths, md);
+    write_sections(&paths, summary, md);
     bool written = atomic_file_commit(&report_file);
     json_decref(summary);
     if (!written) {
         fprintf(stderr, "%s: cannot finish %s\n", PROGRAM, report_path);
         return EXIT_SETUP;
     }
-    printf("Report: %s%s\n", report_path, report_failures ? " (some charts are missing, see above)" : "");
+    printf("Report: %s%s\n", report_path,
+           report_failures ? " (some charts are missing, see above)" : "");
     return report_failures ? EXIT_SETUP : EXIT_ALL_DONE;
 }

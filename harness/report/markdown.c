@@ -35,8 +35,7 @@ void put_cell_text(FILE *md, const char *text)
 /* "*Measured 2026-12-01T21:44:12Z on <cpu>, 2 cores, <kernel> (how).*": every
  * section says when and where its numbers come from, since a section may
  * come from another run than the one beside it (bench-scale's). */
-void write_measured_on(FILE *md, const char *date, const json_t *machine,
-                              const char *how)
+void write_measured_on(FILE *md, const char *date, const json_t *machine, const char *how)
 {
     fputs("*Measured ", md);
     if (date != NULL)

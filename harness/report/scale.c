@@ -113,6 +113,23 @@ static void write_throughput(FILE *md, const json_t *throughput)
     }
 }
 
+/* One run as the next point on its pairing's line (a failed run: no
+ * point, and the line says where it stops). */
+static void add_to_scale_line(struct scale_line *lines, size_t *line_count, const json_t *run)
+{
+    struct scale_line *line = scale_line_for(lines, line_count, text_or(run, "pairing", "?"));
+    if (line == NULL || line->count == MAX_SCALE_KS)
+        return;
+    bool ok = json_is_true(json_object_get(run, "ok"));
+    if (!ok && line->stopped[0] == '\0')
+        stop_note(run, line->stopped, sizeof line->stopped);
+    line->k[line->count] = number_or_nan(run, "k");
+    line->ratio[line->count] = ok ? number_or_nan(run, "elapsed_over_delay") : NAN;
+    line->client_mb[line->count] = ok ? number_or_nan(run, "client_peak_rss_kb") / 1024 : NAN;
+    line->server_mb[line->count] = ok ? number_or_nan(run, "server_peak_rss_kb") / 1024 : NAN;
+    line->count++;
+}
+
 /* The scale section, from DIR/scale.json if `make bench-scale` wrote one. */
 void write_scale(const struct paths *paths, FILE *md)
 {
@@ -139,17 +156,7 @@ void write_scale(const struct paths *paths, FILE *md)
     const json_t *run;
     json_array_foreach(runs, i, run) {
         write_scale_row(md, run);
-        struct scale_line *line = scale_line_for(lines, &line_count, text_or(run, "pairing", "?"));
-        if (line == NULL || line->count == MAX_SCALE_KS)
-            continue;
-        bool ok = json_is_true(json_object_get(run, "ok"));
-        if (!ok && line->stopped[0] == '\0')
-            stop_note(run, line->stopped, sizeof line->stopped);
-        line->k[line->count] = number_or_nan(run, "k");
-        line->ratio[line->count] = ok ? number_or_nan(run, "elapsed_over_delay") : NAN;
-        line->client_mb[line->count] = ok ? number_or_nan(run, "client_peak_rss_kb") / 1024 : NAN;
-        line->server_mb[line->count] = ok ? number_or_nan(run, "server_peak_rss_kb") / 1024 : NAN;
-        line->count++;
+        add_to_scale_line(lines, &line_count, run);
     }
     write_throughput(md, json_object_get(scale, "throughput"));
     draw_scale_chart(paths, md, "scale-elapsed.svg", "Elapsed over the delay, by K",

@@ -79,9 +79,41 @@ static void runs_cell(const struct hyperfine_result *measured, bool by_design, c
     }
 }
 
+/* One variant's row; speedups are over `baseline` (the first row's
+ * measurement) and, for the lesson's numbers, over `lesson_baseline`. */
+static void write_table_row(FILE *md, const struct variant_row *row,
+                            const struct hyperfine_result *baseline,
+                            const struct variant_row *lesson_baseline, bool by_design)
+{
+    const struct hyperfine_result *m = row->measured;
+    char median[32], stddev[32], predicted[32], speedup[32] = "–", efficiency[32] = "–";
+    char runs[96] = "–", lesson[64] = "–", lesson_speedup[32] = "–";
+    double median_s = m ? m->median : NAN;
+    if (m != NULL && baseline != NULL && isfinite(baseline->median) && median_s > 0)
+        snprintf(speedup, sizeof speedup, "%.2f×", baseline->median / median_s);
+    if (isfinite(row->predicted) && median_s > 0)
+        snprintf(efficiency, sizeof efficiency, "%.0f %%", 100 * row->predicted / median_s);
+    if (m != NULL)
+        runs_cell(m, by_design, runs, sizeof runs);
+    /* The lesson's seconds are another machine's (and, for some lessons,
+     * another database's): its ratios are what compare. */
+    if (isfinite(row->lesson))
+        snprintf(lesson, sizeof lesson, "%g s", row->lesson);
+    if (isfinite(row->lesson) && lesson_baseline != NULL && row->lesson > 0)
+        snprintf(lesson_speedup, sizeof lesson_speedup, "%.2f×",
+                 lesson_baseline->lesson / row->lesson);
+    fputs("| ", md);
+    put_cell_text(md, row->name);
+    fprintf(md, " | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+            seconds(median_s, median, sizeof median),
+            m && isfinite(m->stddev) ? seconds(m->stddev, stddev, sizeof stddev)
+            : m && m->runs == 1 ? "– (1 run)" : "–",
+            speedup, seconds(row->predicted, predicted, sizeof predicted), efficiency, runs,
+            lesson, lesson_speedup);
+}
+
 static void write_table(FILE *md, const struct variant_row *rows, size_t count, bool by_design)
 {
-    const struct hyperfine_result *baseline = rows[0].measured;
     /* The lesson's ratios are taken over the first row it has a number for
      * (the database lesson timed only its PostgreSQL programs). */
     const struct variant_row *lesson_baseline = NULL;
@@ -91,34 +123,8 @@ static void write_table(FILE *md, const struct variant_row *rows, size_t count, 
     fprintf(md, "| variant | median | stddev | speedup over %s | predicted | efficiency | "
             "runs | Python lesson | lesson's speedup |\n"
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n", rows[0].name);
-    for (size_t i = 0; i < count; i++) {
-        const struct variant_row *row = &rows[i];
-        const struct hyperfine_result *m = row->measured;
-        char median[32], stddev[32], predicted[32], speedup[32] = "–", efficiency[32] = "–";
-        char runs[96] = "–", lesson[64] = "–", lesson_speedup[32] = "–";
-        double median_s = m ? m->median : NAN;
-        if (m != NULL && baseline != NULL && isfinite(baseline->median) && median_s > 0)
-            snprintf(speedup, sizeof speedup, "%.2f×", baseline->median / median_s);
-        if (isfinite(row->predicted) && median_s > 0)
-            snprintf(efficiency, sizeof efficiency, "%.0f %%", 100 * row->predicted / median_s);
-        if (m != NULL)
-            runs_cell(m, by_design, runs, sizeof runs);
-        /* The lesson's seconds are another machine's (and, for some
-         * lessons, another database's): its ratios are what compare. */
-        if (isfinite(row->lesson))
-            snprintf(lesson, sizeof lesson, "%g s", row->lesson);
-        if (isfinite(row->lesson) && lesson_baseline != NULL && row->lesson > 0)
-            snprintf(lesson_speedup, sizeof lesson_speedup, "%.2f×",
-                     lesson_baseline->lesson / row->lesson);
-        fputs("| ", md);
-        put_cell_text(md, row->name);
-        fprintf(md, " | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-                seconds(median_s, median, sizeof median),
-                m && isfinite(m->stddev) ? seconds(m->stddev, stddev, sizeof stddev)
-                : m && m->runs == 1 ? "– (1 run)" : "–",
-                speedup, seconds(row->predicted, predicted, sizeof predicted), efficiency, runs,
-                lesson, lesson_speedup);
-    }
+    for (size_t i = 0; i < count; i++)
+        write_table_row(md, &rows[i], rows[0].measured, lesson_baseline, by_design);
 }
 
 static void write_commands(FILE *md, const struct variant_row *rows, size_t count)
@@ -160,11 +166,11 @@ static void draw_bars(const struct paths *paths, const char *scenario,
         report_failures = true;
 }
 
-static void draw_timelines(const struct paths *paths, const char *scenario,
-                           const struct variant_row *rows, size_t count, const char *scale_text,
-                           FILE *md)
+/* One x axis for the whole scenario, so a longer run looks longer: the
+ * latest end in any of its traces. */
+static double timelines_x_max(const struct paths *paths, const struct variant_row *rows,
+                              size_t count)
 {
-    /* One x axis for the whole scenario, so a longer run looks longer. */
     double x_max = 0;
     for (size_t i = 0; i < count; i++) {
         char trace[PATH_MAX];
@@ -175,30 +181,43 @@ static void draw_timelines(const struct paths *paths, const char *scenario,
         if (end > x_max)
             x_max = end;
     }
-    fputs("\nTimelines, one traced run per variant (each bar is one task, from start to "
-          "finish; red: the task failed):\n", md);
-    for (size_t i = 0; i < count; i++) {
-        char trace[PATH_MAX], svg[PATH_MAX], file[256], safe[128], title[256];
-        file_safe(rows[i].name, safe, sizeof safe);
-        snprintf(file, sizeof file, "charts/timeline-%s-%s.svg", scenario, safe);
-        path_in(svg, sizeof svg, paths->out, file);
-        snprintf(title, sizeof title, "%s %s%s: one traced run", scenario, rows[i].name,
-                 scale_text);
-        if (rows[i].trace != NULL)
-            path_in(trace, sizeof trace, paths->in, rows[i].trace);
-        if (rows[i].trace != NULL && draw_timeline(trace, svg, title, x_max))
-            fprintf(md, "\n![%s %s timeline](%s)\n", scenario, rows[i].name, file);
-        else
-            fprintf(md, "\n- %s: no trace to draw (%s)\n", rows[i].name,
-                    rows[i].trace ? rows[i].trace : "none recorded");
-    }
+    return x_max;
 }
 
-void write_scenario(const struct paths *paths, const json_t *summary,
-                           const json_t *entry, const char *scale_text, FILE *md)
+/* One variant's timeline, or a line saying why there is none. */
+static void draw_variant_timeline(const struct paths *paths, const char *scenario,
+                                  const struct variant_row *row, const char *scale_text,
+                                  double x_max, FILE *md)
 {
-    const char *name = text_or(entry, "name", "?");
-    bool by_design = json_is_true(json_object_get(entry, "fails_by_design"));
+    char trace[PATH_MAX], svg[PATH_MAX], file[256], safe[128], title[256];
+    file_safe(row->name, safe, sizeof safe);
+    snprintf(file, sizeof file, "charts/timeline-%s-%s.svg", scenario, safe);
+    path_in(svg, sizeof svg, paths->out, file);
+    snprintf(title, sizeof title, "%s %s%s: one traced run", scenario, row->name, scale_text);
+    if (row->trace != NULL)
+        path_in(trace, sizeof trace, paths->in, row->trace);
+    if (row->trace != NULL && draw_timeline(trace, svg, title, x_max))
+        fprintf(md, "\n![%s %s timeline](%s)\n", scenario, row->name, file);
+    else
+        fprintf(md, "\n- %s: no trace to draw (%s)\n", row->name,
+                row->trace ? row->trace : "none recorded");
+}
+
+static void draw_timelines(const struct paths *paths, const char *scenario,
+                           const struct variant_row *rows, size_t count, const char *scale_text,
+                           FILE *md)
+{
+    double x_max = timelines_x_max(paths, rows, count);
+    fputs("\nTimelines, one traced run per variant (each bar is one task, from start to "
+          "finish; red: the task failed):\n", md);
+    for (size_t i = 0; i < count; i++)
+        draw_variant_timeline(paths, scenario, &rows[i], scale_text, x_max, md);
+}
+
+/* The heading and the lines under it: when, where, against what. */
+static void write_scenario_intro(FILE *md, const json_t *summary, const json_t *entry,
+                                 const char *name, bool by_design)
+{
     fprintf(md, "\n## %s\n\n", name);
     write_measured_by_bench(md, summary);
     if (json_is_true(json_object_get(entry, "uses_server")))
@@ -208,17 +227,47 @@ void write_scenario(const struct paths *paths, const json_t *summary,
     fprintf(md, "Lesson: [docs/%s.md](../docs/%s.md).%s\n\n", name, name,
             by_design ? " Some tasks fail **by design** in this lesson (exit status 3), "
                         "so its runs are timed with hyperfine's `--ignore-failure`." : "");
+}
 
+/* The scenario's hyperfine JSON into measured; false (and the report says
+ * why) if there is none to read. */
+static bool load_measurements(const struct paths *paths, const json_t *entry,
+                              struct hyperfine_file *measured, FILE *md)
+{
     char json_path[PATH_MAX], why[1024] = "";
     path_in(json_path, sizeof json_path, paths->in, text_or(entry, "hyperfine_json", ""));
-    struct hyperfine_file measured = { 0 };
-    bool have_measurements = hyperfine_load(json_path, &measured, why, sizeof why) == 0;
+    bool have_measurements = hyperfine_load(json_path, measured, why, sizeof why) == 0;
     if (have_measurements && why[0])
         fprintf(stderr, "%s: note: %s\n", REPORT_PROGRAM, why);
     if (!json_is_true(json_object_get(entry, "measured")))
         fprintf(md, "**Not measured:** %s\n\n", text_or(entry, "error", "no reason recorded"));
     else if (!have_measurements)
         fprintf(md, "**No measurements:** %s\n\n", why);
+    return have_measurements;
+}
+
+/* The charts, for a scenario that was measured. */
+static void draw_scenario_charts(const struct paths *paths, const json_t *entry,
+                                 const char *name, const struct variant_row *rows,
+                                 size_t count, const char *scale_text, bool by_design, FILE *md)
+{
+    /* The scale multiplies slowserver's delays; without the server there
+     * is nothing for it to multiply (the database lesson). */
+    char at_scale[64];
+    snprintf(at_scale, sizeof at_scale, json_is_true(json_object_get(entry, "uses_server"))
+             ? " at scale %s" : " (no server delays: the scale does not apply)", scale_text);
+    draw_bars(paths, name, rows, count, at_scale, by_design, md);
+    draw_timelines(paths, name, rows, count, at_scale, md);
+}
+
+void write_scenario(const struct paths *paths, const json_t *summary, const json_t *entry,
+                    const char *scale_text, FILE *md)
+{
+    const char *name = text_or(entry, "name", "?");
+    bool by_design = json_is_true(json_object_get(entry, "fails_by_design"));
+    write_scenario_intro(md, summary, entry, name, by_design);
+    struct hyperfine_file measured = { 0 };
+    bool have_measurements = load_measurements(paths, entry, &measured, md);
 
     struct variant_row rows[MAX_VARIANTS];
     size_t count = 0, index;
@@ -226,26 +275,15 @@ void write_scenario(const struct paths *paths, const json_t *summary,
     json_array_foreach(json_object_get(entry, "variants"), index, variant)
         if (count < MAX_VARIANTS)
             read_variant(variant, have_measurements ? &measured : NULL, &rows[count++]);
-
-    if (count == 0) {
-        hyperfine_free(&measured);
-        return;
-    }
-    /* Even unmeasured, the table shows what the run would be compared with. */
-    write_table(md, rows, count, by_design);
-    const char *note = text_or(entry, "lesson_note", NULL);
-    if (note != NULL)
-        fprintf(md, "\nPython lesson numbers: %s.\n", note);
-    write_commands(md, rows, count);
-    if (have_measurements) {
-        /* The scale multiplies slowserver's delays; without the server
-         * there is nothing for it to multiply (the database lesson). */
-        char at_scale[64];
-        snprintf(at_scale, sizeof at_scale, json_is_true(json_object_get(entry, "uses_server"))
-                 ? " at scale %s" : " (no server delays: the scale does not apply)", scale_text);
-        draw_bars(paths, name, rows, count, at_scale, by_design, md);
-        draw_timelines(paths, name, rows, count, at_scale, md);
+    if (count > 0) {
+        /* Even unmeasured, the table shows what the run would be compared with. */
+        write_table(md, rows, count, by_design);
+        const char *note = text_or(entry, "lesson_note", NULL);
+        if (note != NULL)
+            fprintf(md, "\nPython lesson numbers: %s.\n", note);
+        write_commands(md, rows, count);
+        if (have_measurements)
+            draw_scenario_charts(paths, entry, name, rows, count, scale_text, by_design, md);
     }
     hyperfine_free(&measured);
 }
-

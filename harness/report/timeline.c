@@ -141,8 +141,45 @@ double trace_end(const char *path)
 
 /* Draws one variant's trace as a Gantt chart.  Returns false if there was
  * no usable trace (the report then says so instead of embedding a chart). */
+/* Each finished task ("X" event) as a bar on its row; returns how many. */
+static size_t collect_spans(const json_t *events, const struct trace_rows *rows,
+                            struct chart_span *spans)
+{
+    size_t count = 0, index;
+    const json_t *event;
+    json_array_foreach(events, index, event) {
+        double ts = number_or_nan(event, "ts"), dur = number_or_nan(event, "dur");
+        if (strcmp(text_or(event, "ph", ""), "X") != 0 || !isfinite(ts) || !isfinite(dur))
+            continue;
+        int tid = (int)number_or_nan(event, "tid");
+        int *found = bsearch(&tid, rows->tids, rows->count, sizeof tid, compare_ints);
+        if (found == NULL)
+            continue;
+        spans[count++] = (struct chart_span){ rows->place[found - rows->tids], ts / 1e6,
+                                              (ts + dur) / 1e6, text_or(event, "name", ""),
+                                              event_failed(event) };
+    }
+    return count;
+}
+
+/* The rows' labels in the order they are drawn (NULL if out of memory). */
+static const char **labels_in_place(const struct trace_rows *rows)
+{
+    const char **labels = calloc(rows->count + 1, sizeof *labels);
+    for (size_t i = 0; labels != NULL && i < rows->count; i++)
+        labels[rows->place[i]] = rows->labels[i];
+    return labels;
+}
+
+static void free_rows(struct trace_rows *rows)
+{
+    for (size_t i = 0; rows != NULL && i < rows->count; i++)
+        free(rows->labels[i]);
+    free(rows);
+}
+
 bool draw_timeline(const char *trace_path, const char *svg_path, const char *title,
-                          double x_max)
+                   double x_max)
 {
     char why[256];
     bool one_thread = false;
@@ -156,35 +193,17 @@ bool draw_timeline(const char *trace_path, const char *svg_path, const char *tit
     size_t count = 0;
     if (rows != NULL && spans != NULL) {
         collect_rows(events, rows);
-        size_t index;
-        const json_t *event;
-        json_array_foreach(events, index, event) {
-            double ts = number_or_nan(event, "ts"), dur = number_or_nan(event, "dur");
-            if (strcmp(text_or(event, "ph", ""), "X") != 0 || !isfinite(ts) || !isfinite(dur))
-                continue;
-            int tid = (int)number_or_nan(event, "tid");
-            int *found = bsearch(&tid, rows->tids, rows->count, sizeof tid, compare_ints);
-            if (found == NULL)
-                continue;
-            spans[count++] = (struct chart_span){ rows->place[found - rows->tids], ts / 1e6,
-                                                  (ts + dur) / 1e6, text_or(event, "name", ""),
-                                                  event_failed(event) };
-        }
+        count = collect_spans(events, rows, spans);
     }
-    const char **labels = rows ? calloc(rows->count + 1, sizeof *labels) : NULL;
-    for (size_t i = 0; labels != NULL && i < rows->count; i++)
-        labels[rows->place[i]] = rows->labels[i];
+    const char **labels = rows ? labels_in_place(rows) : NULL;
     bool drawn = count > 0 && labels != NULL
                  && chart_timeline(svg_path, titled, spans, count, labels, rows->count,
                                    x_max) == 0;
     free(labels);
     if (count > 0 && !drawn)
         report_failures = true;
-    for (size_t i = 0; rows != NULL && i < rows->count; i++)
-        free(rows->labels[i]);
-    free(rows);
+    free_rows(rows);
     free(spans);
     json_decref(events);
     return drawn;
 }
-
