@@ -387,7 +387,7 @@ LAB ?= slow_api
 LAB_NAMES := $(notdir $(patsubst %/,%,$(wildcard labs/*/)))
 CHECK_LAB = $(if $(filter $(LAB),$(LAB_NAMES)),, \
   $(error LAB=$(LAB) is not a lab (one of: $(LAB_NAMES))))
-$(OBJ)/harness/grade.o: LAYER_CFLAGS += -I$(LESSON_DIR) -DASYNCLAB_ROOT='"$(abspath .)"'
+$(OBJ)/harness/grade.o $(OBJ)/harness/grade/%.o: LAYER_CFLAGS += -I$(LESSON_DIR) -DASYNCLAB_ROOT='"$(abspath .)"'
 $(OBJ)/harness/lib/server_stats.o: LAYER_CFLAGS += -I$(LESSON_DIR)
 $(BIN)/grade: $(LESSON_LIB)
 lab-libs: $(foreach s,$(SCENARIO_NAMES),$($(s)_LIB)) $(LESSON_LIB) $(BASE_LIB)
