@@ -72,14 +72,12 @@ struct options {
 /* Set by SIGINT/SIGTERM; the handler also passes SIGTERM on to the running
  * hyperfine, so a `kill` of bench alone does not leave it behind. */
 static volatile sig_atomic_t interrupted;
-static volatile pid_t running_child;
 
 static void on_interrupt(int signal_number)
 {
     (void)signal_number;
     interrupted = 1;
-    if (running_child > 0)
-        kill(running_child, SIGTERM);
+    launch_forward_term();
 }
 
 static char bin_dir[4096];
@@ -305,16 +303,7 @@ static int run_hyperfine(struct command *hyperfine)
 {
     if (interrupted)
         return -1;
-    fflush(stdout);
-    pid_t pid = launch_start(PROGRAM, hyperfine->words, -1);
-    if (pid < 0)
-        return -1;
-    running_child = pid;
-    if (interrupted)  /* the signal came while it was starting */
-        kill(pid, SIGTERM);
-    int status = launch_wait(pid);
-    running_child = 0;
-    return status;
+    return launch_run_forwarding(PROGRAM, hyperfine->words);
 }
 
 /* After hyperfine gave up: run each program once more, alone, and say
@@ -440,6 +429,83 @@ static bool failures_only_by_design(const char *json_path)
     return only_designed;
 }
 
+/* Each variant's command, and its entry for summary.json appended to
+ * `variants`.  False (and why) if a slowserver it needs could not start. */
+static bool prepare_variants(const struct options *options, const struct scenario *scenario,
+                             size_t count, struct command *commands, json_t *variants,
+                             char *why, size_t why_size)
+{
+    for (size_t i = 0; i < count; i++) {
+        char file_name[128], trace_file[256], trace_path[PATH_MAX];
+        variant_file_name(scenario->variants[i], file_name, sizeof file_name);
+        snprintf(trace_file, sizeof trace_file, "traces/%s-%s.json", scenario->name, file_name);
+        /* The command is shown with the trace where it will end up, and
+         * run with the trace in the staging directory. */
+        snprintf(trace_path, sizeof trace_path, "%s/%s", options->results_dir, trace_file);
+        const char *server_mode;
+        if (!variant_command(options, scenario, scenario->variants[i], trace_path, &commands[i],
+                             &server_mode)) {
+            snprintf(why, why_size, "no slowserver in mode %s could be started", server_mode);
+            return false;
+        }
+        json_array_append_new(variants, describe_variant(scenario, i, &commands[i], server_mode,
+                                                         trace_file));
+        snprintf(trace_path, sizeof trace_path, "%s/%s", options->out_dir, trace_file);
+        command_replace_word(&commands[i], "--trace", trace_path);
+    }
+    return true;
+}
+
+/* hyperfine over every variant: -n NAME "COMMAND" each, exported to
+ * json_path. */
+static void scenario_hyperfine(const struct options *options, const struct scenario *scenario,
+                               const struct command *commands, size_t count,
+                               const char *json_path, struct command *hyperfine)
+{
+    char warmup[16], runs[16];
+    snprintf(warmup, sizeof warmup, "%ld", options->warmup);
+    snprintf(runs, sizeof runs, "%ld", options->runs);
+    /* -N: no shell between hyperfine and the program, so nothing to
+     * subtract and nothing to re-quote. */
+    const char *fixed[] = { "hyperfine", "-N", "--warmup", warmup, "--runs", runs };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        command_add(hyperfine, fixed[i]);
+    add_exports(hyperfine, json_path);
+    if (scenario->fails_by_design)
+        command_add(hyperfine, "--ignore-failure");
+    for (size_t i = 0; i < count; i++) {
+        char line[4096];
+        command_line(&commands[i], line, sizeof line);
+        command_add(hyperfine, "-n");
+        command_add(hyperfine, scenario->variants[i]);
+        command_add(hyperfine, line);
+    }
+}
+
+/* Times the variants; on failure `why` says what went wrong, naming the
+ * program that failed when one did. */
+static void time_variants(const struct options *options, const struct scenario *scenario,
+                          const struct command *commands, size_t count, const char *json_file,
+                          const char *json_path, char *why, size_t why_size)
+{
+    printf("\n== %s: %zu variants, %ld warm-up + %ld timed runs each, scale %s\n",
+           scenario->name, count, options->warmup, options->runs, options->scale_text);
+    struct command hyperfine = { .count = 0 };
+    scenario_hyperfine(options, scenario, commands, count, json_path, &hyperfine);
+    int status = run_hyperfine(&hyperfine);
+    command_free(&hyperfine);
+    if (status == 0 && scenario->fails_by_design && !failures_only_by_design(json_path)) {
+        status = EXIT_SETUP;
+        snprintf(why, why_size, "a run failed other than by design (see %s)", json_file);
+    }
+    if (status != 0 && !interrupted) {
+        if (why[0] == '\0')
+            snprintf(why, why_size, "hyperfine failed (exit status %d)", status);
+        diagnose(commands, scenario->variants, count, scenario->fails_by_design, why,
+                 why_size);
+    }
+}
+
 /* One scenario: all its variants in one hyperfine call.  Returns its entry
  * for summary.json, with "measured" false and an "error" if it failed. */
 static json_t *bench_scenario(const struct options *options, const struct scenario *scenario)
@@ -454,63 +520,9 @@ static json_t *bench_scenario(const struct options *options, const struct scenar
     json_t *variants = json_array();
     struct command commands[SCENARIO_MAX_VARIANTS] = { 0 };
     char why[1024] = "";
-    bool ready = true;
-    for (size_t i = 0; i < count && ready; i++) {
-        char file_name[128], trace_file[256], trace_path[PATH_MAX];
-        variant_file_name(scenario->variants[i], file_name, sizeof file_name);
-        snprintf(trace_file, sizeof trace_file, "traces/%s-%s.json", scenario->name, file_name);
-        /* The command is shown with the trace where it will end up, and
-         * run with the trace in the staging directory. */
-        snprintf(trace_path, sizeof trace_path, "%s/%s", options->results_dir, trace_file);
-        const char *server_mode;
-        ready = variant_command(options, scenario, scenario->variants[i], trace_path,
-                                &commands[i], &server_mode);
-        if (ready) {
-            json_array_append_new(variants, describe_variant(scenario, i, &commands[i],
-                                                             server_mode, trace_file));
-            snprintf(trace_path, sizeof trace_path, "%s/%s", options->out_dir, trace_file);
-            command_replace_word(&commands[i], "--trace", trace_path);
-        }
-        else
-            snprintf(why, sizeof why, "no slowserver in mode %s could be started", server_mode);
-    }
-
-    if (ready) {
-        printf("\n== %s: %zu variants, %ld warm-up + %ld timed runs each, scale %s\n",
-               scenario->name, count, options->warmup, options->runs, options->scale_text);
-        char warmup[16], runs[16];
-        snprintf(warmup, sizeof warmup, "%ld", options->warmup);
-        snprintf(runs, sizeof runs, "%ld", options->runs);
-        struct command hyperfine = { .count = 0 };
-        /* -N: no shell between hyperfine and the program, so nothing to
-         * subtract and nothing to re-quote. */
-        const char *fixed[] = { "hyperfine", "-N", "--warmup", warmup, "--runs", runs };
-        for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-            command_add(&hyperfine, fixed[i]);
-        add_exports(&hyperfine, json_path);
-        if (scenario->fails_by_design)
-            command_add(&hyperfine, "--ignore-failure");
-        for (size_t i = 0; i < count; i++) {
-            char line[4096];
-            command_line(&commands[i], line, sizeof line);
-            command_add(&hyperfine, "-n");
-            command_add(&hyperfine, scenario->variants[i]);
-            command_add(&hyperfine, line);
-        }
-        int status = run_hyperfine(&hyperfine);
-        command_free(&hyperfine);
-        if (status == 0 && scenario->fails_by_design
-            && !failures_only_by_design(json_path)) {
-            status = EXIT_SETUP;
-            snprintf(why, sizeof why, "a run failed other than by design (see %s)", json_file);
-        }
-        if (status != 0 && !interrupted) {
-            if (why[0] == '\0')
-                snprintf(why, sizeof why, "hyperfine failed (exit status %d)", status);
-            diagnose(commands, scenario->variants, count, scenario->fails_by_design, why,
-                     sizeof why);
-        }
-    }
+    if (prepare_variants(options, scenario, count, commands, variants, why, sizeof why))
+        time_variants(options, scenario, commands, count, json_file, json_path, why,
+                      sizeof why);
     for (size_t i = 0; i < count; i++)
         command_free(&commands[i]);
 
@@ -524,6 +536,60 @@ static json_t *bench_scenario(const struct options *options, const struct scenar
 
 /* ------------------------------------------------------------ the sweep */
 
+/* Asks `program` for its prediction at every K, appending K and the
+ * prediction to ks and predictions (the chart draws the model over all of
+ * them), and lists in k_list the Ks to run: all of them for async, those
+ * predicted under the cap for sync.  Returns k_list's length. */
+static size_t sweep_predictions(const struct options *options, const char *side,
+                                const char *program, const char *url, json_t *ks,
+                                json_t *predictions, char *k_list, size_t size)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < options->sweep_k_count; i++) {
+        char k[32], note[256];
+        snprintf(k, sizeof k, "%.0f", options->sweep_ks[i]);
+        struct command asking = { .count = 0 };
+        const char *words[] = { program, "--delays", SWEEP_DELAY, "--scale",
+                                options->scale_text, "--requests", k, "--url", url };
+        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+            command_add(&asking, words[w]);
+        double predicted = ask_prediction(&asking, note, sizeof note);
+        command_free(&asking);
+        json_array_append_new(ks, json_integer((json_int_t)options->sweep_ks[i]));
+        json_array_append_new(predictions,
+                              isfinite(predicted) ? json_real(predicted) : json_null());
+        if (strcmp(side, "sync") == 0 && !(predicted <= options->sweep_cap))
+            continue;
+        used += (size_t)snprintf(k_list + used, size - used, "%s%s", used ? "," : "", k);
+    }
+    return used;
+}
+
+/* hyperfine over the Ks in k_list (its --parameter-list); returns its
+ * status. */
+static int time_sweep_side(const struct options *options, const char *side,
+                           const char *program, const char *url, const char *k_list, long runs,
+                           const char *json_path)
+{
+    printf("\n== sweep: %s_%s for K = %s requests of %g s each, %ld run%s per K\n",
+           SWEEP_SCENARIO, side, k_list, atof(SWEEP_DELAY) * options->scale, runs,
+           runs == 1 ? "" : "s");
+    char runs_text[24], name[32], line[sizeof program_dir + 64 + 512];
+    snprintf(runs_text, sizeof runs_text, "%ld", runs);
+    snprintf(name, sizeof name, "%s K={k}", side);
+    snprintf(line, sizeof line, "%s --delays %s --scale %s --requests {k} --quiet --url %s",
+             program, SWEEP_DELAY, options->scale_text, url);
+    struct command hyperfine = { .count = 0 };
+    const char *words[] = { "hyperfine", "-N", "--warmup", "0", "--runs", runs_text,
+                            "--parameter-list", "k", k_list, "-n", name, line };
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+        command_add(&hyperfine, words[w]);
+    add_exports(&hyperfine, json_path);
+    int status = run_hyperfine(&hyperfine);
+    command_free(&hyperfine);
+    return status;
+}
+
 /* One side of the sweep (sync or async): hyperfine over the Ks with the
  * program's own prediction for each.  Sync stops at the largest K whose
  * prediction fits under the cap: its time grows with K, and 10 000
@@ -535,26 +601,8 @@ static json_t *sweep_side(const struct options *options, const char *side, const
     snprintf(path, sizeof path, "%s/%s_%s", program_dir, SWEEP_SCENARIO, side);
     json_t *ks = json_array(), *predictions = json_array();
     char k_list[256] = "";
-    size_t used = 0;
-    for (size_t i = 0; i < options->sweep_k_count; i++) {
-        char k[32], note[256];
-        snprintf(k, sizeof k, "%.0f", options->sweep_ks[i]);
-        struct command asking = { .count = 0 };
-        const char *words[] = { path, "--delays", SWEEP_DELAY, "--scale", options->scale_text,
-                                "--requests", k, "--url", url };
-        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
-            command_add(&asking, words[w]);
-        double predicted = ask_prediction(&asking, note, sizeof note);
-        command_free(&asking);
-        /* Every K's prediction is kept (the chart draws the model over all
-         * of them); only those under the cap are run. */
-        json_array_append_new(ks, json_integer((json_int_t)options->sweep_ks[i]));
-        json_array_append_new(predictions,
-                              isfinite(predicted) ? json_real(predicted) : json_null());
-        if (strcmp(side, "sync") == 0 && !(predicted <= options->sweep_cap))
-            continue;
-        used += (size_t)snprintf(k_list + used, sizeof k_list - used, "%s%s", used ? "," : "", k);
-    }
+    size_t used = sweep_predictions(options, side, path, url, ks, predictions, k_list,
+                                    sizeof k_list);
 
     char json_file[64], json_path[PATH_MAX], why[1024] = "";
     snprintf(json_file, sizeof json_file, "sweep-%s.json", side);
@@ -562,22 +610,7 @@ static json_t *sweep_side(const struct options *options, const char *side, const
     if (used == 0) {
         snprintf(why, sizeof why, "no K fits under the %g s cap", options->sweep_cap);
     } else {
-        printf("\n== sweep: %s_%s for K = %s requests of %g s each, %ld run%s per K\n",
-               SWEEP_SCENARIO, side, k_list, atof(SWEEP_DELAY) * options->scale, runs,
-               runs == 1 ? "" : "s");
-        char runs_text[24], name[32], line[sizeof path + 512];
-        snprintf(runs_text, sizeof runs_text, "%ld", runs);
-        snprintf(name, sizeof name, "%s K={k}", side);
-        snprintf(line, sizeof line, "%s --delays %s --scale %s --requests {k} --quiet --url %s",
-                 path, SWEEP_DELAY, options->scale_text, url);
-        struct command hyperfine = { .count = 0 };
-        const char *words[] = { "hyperfine", "-N", "--warmup", "0", "--runs", runs_text,
-                                "--parameter-list", "k", k_list, "-n", name, line };
-        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
-            command_add(&hyperfine, words[w]);
-        add_exports(&hyperfine, json_path);
-        int status = run_hyperfine(&hyperfine);
-        command_free(&hyperfine);
+        int status = time_sweep_side(options, side, path, url, k_list, runs, json_path);
         if (status != 0 && !interrupted)
             snprintf(why, sizeof why, "hyperfine failed (exit status %d); try %s_%s --delays %s "
                      "--scale %s --requests %s --url URL by hand", status, SWEEP_SCENARIO, side,
@@ -672,14 +705,7 @@ static bool bench_gateways(const struct options *options, const struct scenario 
     char *const argv[] = { path, "--scale", (char *)options->scale_text, "--upstream",
                            (char *)url, "--cap", cap, "--json", json_path, NULL };
     printf("\n== %s: K clients at once against each gateway (gateway_load)\n", scenario->name);
-    fflush(stdout);
-    pid_t pid = launch_start(PROGRAM, argv, -1);
-    if (pid < 0)
-        return false;
-    running_child = pid;
-    int status = launch_wait(pid);
-    running_child = 0;
-    return status == 0;
+    return launch_run_forwarding(PROGRAM, argv) == 0;
 }
 
 /* build/bin/report DIR: REPORT.md and the charts from what was written. */
@@ -692,58 +718,119 @@ static int run_report(const char *out_dir)
     return pid < 0 ? -1 : launch_wait(pid);
 }
 
+/* Everything before the first run: where the programs are, hyperfine,
+ * the output directory and its staging directory (options->out_dir from
+ * now on; options->results_dir is where it is published), the signal
+ * handlers and the server pool.  False after a message. */
+static bool prepare_run(struct options *options, char *staging, size_t size)
+{
+    if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {
+        fprintf(stderr, "%s: cannot tell where the programs are\n", PROGRAM);
+        return false;
+    }
+    choose_program_dir();
+    if (!hyperfine_available())
+        return false;  /* launch said: cannot start hyperfine (run make deps first) */
+    if (!prepare_out_dir(options->out_dir)
+        || !staging_create(PROGRAM, options->out_dir, "traces", staging, size))
+        return false;
+    options->results_dir = options->out_dir;
+    options->out_dir = staging;
+
+    struct sigaction interrupt = { .sa_handler = on_interrupt };
+    sigaction(SIGINT, &interrupt, NULL);
+    sigaction(SIGTERM, &interrupt, NULL);
+    server_pool_init(&servers, PROGRAM, bin_dir);
+    return true;
+}
+
+/* Every scenario asked for, in harness/scenarios.h's order: their entries
+ * for summary.json (the service lesson's gateways write a file of their
+ * own).  *all_measured turns false if one was not. */
+static json_t *bench_scenarios(const struct options *options, bool *all_measured)
+{
+    json_t *scenarios = json_array();
+    for (size_t i = 0; i < SCENARIO_COUNT && !interrupted; i++) {
+        if (options->only != NULL && strcmp(options->only, SCENARIOS[i].name) != 0)
+            continue;
+        if (SCENARIOS[i].serves) {
+            if (!bench_gateways(options, &SCENARIOS[i]) && !interrupted) {
+                *all_measured = false;
+                fprintf(stderr, "%s: %s not measured: gateway_load failed\n", PROGRAM,
+                        SCENARIOS[i].name);
+            }
+            continue;
+        }
+        json_t *entry = bench_scenario(options, &SCENARIOS[i]);
+        if (!json_is_true(json_object_get(entry, "measured"))) {
+            *all_measured = false;
+            fprintf(stderr, "%s: %s not measured: %s\n", PROGRAM, SCENARIOS[i].name,
+                    json_string_value(json_object_get(entry, "error")));
+        }
+        json_array_append_new(scenarios, entry);
+    }
+    return scenarios;
+}
+
+static bool sweep_wanted(const struct options *options)
+{
+    return options->sweep_k_count > 0 && find_scenario(SWEEP_SCENARIO) != NULL
+           && (options->only == NULL || strcmp(options->only, SWEEP_SCENARIO) == 0);
+}
+
+/* summary.json's contents; takes scenarios and sweep over. */
+static json_t *summary_of_run(const struct options *options, int argc, char **argv,
+                              const char *date, double wall_time, json_t *scenarios,
+                              json_t *sweep)
+{
+    return json_pack(
+        "{s:i, s:s, s:o, s:f, s:s*, s:i, s:i, s:f, s:o, s:o, s:o, s:o}",
+        "asynclab_results", 1, "date", date, "command", command_of_this_run(argc, argv),
+        "scale", options->scale, "scale_name", options->scale_name,
+        "runs", (int)options->runs, "warmup", (int)options->warmup, "wall_time_s", wall_time,
+        "machine", machine_describe(), "versions", machine_versions(),
+        "scenarios", scenarios, "sweep", sweep ? sweep : json_null());
+}
+
+/* The summary published and REPORT.md rendered from the results. */
+static int finish_run(const struct options *options, json_t *summary, const char *staging,
+                      double wall_time, bool all_measured)
+{
+    bool written = summary != NULL && write_summary(options, summary);
+    json_decref(summary);
+    if (!written) {
+        staging_discard(staging);
+        return EXIT_SETUP;
+    }
+    printf("\nSuite wall time: %.1f s (scale %s, %ld run%s per variant); results in %s/\n",
+           wall_time, options->scale_text, options->runs, options->runs == 1 ? "" : "s",
+           options->results_dir);
+    fflush(stdout);
+    int report_status = run_report(options->results_dir);
+    if (report_status != 0) {
+        fprintf(stderr, "%s: report ended with status %d; the results are complete, "
+                "render them again with: make report\n", PROGRAM, report_status);
+        return EXIT_SETUP;
+    }
+    return all_measured ? EXIT_ALL_DONE : EXIT_TASKS_FAILED;
+}
+
 int main(int argc, char **argv)
 {
     struct options options;
     int early_exit = parse_options(argc, argv, &options);
     if (early_exit >= 0)
         return early_exit;
-    if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {
-        fprintf(stderr, "%s: cannot tell where the programs are\n", PROGRAM);
-        return EXIT_SETUP;
-    }
-    choose_program_dir();
-    if (!hyperfine_available())
-        return EXIT_SETUP;  /* launch said: cannot start hyperfine (run make deps first) */
     char staging[PATH_MAX];
-    if (!prepare_out_dir(options.out_dir)
-        || !staging_create(PROGRAM, options.out_dir, "traces", staging, sizeof staging))
+    if (!prepare_run(&options, staging, sizeof staging))
         return EXIT_SETUP;
-    options.results_dir = options.out_dir;
-    options.out_dir = staging;
-
-    struct sigaction interrupt = { .sa_handler = on_interrupt };
-    sigaction(SIGINT, &interrupt, NULL);
-    sigaction(SIGTERM, &interrupt, NULL);
-    server_pool_init(&servers, PROGRAM, bin_dir);
 
     double started = clock_now();
     char date[32];
     machine_date_now(date, sizeof date);
-    json_t *scenarios = json_array();
     bool all_measured = true;
-    for (size_t i = 0; i < SCENARIO_COUNT && !interrupted; i++) {
-        if (options.only != NULL && strcmp(options.only, SCENARIOS[i].name) != 0)
-            continue;
-        if (SCENARIOS[i].serves) {
-            if (!bench_gateways(&options, &SCENARIOS[i]) && !interrupted) {
-                all_measured = false;
-                fprintf(stderr, "%s: %s not measured: gateway_load failed\n", PROGRAM,
-                        SCENARIOS[i].name);
-            }
-            continue;
-        }
-        json_t *entry = bench_scenario(&options, &SCENARIOS[i]);
-        if (!json_is_true(json_object_get(entry, "measured"))) {
-            all_measured = false;
-            fprintf(stderr, "%s: %s not measured: %s\n", PROGRAM, SCENARIOS[i].name,
-                    json_string_value(json_object_get(entry, "error")));
-        }
-        json_array_append_new(scenarios, entry);
-    }
-    bool sweep_wanted = options.sweep_k_count > 0 && find_scenario(SWEEP_SCENARIO) != NULL
-                        && (options.only == NULL || strcmp(options.only, SWEEP_SCENARIO) == 0);
-    json_t *sweep = sweep_wanted && !interrupted ? bench_sweep(&options) : NULL;
+    json_t *scenarios = bench_scenarios(&options, &all_measured);
+    json_t *sweep = sweep_wanted(&options) && !interrupted ? bench_sweep(&options) : NULL;
     double wall_time = clock_now() - started;
     server_pool_stop(&servers);
 
@@ -755,28 +842,6 @@ int main(int argc, char **argv)
                 "%s/ is left as it was\n", PROGRAM, options.results_dir);
         return 130;
     }
-    json_t *summary = json_pack(
-        "{s:i, s:s, s:o, s:f, s:s*, s:i, s:i, s:f, s:o, s:o, s:o, s:o}",
-        "asynclab_results", 1, "date", date, "command", command_of_this_run(argc, argv),
-        "scale", options.scale, "scale_name", options.scale_name,
-        "runs", (int)options.runs, "warmup", (int)options.warmup, "wall_time_s", wall_time,
-        "machine", machine_describe(), "versions", machine_versions(),
-        "scenarios", scenarios, "sweep", sweep ? sweep : json_null());
-    bool written = summary != NULL && write_summary(&options, summary);
-    json_decref(summary);
-    if (!written) {
-        staging_discard(staging);
-        return EXIT_SETUP;
-    }
-    printf("\nSuite wall time: %.1f s (scale %s, %ld run%s per variant); results in %s/\n",
-           wall_time, options.scale_text, options.runs, options.runs == 1 ? "" : "s",
-           options.results_dir);
-    fflush(stdout);
-    int report_status = run_report(options.results_dir);
-    if (report_status != 0) {
-        fprintf(stderr, "%s: report ended with status %d; the results are complete, "
-                "render them again with: make report\n", PROGRAM, report_status);
-        return EXIT_SETUP;
-    }
-    return all_measured ? EXIT_ALL_DONE : EXIT_TASKS_FAILED;
+    json_t *summary = summary_of_run(&options, argc, argv, date, wall_time, scenarios, sweep);
+    return finish_run(&options, summary, staging, wall_time, all_measured);
 }

@@ -27,18 +27,15 @@
 
 static const char PROGRAM[] = "run_scenario";
 
-/* Set by SIGINT/SIGTERM: stop after the program that is running. */
+/* Set by SIGINT/SIGTERM: stop after the program that is running.  The
+ * load driver (run_gateways) gets a SIGTERM sent to us alone passed on. */
 static volatile sig_atomic_t interrupted;
-/* The load driver while it runs: a SIGTERM sent to us alone is passed on
- * (a Ctrl+C reaches it anyway, from the terminal). */
-static volatile pid_t running_driver;
 
 static void note_interrupt(int signal_number)
 {
     (void)signal_number;
     interrupted = 1;
-    if (running_driver > 0)
-        kill(running_driver, SIGTERM);
+    launch_forward_term();
 }
 
 struct options {
@@ -211,13 +208,8 @@ static int run_gateways(const struct options *options)
         argv[3] = "--upstream";
         argv[4] = (char *)options->url;
     }
-    pid_t pid = launch_start(PROGRAM, argv, -1);
-    if (pid < 0)
-        return EXIT_SETUP;
-    running_driver = pid;
-    int status = launch_wait(pid);
-    running_driver = 0;
-    return status;
+    int status = launch_run_forwarding(PROGRAM, argv);
+    return status < 0 ? EXIT_SETUP : status;
 }
 
 static void print_comparison(const struct scenario *scenario, const struct options *options,
