@@ -571,6 +571,51 @@ static bool run_all(const struct options *options, const char *upstream, json_t 
     return all_right;
 }
 
+/* Every gateway --variants names must have been built (not needed with
+ * --gateway, which drives one that is already running). */
+static bool gateways_built(const struct options *options)
+{
+    for (size_t v = 0; options->gateway == NULL && options->variants[v] != NULL; v++) {
+        char path[GATEWAY_PATH_MAX];
+        gateway_path(options->variants[v], path, sizeof path);
+        if (access(path, X_OK) != 0) {
+            fprintf(stderr, "%s: no gateway %s (run make; the variants are the service "
+                    "line's in harness/scenarios.h)\n", PROGRAM, path);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Every variant at every K against one upstream slowserver (ours, or
+ * --upstream's), the table printed as it goes and --json written. */
+static int drive_every_gateway(const struct options *options)
+{
+    struct server_pool servers;
+    server_pool_init(&servers, PROGRAM, bin_dir);
+    if (options->upstream != NULL)
+        server_pool_adopt(&servers, "async", options->upstream);
+    const char *upstream = server_pool_url(&servers, "async", false);
+    int status = EXIT_SETUP;
+    if (upstream != NULL) {
+        printf("==========\nservice at scale %s: K clients at once, each GET /dashboard "
+               "(three upstream calls of %g, %g and %g s); a fresh gateway per run\n",
+               options->scale, 2 * atof(options->scale), 3 * atof(options->scale),
+               atof(options->scale));
+        json_t *runs = json_array();
+        bool all_right = run_all(options, upstream, runs);
+        printf("right = replies whose three parts were all there and right; upstream = the most "
+               "requests slowserver had in flight at once; threads = the gateway's most\n"
+               "==========\n");
+        status = all_right ? EXIT_ALL_DONE : EXIT_TASKS_FAILED;
+        if (!interrupted && options->json_path != NULL && !write_json(options, runs))
+            status = EXIT_SETUP;
+        json_decref(runs);
+    }
+    server_pool_stop(&servers);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     struct options options;
@@ -581,15 +626,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: cannot tell where the programs are\n", PROGRAM);
         return EXIT_SETUP;
     }
-    for (size_t v = 0; options.gateway == NULL && options.variants[v] != NULL; v++) {
-        char path[GATEWAY_PATH_MAX];
-        gateway_path(options.variants[v], path, sizeof path);
-        if (access(path, X_OK) != 0) {
-            fprintf(stderr, "%s: no gateway %s (run make; the variants are the service "
-                    "line's in harness/scenarios.h)\n", PROGRAM, path);
-            return EXIT_USAGE;
-        }
-    }
+    if (!gateways_built(&options))
+        return EXIT_USAGE;
     if (options.predict) {
         print_predictions(&options);
         return EXIT_ALL_DONE;
@@ -602,36 +640,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     fdlimit_raise();
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (options.gateway != NULL) {
-        int status = drive_given_gateway(&options);
-        curl_global_cleanup();
-        return status;
-    }
-
-    struct server_pool servers;
-    server_pool_init(&servers, PROGRAM, bin_dir);
-    if (options.upstream != NULL)
-        server_pool_adopt(&servers, "async", options.upstream);
-    const char *upstream = server_pool_url(&servers, "async", false);
-    int status = EXIT_SETUP;
-    if (upstream != NULL) {
-        printf("==========\nservice at scale %s: K clients at once, each GET /dashboard "
-               "(three upstream calls of %g, %g and %g s); a fresh gateway per run\n",
-               options.scale, 2 * atof(options.scale), 3 * atof(options.scale),
-               atof(options.scale));
-        json_t *runs = json_array();
-        bool all_right = run_all(&options, upstream, runs);
-        printf("right = replies whose three parts were all there and right; upstream = the most "
-               "requests slowserver had in flight at once; threads = the gateway's most\n"
-               "==========\n");
-        status = all_right ? EXIT_ALL_DONE : EXIT_TASKS_FAILED;
-        if (!interrupted && options.json_path != NULL && !write_json(&options, runs))
-            status = EXIT_SETUP;
-        json_decref(runs);
-    }
-    server_pool_stop(&servers);
+    int status = options.gateway != NULL ? drive_given_gateway(&options)
+                                         : drive_every_gateway(&options);
     curl_global_cleanup();
-    if (interrupted) {
+    if (options.gateway == NULL && interrupted) {
         fprintf(stderr, "%s: interrupted; the gateway and the slowserver it started are "
                 "stopped\n", PROGRAM);
         return 130;

@@ -188,7 +188,7 @@ static bool find_submission(const struct options *options, const struct lab *lab
 /* --run: the student's own program (against a fresh server, if the lab
  * needs one; on the checkout's lesson database unless --db or
  * $ASYNCLAB_DB says otherwise), its output as it is. */
-static int run_once(struct grading *grading, char **args)
+static int run_once(struct grading *grading, char *const *args)
 {
     const char *url = NULL;
     if (grading->lab->needs_server && (url = server_pool_url(&grading->servers, "async",
@@ -220,6 +220,57 @@ static void print_json(const struct grading *grading)
     json_decref(report);
 }
 
+/* Everything before the build: the submission's path, the seed, a scratch
+ * directory, the servers' pool and the signal handlers.  False after a
+ * message. */
+static bool start_grading(const struct options *options, const struct lab *lab,
+                          struct grading *grading)
+{
+    if (!launch_find_bin_dir(grade_bin_dir, sizeof grade_bin_dir)) {
+        fprintf(stderr, "%s: cannot tell where slowserver is\n", PROGRAM);
+        return false;
+    }
+    *grading = (struct grading){ .lab = lab, .memcheck = options->memcheck };
+    if (!find_submission(options, lab, grading->submission, sizeof grading->submission))
+        return false;
+    grading->seed = options->seed_given ? options->seed
+                                        : (unsigned long)(time(NULL) ^ getpid()) % 2147483648UL;
+    if (!scratch_make(PROGRAM, "grade", grading->work_dir, sizeof grading->work_dir))
+        return false;
+    setenv("NO_COLOR", "1", 1);  /* plain lines to compare */
+    server_pool_init(&grading->servers, PROGRAM, grade_bin_dir);
+    running_servers = &grading->servers;
+    signal(SIGINT, stop_on_signal);
+    signal(SIGTERM, stop_on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    grade_sheet_init(&grading->sheet, lab->checks, lab->check_count);
+    return true;
+}
+
+/* Builds the submission, then grades it (or, with --run, runs it once).
+ * Returns the exit status. */
+static int build_and_grade(const struct options *options, struct grading *grading)
+{
+    if (!options->json && !options->run)
+        printf("grading %s for lab %s, seed %lu (SEED=%lu grades the same work again)\n",
+               grading->submission, grading->lab->name, grading->seed, grading->seed);
+    fflush(stdout);
+    int status = 0;
+    if (build_submission(grading)) {
+        if (options->run)
+            status = run_once(grading, options->run_args);
+        else
+            grading->lab->grade(grading);
+    } else if (options->run) {
+        fprintf(stderr, "%s: %s\n", PROGRAM, grading->sheet.results[0].reason);
+        status = EXIT_SETUP;
+    }
+    server_pool_stop(&grading->servers);
+    running_servers = NULL;
+    scratch_remove(grading->work_dir);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     struct options options;
@@ -231,44 +282,10 @@ int main(int argc, char **argv)
         rubric_print_markdown(lab->checks, lab->check_count, stdout);
         return 0;
     }
-    if (!launch_find_bin_dir(grade_bin_dir, sizeof grade_bin_dir)) {
-        fprintf(stderr, "%s: cannot tell where slowserver is\n", PROGRAM);
+    struct grading grading;
+    if (!start_grading(&options, lab, &grading))
         return EXIT_SETUP;
-    }
-
-    struct grading grading = { .lab = lab, .memcheck = options.memcheck };
-    if (!find_submission(&options, lab, grading.submission, sizeof grading.submission))
-        return EXIT_SETUP;
-    grading.seed = options.seed_given ? options.seed
-                                      : (unsigned long)(time(NULL) ^ getpid()) % 2147483648UL;
-    if (!scratch_make(PROGRAM, "grade", grading.work_dir, sizeof grading.work_dir))
-        return EXIT_SETUP;
-    setenv("NO_COLOR", "1", 1);  /* plain lines to compare */
-    server_pool_init(&grading.servers, PROGRAM, grade_bin_dir);
-    running_servers = &grading.servers;
-    signal(SIGINT, stop_on_signal);
-    signal(SIGTERM, stop_on_signal);
-    signal(SIGPIPE, SIG_IGN);
-    grade_sheet_init(&grading.sheet, lab->checks, lab->check_count);
-
-    if (!options.json && !options.run)
-        printf("grading %s for lab %s, seed %lu (SEED=%lu grades the same work again)\n",
-               grading.submission, lab->name, grading.seed, grading.seed);
-    fflush(stdout);
-    int status = 0;
-    if (build_submission(&grading)) {
-        if (options.run)
-            status = run_once(&grading, options.run_args);
-        else
-            lab->grade(&grading);
-    } else if (options.run) {
-        fprintf(stderr, "%s: %s\n", PROGRAM, grading.sheet.results[0].reason);
-        status = EXIT_SETUP;
-    }
-    server_pool_stop(&grading.servers);
-    running_servers = NULL;
-    scratch_remove(grading.work_dir);
-
+    int status = build_and_grade(&options, &grading);
     if (!options.run) {
         if (options.json)
             print_json(&grading);
@@ -278,4 +295,3 @@ int main(int argc, char **argv)
     json_decref(grading.work);
     return status;
 }
-

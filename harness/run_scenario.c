@@ -234,6 +234,41 @@ static void print_comparison(const struct scenario *scenario, const struct optio
            "==========\n", baseline->variant);
 }
 
+/* Each variant in turn, until one cannot start or Ctrl+C; the servers
+ * started for them are stopped again.  False if one could not start. */
+static bool run_variants(const struct scenario *scenario, const struct options *options,
+                         struct variant_result *results, size_t *count)
+{
+    server_pool_init(&servers, PROGRAM, bin_dir);
+    curl_global_init(CURL_GLOBAL_DEFAULT);  /* for the /health probe */
+    bool started_all = true;
+    for (*count = 0; *count < SCENARIO_MAX_VARIANTS && scenario->variants[*count] && !interrupted;
+         ++*count) {
+        if (!run_variant(scenario, scenario->variants[*count], options, &results[*count])) {
+            started_all = false;
+            break;
+        }
+    }
+    curl_global_cleanup();
+    server_pool_stop(&servers);
+    return started_all;
+}
+
+/* A lesson whose batch fails partly on purpose (timeouts) exits 3 every
+ * time; that is its success, and anything else is still a failure. */
+static int exit_status_of(const struct scenario *scenario, const struct variant_result *results,
+                          size_t count)
+{
+    int expected = scenario->fails_by_design ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
+    for (size_t i = 0; i < count; i++)
+        if (results[i].exit_status != expected)
+            return EXIT_TASKS_FAILED;
+    if (scenario->fails_by_design)
+        printf("(exit 3 from every program is this lesson's expected result: some tasks "
+               "fail on purpose)\\n");
+    return EXIT_ALL_DONE;
+}
+
 int main(int argc, char **argv)
 {
     struct options options;
@@ -258,20 +293,9 @@ int main(int argc, char **argv)
     if (scenario->serves)
         return run_gateways(&options);
 
-    server_pool_init(&servers, PROGRAM, bin_dir);
-    curl_global_init(CURL_GLOBAL_DEFAULT);  /* for the /health probe */
     struct variant_result results[SCENARIO_MAX_VARIANTS];
     size_t count = 0;
-    bool started_all = true;
-    for (; count < SCENARIO_MAX_VARIANTS && scenario->variants[count] && !interrupted; count++) {
-        if (!run_variant(scenario, scenario->variants[count], &options, &results[count])) {
-            started_all = false;
-            break;
-        }
-    }
-    curl_global_cleanup();
-
-    server_pool_stop(&servers);
+    bool started_all = run_variants(scenario, &options, results, &count);
     if (!started_all)
         return EXIT_SETUP;
     if (interrupted) {
@@ -279,14 +303,5 @@ int main(int argc, char **argv)
         return 130;
     }
     print_comparison(scenario, &options, results, count);
-    /* A lesson whose batch fails partly on purpose (timeouts) exits 3 every
-     * time; that is its success, and anything else is still a failure. */
-    int expected = scenario->fails_by_design ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
-    for (size_t i = 0; i < count; i++)
-        if (results[i].exit_status != expected)
-            return EXIT_TASKS_FAILED;
-    if (scenario->fails_by_design)
-        printf("(exit 3 from every program is this lesson's expected result: some tasks "
-               "fail on purpose)\n");
-    return EXIT_ALL_DONE;
+    return exit_status_of(scenario, results, count);
 }

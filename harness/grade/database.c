@@ -177,6 +177,34 @@ static void sample_main_thread(void *context, pid_t pid)
     fclose(stat);
 }
 
+/* What the trace says about the three queries: when the last began work,
+ * the first ended it, the program ended (its last report), and which
+ * query's result was reported longest after its work ended. */
+struct query_overlap {
+    double latest_start, earliest_end, wall, latest_report;
+    int late;  /* that query's number, 1 to 3 */
+};
+
+static struct query_overlap overlap_of(const struct query_times times[DB_QUERIES])
+{
+    struct query_overlap o = { .latest_start = 0, .earliest_end = 1e300 };
+    for (int i = 0; i < DB_QUERIES; i++) {
+        if (times[i].work_start > o.latest_start)
+            o.latest_start = times[i].work_start;
+        if (times[i].work_end < o.earliest_end)
+            o.earliest_end = times[i].work_end;
+        double delay = times[i].reported - times[i].work_end;
+        if (delay > o.latest_report) {
+            o.latest_report = delay;
+            o.late = i + 1;
+        }
+    }
+    for (int i = 0; i < DB_QUERIES; i++)
+        if (times[i].reported > o.wall)
+            o.wall = times[i].reported;
+    return o;
+}
+
 /* main_cpu_s: what the submission's main thread used while the queries ran. */
 static void grade_database_concurrency(struct grading *grading, const char *trace_path,
                                        double main_cpu_s)
@@ -189,48 +217,83 @@ static void grade_database_concurrency(struct grading *grading, const char *trac
         grade_check(sheet, DB_SLEEPS, false, "not measured: the queries did not all run");
         return;
     }
-    double latest_start = 0, earliest_end = 1e300, latest_report = 0;
-    int late = 0;
-    for (int i = 0; i < DB_QUERIES; i++) {
-        if (times[i].work_start > latest_start)
-            latest_start = times[i].work_start;
-        if (times[i].work_end < earliest_end)
-            earliest_end = times[i].work_end;
-        double delay = times[i].reported - times[i].work_end;
-        if (delay > latest_report) {
-            latest_report = delay;
-            late = i + 1;
-        }
-    }
-    bool overlap = latest_start < earliest_end;
-    double wall = 0;
-    for (int i = 0; i < DB_QUERIES; i++)
-        if (times[i].reported > wall)
-            wall = times[i].reported;
+    struct query_overlap o = overlap_of(times);
+    bool overlap = o.latest_start < o.earliest_end;
     /* A loaded machine delays every wake-up a little; waiting for the
      * wrong worker delays a result by most of the run. */
-    double prompt = wall * DB_PROMPT_SHARE > DB_PROMPT_S ? wall * DB_PROMPT_SHARE : DB_PROMPT_S;
+    double prompt = o.wall * DB_PROMPT_SHARE > DB_PROMPT_S ? o.wall * DB_PROMPT_SHARE
+                                                            : DB_PROMPT_S;
     grade_check(sheet, DB_WORK_OVERLAPS, overlap,
                 overlap ? "all three queries were working at once (for %.3f s)"
                         : "the queries' work did not overlap (the last began %.3f s after "
                           "the first ended): they ran one at a time",
-                overlap ? earliest_end - latest_start : latest_start - earliest_end);
-    if (!overlap)
-        grade_check(sheet, DB_REPORTED_PROMPTLY, false, "not judged: the queries did not overlap");
-    else
-        grade_check(sheet, DB_REPORTED_PROMPTLY, latest_report <= prompt,
-                    "the slowest report came %.3f s after its query (Q%d) ended (allowed %.3f)%s",
-                    latest_report, late, prompt, latest_report <= prompt ? ""
-                    : ": results wait for something else instead of waking the loop");
-    double allowed = DB_LOOP_CPU_SHARE * wall + DB_LOOP_CPU_ALLOWANCE_S;
-    bool sleeps = main_cpu_s <= allowed;
+                overlap ? o.earliest_end - o.latest_start : o.latest_start - o.earliest_end);
     if (!overlap) {
+        grade_check(sheet, DB_REPORTED_PROMPTLY, false, "not judged: the queries did not overlap");
         grade_check(sheet, DB_SLEEPS, false, "not judged: the queries did not run on workers");
         return;
     }
+    grade_check(sheet, DB_REPORTED_PROMPTLY, o.latest_report <= prompt,
+                "the slowest report came %.3f s after its query (Q%d) ended (allowed %.3f)%s",
+                o.latest_report, o.late, prompt, o.latest_report <= prompt ? ""
+                : ": results wait for something else instead of waking the loop");
+    double allowed = DB_LOOP_CPU_SHARE * o.wall + DB_LOOP_CPU_ALLOWANCE_S;
+    bool sleeps = main_cpu_s <= allowed;
     grade_check(sheet, DB_SLEEPS, sleeps, "the event loop's thread used %.2f s of CPU in the "
-                "%.2f s the queries took (allowed %.2f)%s", main_cpu_s, wall, allowed,
+                "%.2f s the queries took (allowed %.2f)%s", main_cpu_s, o.wall, allowed,
                 sleeps ? "" : ": the loop spins instead of sleeping in poll");
+}
+
+/* The row counts the lesson's own program prints for the same file. */
+static void expected_rows(const char *db, long long want[DB_QUERIES])
+{
+    struct launch_result result;
+    const char *key_args[] = { "--db", db, NULL };
+    run_tool("database_async", key_args, 120.0, &result);
+    for (int i = 0; i < DB_QUERIES; i++) {
+        int times;
+        want[i] = printed_rows(result.out, i + 1, &times);
+    }
+    launch_result_free(&result);
+}
+
+/* Each query's row count printed exactly once, and right. */
+static void grade_rows(struct grade_sheet *sheet, const struct launch_result *result,
+                       const long long want[DB_QUERIES])
+{
+    char why[200] = "";
+    bool right = !result->killed;
+    for (int i = 0; i < DB_QUERIES && right; i++) {
+        int times;
+        long long got = printed_rows(result->out, i + 1, &times);
+        if (times != 1 || got != want[i]) {
+            right = false;
+            snprintf(why, sizeof why, times == 0 ? "no line \"Q%d: Query made! Db replied '%lld' rows\""
+                     : times > 1 ? "Q%d's result printed more than once (want %lld)"
+                     : "Q%d: wrong row count (want %lld)", i + 1, want[i]);
+        }
+    }
+    grade_check(sheet, DB_REPLIES, right, "%s%s",
+                right ? "all three row counts printed once, right for this database" : why,
+                result->killed ? "; killed" : "");
+}
+
+/* A damaged file: every query's failure reported, exit 2, on time. */
+static void grade_damaged(struct grading *grading, const char *damaged)
+{
+    struct launch_result result;
+    char end[64];
+    const char *broken[] = { "--db", damaged, NULL };
+    run_submission(grading, NULL, broken, 1.0, NULL, &result);
+    describe_end(&result, end, sizeof end);
+    int failures = 0;
+    for (const char *at = strstr(result.out, ": Query failed"); at; at = strstr(at + 1, ": Query failed"))
+        failures++;
+    bool handled = result.status == 2 && !result.killed && failures == DB_QUERIES;
+    grade_check(&grading->sheet, DB_DAMAGED, handled,
+                "damaged database: %s, %d of 3 failures reported%s", end, failures,
+                handled ? "" : result.killed ? ": a failed query must still wake the loop" : "");
+    launch_result_free(&result);
 }
 
 static void grade_database(struct grading *grading)
@@ -248,38 +311,17 @@ static void grade_database(struct grading *grading)
         grade_fail_rest(sheet, "the grader could not build its database");
         return;
     }
-
-    /* The answers: the lesson's own program on the same file. */
-    struct launch_result result;
-    const char *key_args[] = { "--db", db, NULL };
-    run_tool("database_async", key_args, 120.0, &result);
     long long want[DB_QUERIES];
-    for (int i = 0; i < DB_QUERIES; i++) {
-        int times;
-        want[i] = printed_rows(result.out, i + 1, &times);
-    }
-    launch_result_free(&result);
+    expected_rows(db, want);
 
+    struct launch_result result;
     const char *args[] = { "--db", db, "--trace", trace, NULL };
     double main_cpu_s = 0;
     struct launch_event sampler = { 0.05, sample_main_thread, &main_cpu_s, 0.05 };
     run_submission(grading, NULL, args, 60.0, &sampler, &result);
-    char end[64], why[200] = "";
+    char end[64];
     describe_end(&result, end, sizeof end);
-    bool right = !result.killed;
-    for (int i = 0; i < DB_QUERIES && right; i++) {
-        int times;
-        long long got = printed_rows(result.out, i + 1, &times);
-        if (times != 1 || got != want[i]) {
-            right = false;
-            snprintf(why, sizeof why, times == 0 ? "no line \"Q%d: Query made! Db replied '%lld' rows\""
-                     : times > 1 ? "Q%d's result printed more than once (want %lld)"
-                     : "Q%d: wrong row count (want %lld)", i + 1, want[i]);
-        }
-    }
-    grade_check(sheet, DB_REPLIES, right, "%s%s",
-                right ? "all three row counts printed once, right for this database" : why,
-                result.killed ? "; killed" : "");
+    grade_rows(sheet, &result, want);
     grade_check(sheet, DB_EXIT_OK, result.status == 0, "%s", end);
     grade_database_concurrency(grading, trace, main_cpu_s);
     launch_result_free(&result);
@@ -288,17 +330,7 @@ static void grade_database(struct grading *grading)
     grade_exit_status(grading, DB_MISSING, NULL, missing, 2, "no database");
     const char *bogus[] = { "--bogus", NULL };
     grade_exit_status(grading, DB_BAD_FLAG, NULL, bogus, 1, "--bogus");
-    const char *broken[] = { "--db", damaged, NULL };
-    run_submission(grading, NULL, broken, 1.0, NULL, &result);
-    describe_end(&result, end, sizeof end);
-    int failures = 0;
-    for (const char *at = strstr(result.out, ": Query failed"); at; at = strstr(at + 1, ": Query failed"))
-        failures++;
-    bool handled = result.status == 2 && !result.killed && failures == DB_QUERIES;
-    grade_check(sheet, DB_DAMAGED, handled, "damaged database: %s, %d of 3 failures reported%s",
-                end, failures, handled ? "" : result.killed
-                ? ": a failed query must still wake the loop" : "");
-    launch_result_free(&result);
+    grade_damaged(grading, damaged);
 
     if (grading->memcheck && !make_database(grading, small, 2000)) {
         grade_skip(sheet, DB_VALGRIND, "could not build the small database");
@@ -307,7 +339,6 @@ static void grade_database(struct grading *grading)
     const char *small_args[] = { "--db", small, "--quiet", NULL };
     grade_memory(grading, DB_VALGRIND, NULL, small_args);
 }
-
 
 const struct lab DATABASE_LAB = {
     "database", "async.c", false, DATABASE_CHECKS,

@@ -327,7 +327,6 @@ static void grade_blocking_pitfall(struct grading *grading)
     grade_delay_lab(grading, &BLOCKING_PITFALL);
 }
 
-
 const struct lab SLOW_API_LAB = {
     "slow_api", "async.c", true, SLOW_API_CHECKS,
     sizeof SLOW_API_CHECKS / sizeof SLOW_API_CHECKS[0], grade_slow_api,

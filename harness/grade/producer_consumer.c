@@ -62,62 +62,67 @@ static void pc_draw(unsigned long seed, struct pc_work *work)
     snprintf(work->queue, sizeof work->queue, "%ld", work->q);
 }
 
-static void grade_producer_consumer(struct grading *grading)
+/* Every item's "done" line exactly once, and none lost; false with why. */
+static bool items_done(const struct pc_work *work, const struct launch_result *result,
+                       char *why, size_t size)
 {
-    struct grade_sheet *sheet = &grading->sheet;
-    struct pc_work work;
-    pc_draw(grading->seed, &work);
-    grading->work = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "items", work.items,
-                              "fetch_delay", work.fetch, "process_delay", work.process,
-                              "producers", work.producers, "consumers", work.consumers,
-                              "queue", work.queue);
-    const char *url = server_pool_url(&grading->servers, "async", true);
-    if (url == NULL) {
-        grade_fail_rest(sheet, "the grader could not start slowserver");
-        return;
-    }
-    const char *args[] = { "--items", work.items, "--fetch-delay", work.fetch,
-                           "--process-delay", work.process, "--producers", work.producers,
-                           "--consumers", work.consumers, "--queue", work.queue, NULL };
-    double serial = (double)work.item_count * (atof(work.fetch) + atof(work.process));
-    struct launch_result result;
-    server_stats_reset(url);
-    run_submission(grading, url, args, serial + 2.0, NULL, &result);
-    long fetches = server_stats_path(url, "/items", "max_in_flight");
-    long posts = server_stats_path(url, "/process", "max_in_flight");
-    char end[64], why[160] = "every item done once, none lost";
-    describe_end(&result, end, sizeof end);
-    bool done = !result.killed && strstr(result.out, ": lost:") == NULL;
-    for (long id = 0; id < work.item_count && done; id++) {
+    bool done = !result->killed && strstr(result->out, ": lost:") == NULL;
+    for (long id = 0; id < work->item_count && done; id++) {
         char line[96];
         snprintf(line, sizeof line, "\nI%ld: done       the server acknowledged id %ld\n", id, id);
-        const char *first = strstr(result.out, line);
+        const char *first = strstr(result->out, line);
         if (first == NULL || strstr(first + 1, line) != NULL) {
             done = false;
-            snprintf(why, sizeof why, first ? "I%ld processed more than once"
-                                            : "no \"I%ld: done\" line", id);
+            snprintf(why, size, first ? "I%ld processed more than once"
+                                      : "no \"I%ld: done\" line", id);
         }
     }
-    if (strstr(result.out, ": lost:") != NULL)
-        snprintf(why, sizeof why, "items lost: fetched into a full queue (no backpressure)");
-    grade_check(sheet, PC_DONE, done, "%s%s%s", why, result.killed ? "; " : "",
-                result.killed ? end : "");
+    if (strstr(result->out, ": lost:") != NULL)
+        snprintf(why, size, "items lost: fetched into a full queue (no backpressure)");
+    return done;
+}
+
+/* The items, the summary line, the exit status; returns whether every item
+ * was done (the timing checks need it). */
+static bool grade_pc_correctness(struct grade_sheet *sheet, const struct pc_work *work,
+                                 const struct launch_result *result)
+{
+    char end[64], why[160] = "every item done once, none lost";
+    describe_end(result, end, sizeof end);
+    bool done = items_done(work, result, why, sizeof why);
+    grade_check(sheet, PC_DONE, done, "%s%s%s", why, result->killed ? "; " : "",
+                result->killed ? end : "");
     char summary[64];
-    snprintf(summary, sizeof summary, "Items processed: %ld of %ld", work.item_count,
-             work.item_count);
-    grade_check(sheet, PC_SUMMARY, strstr(result.out, summary) != NULL, "%s\"%s\"",
-                strstr(result.out, summary) ? "" : "no line ", summary);
-    grade_check(sheet, PC_EXIT, result.status == 0, "%s", end);
-    long want_fetches = work.p < work.q ? work.p : work.q;
+    snprintf(summary, sizeof summary, "Items processed: %ld of %ld", work->item_count,
+             work->item_count);
+    grade_check(sheet, PC_SUMMARY, strstr(result->out, summary) != NULL, "%s\"%s\"",
+                strstr(result->out, summary) ? "" : "no line ", summary);
+    grade_check(sheet, PC_EXIT, result->status == 0, "%s", end);
+    return done;
+}
+
+/* The server's counts: min(P, Q) fetches and C posts in flight at most. */
+static void grade_pc_concurrency(struct grade_sheet *sheet, const struct pc_work *work,
+                                 long fetches, long posts)
+{
+    long want_fetches = work->p < work->q ? work->p : work->q;
     grade_check(sheet, PC_FETCHES, fetches == want_fetches,
-                "P=%ld, Q=%ld: the server held %ld fetches at once%s", work.p, work.q,
+                "P=%ld, Q=%ld: the server held %ld fetches at once%s", work->p, work->q,
                 fetches < 0 ? 0 : fetches, fetches == want_fetches ? ""
                 : fetches > want_fetches ? ": more than the room check allows"
                                          : ": the producers did not work together");
-    grade_check(sheet, PC_POSTS, posts == work.c, "C=%ld: the server held %ld posts at once%s",
-                work.c, posts < 0 ? 0 : posts, posts == work.c ? ""
-                : posts > work.c ? ": more than C" : ": the consumers did not work together");
+    grade_check(sheet, PC_POSTS, posts == work->c, "C=%ld: the server held %ld posts at once%s",
+                work->c, posts < 0 ? 0 : posts, posts == work->c ? ""
+                : posts > work->c ? ": more than C" : ": the consumers did not work together");
+}
 
+/* Against the lesson's own async.c on the same work: its --predict for the
+ * time, one run of it for the CPU. */
+static void grade_pc_efficiency(struct grading *grading, const char *url,
+                                const char *const *args, double serial,
+                                const struct launch_result *result, bool done)
+{
+    struct grade_sheet *sheet = &grading->sheet;
     double predicted = lesson_prediction("producer_consumer_async", args);
     char lesson[PATH_MAX + 64];
     snprintf(lesson, sizeof lesson, "%s/producer_consumer_async", grade_bin_dir);
@@ -132,18 +137,20 @@ static void grade_producer_consumer(struct grading *grading)
         grade_check(sheet, PC_ON_TIME, false, "not timed: the items were not all done");
         grade_check(sheet, PC_SLEEPS, false, "not measured: the items were not all done");
     } else {
-        grade_check(sheet, PC_ON_TIME, result.wall_s <= allowed_time(predicted),
-                    "took %.2f s (predicted %.2f, allowed %.2f)", result.wall_s, predicted,
+        grade_check(sheet, PC_ON_TIME, result->wall_s <= allowed_time(predicted),
+                    "took %.2f s (predicted %.2f, allowed %.2f)", result->wall_s, predicted,
                     allowed_time(predicted));
         double allowed = IDLE_CPU_RATIO * yardstick.cpu_s + IDLE_CPU_ALLOWANCE_S;
-        grade_check(sheet, PC_SLEEPS, result.cpu_s <= allowed, "used %.3f s of CPU (the "
-                    "lesson's async.c %.3f s, allowed %.3f)%s", result.cpu_s, yardstick.cpu_s,
-                    allowed, result.cpu_s <= allowed ? ""
+        grade_check(sheet, PC_SLEEPS, result->cpu_s <= allowed, "used %.3f s of CPU (the "
+                    "lesson's async.c %.3f s, allowed %.3f)%s", result->cpu_s, yardstick.cpu_s,
+                    allowed, result->cpu_s <= allowed ? ""
                     : ": it spins instead of sleeping in curl_multi_poll");
     }
     launch_result_free(&yardstick);
-    launch_result_free(&result);
+}
 
+static void grade_pc_robustness(struct grading *grading, const char *url)
+{
     const char *plain[] = { "--items", "2", NULL };
     grade_server_down(grading, PC_SERVER_DOWN, plain);
     const char *bad[] = { "--queue", "0", NULL };
@@ -154,6 +161,34 @@ static void grade_producer_consumer(struct grading *grading)
     grade_memory(grading, PC_VALGRIND, url, small);
 }
 
+static void grade_producer_consumer(struct grading *grading)
+{
+    struct pc_work work;
+    pc_draw(grading->seed, &work);
+    grading->work = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "items", work.items,
+                              "fetch_delay", work.fetch, "process_delay", work.process,
+                              "producers", work.producers, "consumers", work.consumers,
+                              "queue", work.queue);
+    const char *url = server_pool_url(&grading->servers, "async", true);
+    if (url == NULL) {
+        grade_fail_rest(&grading->sheet, "the grader could not start slowserver");
+        return;
+    }
+    const char *args[] = { "--items", work.items, "--fetch-delay", work.fetch,
+                           "--process-delay", work.process, "--producers", work.producers,
+                           "--consumers", work.consumers, "--queue", work.queue, NULL };
+    double serial = (double)work.item_count * (atof(work.fetch) + atof(work.process));
+    struct launch_result result;
+    server_stats_reset(url);
+    run_submission(grading, url, args, serial + 2.0, NULL, &result);
+    long fetches = server_stats_path(url, "/items", "max_in_flight");
+    long posts = server_stats_path(url, "/process", "max_in_flight");
+    bool done = grade_pc_correctness(&grading->sheet, &work, &result);
+    grade_pc_concurrency(&grading->sheet, &work, fetches, posts);
+    grade_pc_efficiency(grading, url, args, serial, &result, done);
+    launch_result_free(&result);
+    grade_pc_robustness(grading, url);
+}
 
 const struct lab PRODUCER_CONSUMER_LAB = {
     "producer_consumer", "async.c", true, PRODUCER_CONSUMER_CHECKS,

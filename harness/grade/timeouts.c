@@ -202,7 +202,6 @@ static void grade_timeouts(struct grading *grading)
     grade_memory(grading, TO_VALGRIND, url, small);
 }
 
-
 const struct lab TIMEOUTS_LAB = {
     "timeouts", "async.c", true, TIMEOUTS_CHECKS,
     sizeof TIMEOUTS_CHECKS / sizeof TIMEOUTS_CHECKS[0], grade_timeouts,
