@@ -9,7 +9,9 @@
  * (/stats max_in_flight), never by a clock; every run is killed after a
  * bound, so a submission that hangs or spins is graded, not waited for.
  * One line per check says what earned or lost its points; the last line is
- * "total: N/100".  --json prints the same as one JSON object.
+ * "total: N/100".  --json prints the same as one JSON object.  This file
+ * reads the command line and picks the lab; harness/grade/grading.h says
+ * where the rest is.
  *
  *     build/bin/grade --lab slow_api --src async.c [--seed N] [--json]
  *     build/bin/grade --lab slow_api --dir WORKSPACE --run [-- ARGS]

@@ -8,6 +8,8 @@
  * DIR/REPORT.md with one table per scenario and DIR/charts/ (SVG) drawn by
  * gnuplot.  Nothing is measured here, so a results directory copied from
  * another machine renders the same.  docs/harness.md explains every column.
+ * This file writes the header and puts the sections in order; each section
+ * has a file in harness/report/ (report.h lists them).
  *
  *     build/bin/report [DIR] [--out DIR2]     (default DIR: results)
  */
