@@ -200,7 +200,7 @@ $(BIN)/run_scenario: $(LESSON_LIB)
 $(OBJ)/harness/report.o $(OBJ)/harness/report/%.o: LAYER_CFLAGS += -I$(LESSON_DIR)
 $(BIN)/report: $(LESSON_LIB)
 # The service lesson's load driver is a libcurl client of the gateways.
-$(OBJ)/harness/gateway_load.o: LAYER_CFLAGS += -I$(LESSON_DIR)
+$(OBJ)/harness/gateway_load.o $(OBJ)/harness/gateway_load/%.o: LAYER_CFLAGS += -I$(LESSON_DIR)
 $(BIN)/gateway_load: $(LESSON_LIB)
 harness_pkgs = $(or $(PKGS_$(1)),$(HARNESS_PKGS))
 $(HARNESS_BINS): $(BIN)/%: $(OBJ)/harness/%.o $(HARNESS_LIB) $(BASE_LIB)
