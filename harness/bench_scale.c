@@ -169,25 +169,10 @@ static double read_elapsed(FILE *file)
     return elapsed;
 }
 
-/* Runs the client to the end (or the timeout), sampling both processes'
- * thread counts while it runs; fills in the client's side of *m. */
-static void run_client(char *const argv[], pid_t server_pid, double timeout, struct measurement *m)
+/* Waits for the client, sampling both processes' thread counts while it
+ * runs and killing it at the deadline; its status and usage in *m. */
+static void wait_sampling(pid_t pid, pid_t server_pid, double timeout, struct measurement *m)
 {
-    FILE *out = tmpfile(), *err = tmpfile();
-    if (out == NULL || err == NULL) {
-        snprintf(m->failure, sizeof m->failure, "cannot create temporary files");
-        if (out) fclose(out);
-        if (err) fclose(err);
-        return;
-    }
-    pid_t pid = launch_start_redirected(PROGRAM, argv, fileno(out), fileno(err));
-    if (pid < 0) {
-        snprintf(m->failure, sizeof m->failure, "cannot start %s", argv[0]);
-        fclose(out);
-        fclose(err);
-        return;
-    }
-
     double deadline = clock_now() + timeout;
     struct rusage usage;
     int status = 0;
@@ -209,7 +194,11 @@ static void run_client(char *const argv[], pid_t server_pid, double timeout, str
     m->client_cpu = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6
                     + (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
     m->client_peak_rss_kb = usage.ru_maxrss;  /* Linux reports kilobytes */
-    m->elapsed = read_elapsed(out);
+}
+
+/* Why the run failed, from how it ended and what it printed first. */
+static void describe_failure(FILE *out, FILE *err, double timeout, struct measurement *m)
+{
     if (m->timed_out)
         snprintf(m->failure, sizeof m->failure, "did not finish within %.0f s", timeout);
     else if (m->exit_status != 0) {
@@ -220,6 +209,29 @@ static void run_client(char *const argv[], pid_t server_pid, double timeout, str
         snprintf(m->failure, sizeof m->failure, "exit %d: %s", m->exit_status,
                  line[0] ? line : "(no message)");
     }
+}
+
+/* Runs the client to the end (or the timeout), sampling both processes'
+ * thread counts while it runs; fills in the client's side of *m. */
+static void run_client(char *const argv[], pid_t server_pid, double timeout, struct measurement *m)
+{
+    FILE *out = tmpfile(), *err = tmpfile();
+    if (out == NULL || err == NULL) {
+        snprintf(m->failure, sizeof m->failure, "cannot create temporary files");
+        if (out) fclose(out);
+        if (err) fclose(err);
+        return;
+    }
+    pid_t pid = launch_start_redirected(PROGRAM, argv, fileno(out), fileno(err));
+    if (pid < 0) {
+        snprintf(m->failure, sizeof m->failure, "cannot start %s", argv[0]);
+        fclose(out);
+        fclose(err);
+        return;
+    }
+    wait_sampling(pid, server_pid, timeout, m);
+    m->elapsed = read_elapsed(out);
+    describe_failure(out, err, timeout, m);
     fclose(out);
     fclose(err);
 }
@@ -448,6 +460,25 @@ static int parse_options(int argc, char **argv, struct options *options)
     return -1;
 }
 
+/* Every run, and what scale.json says about where and when they ran. */
+static json_t *run_and_describe(const char *bin_dir, const struct options *options,
+                                double started)
+{
+    char date[32];
+    machine_date_now(date, sizeof date);
+    json_t *document = json_pack("{s:s, s:f, s:o, s:o}", "date", date, "delay", options->delay,
+                                 "machine", machine_describe(), "versions", machine_versions());
+    json_t *k_list = json_array();
+    for (size_t i = 0; i < options->k_count; i++)
+        json_array_append_new(k_list, json_integer((json_int_t)options->k_values[i]));
+    json_object_set_new(document, "k", k_list);
+    json_object_set_new(document, "runs", sweep(bin_dir, options));
+    if (options->throughput)
+        json_object_set_new(document, "throughput", throughput(bin_dir));
+    json_object_set_new(document, "wall_seconds", json_real(clock_now() - started));
+    return document;
+}
+
 int main(int argc, char **argv)
 {
     struct options options;
@@ -468,18 +499,7 @@ int main(int argc, char **argv)
     printf("Scale sweep: K requests of %g s all at once, a fresh slowserver per run\n",
            options.delay);
     double started = clock_now();
-    char date[32];
-    machine_date_now(date, sizeof date);
-    json_t *document = json_pack("{s:s, s:f, s:o, s:o}", "date", date, "delay", options.delay,
-                                 "machine", machine_describe(), "versions", machine_versions());
-    json_t *k_list = json_array();
-    for (size_t i = 0; i < options.k_count; i++)
-        json_array_append_new(k_list, json_integer((json_int_t)options.k_values[i]));
-    json_object_set_new(document, "k", k_list);
-    json_object_set_new(document, "runs", sweep(bin_dir, &options));
-    if (options.throughput)
-        json_object_set_new(document, "throughput", throughput(bin_dir));
-    json_object_set_new(document, "wall_seconds", json_real(clock_now() - started));
+    json_t *document = run_and_describe(bin_dir, &options, started);
 
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/scale.json", options.out);
