@@ -42,11 +42,11 @@ static bool fetch_item(struct pc_run *run, struct pc_slot *slot, long id)
 
     bool fetched = pc_fetch_finished(run, &slot->item, slot->number, result,
                                      http_status(slot->easy), &slot->body);
-    return fetched;  /* then process_item, at once: there is no queue */
+    return fetched;  /* then post_item, at once: there is no queue */
 }
 
 /* Posts one item and waits, doing nothing else, until it is processed. */
-static void process_item(struct pc_run *run, struct pc_slot *slot, struct pc_item *item)
+static void post_item(struct pc_run *run, struct pc_slot *slot, struct pc_item *item)
 {
     http_body_reset(&slot->body);
     slot->item = *item;   /* the slot owns the item's JSON until the post ends */
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
     /* One item after another: fetched, then processed. */
     for (long id = 0; id < run.item_count; id++)
         if (fetch_item(&run, workers.fetchers, id))
-            process_item(&run, workers.consumers, &workers.fetchers->item);
+            post_item(&run, workers.consumers, &workers.fetchers->item);
 
     pc_workers_free(&run, &workers);
     return pc_finish(&run);
