@@ -156,8 +156,8 @@ int main(int argc, char **argv)
      * fetches, then until nothing is in flight let libcurl work, finish each
      * transfer it reports, let the consumers take from the queue and the
      * producers fetch again, and sleep in curl_multi_poll. */
-    /* The event loop.  Nothing in flight means the consumers have emptied the
-     * queue and the producers have fetched every item (or it failed). */
+    /* The event loop.  Nothing in flight means nothing is left to fetch and the
+     * consumers have emptied the queue: every item is processed, or has failed. */
     start_fetches(&run, &loop);
     while (loop.fetching + loop.posting > 0) {
         int still_running = 0;

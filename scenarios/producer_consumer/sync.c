@@ -10,7 +10,7 @@
  * Demonstrates: two kinds of waiting, for the server to hand out an item and
  * for it to process one, that never overlap.  While the server processes
  * item 3, nobody is fetching item 4; while item 4 is fetched, the processing
- * side sits idle.  There is no queue: there is never more than one item in hand.
+ * side sits idle.  There is no queue: never more than one item is in hand.
  *
  * Compare sync.c with async.c; docs/producer_consumer.md explains both.
  *
