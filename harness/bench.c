@@ -261,10 +261,8 @@ static int run_report(const char *out_dir)
  * handlers and the server pool.  False after a message. */
 static bool prepare_run(struct options *options, char *staging, size_t size)
 {
-    if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {
-        fprintf(stderr, "%s: cannot tell where the programs are\n", PROGRAM);
+    if (!launch_find_bin_dir(PROGRAM, bin_dir, sizeof bin_dir))
         return false;
-    }
     choose_program_dir();
     if (!hyperfine_available())
         return false;  /* launch said: cannot start hyperfine (run make deps first) */

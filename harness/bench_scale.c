@@ -486,10 +486,8 @@ int main(int argc, char **argv)
     if (early_exit >= 0)
         return early_exit;
     char bin_dir[PATH_MAX];
-    if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {
-        fprintf(stderr, "%s: cannot tell where the programs are\n", PROGRAM);
+    if (!launch_find_bin_dir(PROGRAM, bin_dir, sizeof bin_dir))
         return EXIT_SETUP;
-    }
     if (mkdir(options.out, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "%s: cannot create %s: %s\n", PROGRAM, options.out, strerror(errno));
         return EXIT_SETUP;

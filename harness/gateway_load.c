@@ -346,10 +346,8 @@ int main(int argc, char **argv)
     int early_exit = parse_options(argc, argv, &options);
     if (early_exit >= 0)
         return early_exit;
-    if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {
-        fprintf(stderr, "%s: cannot tell where the programs are\n", PROGRAM);
+    if (!launch_find_bin_dir(PROGRAM, bin_dir, sizeof bin_dir))
         return EXIT_SETUP;
-    }
     if (!gateways_built(&options))
         return EXIT_USAGE;
     if (options.predict) {

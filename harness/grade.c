@@ -228,10 +228,8 @@ static void print_json(const struct grading *grading)
 static bool start_grading(const struct options *options, const struct lab *lab,
                           struct grading *grading)
 {
-    if (!launch_find_bin_dir(grade_bin_dir, sizeof grade_bin_dir)) {
-        fprintf(stderr, "%s: cannot tell where slowserver is\n", PROGRAM);
+    if (!launch_find_bin_dir(PROGRAM, grade_bin_dir, sizeof grade_bin_dir))
         return false;
-    }
     *grading = (struct grading){ .lab = lab, .memcheck = options->memcheck };
     if (!find_submission(options, lab, grading->submission, sizeof grading->submission))
         return false;

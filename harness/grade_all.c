@@ -335,10 +335,8 @@ int main(int argc, char **argv)
     if (early >= 0)
         return early;
     char bin_dir[PATH_MAX], grader[PATH_MAX + 8], seed[32];
-    if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {
-        fprintf(stderr, "%s: cannot tell where the grader is\n", PROGRAM);
+    if (!launch_find_bin_dir(PROGRAM, bin_dir, sizeof bin_dir))
         return 2;
-    }
     snprintf(grader, sizeof grader, "%s/grade", bin_dir);
     if (options.seed == NULL) {
         snprintf(seed, sizeof seed, "%lu", (unsigned long)(time(NULL) ^ getpid()) % 2147483648UL);

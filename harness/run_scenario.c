@@ -280,10 +280,8 @@ int main(int argc, char **argv)
         scenarios_unknown(stderr, PROGRAM, options.scenario);
         return EXIT_USAGE;
     }
-    if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {
-        fprintf(stderr, "%s: cannot tell where the programs are\n", PROGRAM);
+    if (!launch_find_bin_dir(PROGRAM, bin_dir, sizeof bin_dir))
         return EXIT_SETUP;
-    }
 
     /* The children get Ctrl+C from the terminal as well; we only have to
      * stop starting new ones and clean up the server. */

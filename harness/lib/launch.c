@@ -17,15 +17,18 @@
 #include "capture.h"
 #include "clock.h"
 
-bool launch_find_bin_dir(char *dir, size_t size)
+bool launch_find_bin_dir(const char *program, char *dir, size_t size)
 {
     ssize_t length = readlink("/proc/self/exe", dir, size - 1);
-    if (length <= 0)
+    char *slash = NULL;
+    if (length > 0) {
+        dir[length] = '\0';
+        slash = strrchr(dir, '/');
+    }
+    if (slash == NULL) {
+        fprintf(stderr, "%s: cannot tell where the programs are\n", program);
         return false;
-    dir[length] = '\0';
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL)
-        return false;
+    }
     *slash = '\0';
     return true;
 }

@@ -15,8 +15,9 @@
 #include <sys/types.h>
 
 /* The directory this program was started from (build/bin): the scenario
- * programs and slowserver live beside the harness.  False if unknown. */
-bool launch_find_bin_dir(char *dir, size_t size);
+ * programs and slowserver live beside the harness.  False, after one line
+ * prefixed by `program`, if unknown. */
+bool launch_find_bin_dir(const char *program, char *dir, size_t size);
 
 /* Starts argv (argv[0] a path, or a bare name looked up in PATH) with its
  * stdout sent to stdout_fd (-1: ours).  Returns the pid, or -1 after
