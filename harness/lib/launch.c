@@ -152,6 +152,33 @@ int launch_capture(const char *program, char *const argv[], char **out, char **e
     return status;
 }
 
+/* The child launch_run_forwarding waits for (0: none), and whether a
+ * SIGTERM has been asked to be passed on: once it has, every child started
+ * that way gets one, even one that was starting when it came. */
+static volatile pid_t forwarding_to;
+static volatile sig_atomic_t term_forwarded;
+
+void launch_forward_term(void)
+{
+    term_forwarded = 1;
+    if (forwarding_to > 0)
+        kill(forwarding_to, SIGTERM);
+}
+
+int launch_run_forwarding(const char *program, char *const argv[])
+{
+    fflush(stdout);
+    pid_t pid = launch_start(program, argv, -1);
+    if (pid < 0)
+        return -1;
+    forwarding_to = pid;
+    if (term_forwarded)  /* the signal came while it was starting */
+        kill(pid, SIGTERM);
+    int status = launch_wait(pid);
+    forwarding_to = 0;
+    return status;
+}
+
 /* The process group launch_run_bounded waits for; 0 when none. */
 static volatile pid_t running_group;
 
