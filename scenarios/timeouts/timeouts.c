@@ -182,7 +182,10 @@ double timeouts_next_wake(const struct timeouts_batch *batch, double now)
 double timeouts_limit_within_deadline(const struct timeouts_batch *batch, double now)
 {
     double per_attempt = batch->timeout > 0 ? batch->timeout : TIMEOUTS_NO_LIMIT;
-    return fmin(per_attempt, timeouts_time_left(batch, now));
+    /* A deadline that passed a moment ago (after the loop's stop check) is
+     * still a limit: the smallest one, for 0 would mean none to libcurl. */
+    double left = fmax(timeouts_time_left(batch, now), TIMEOUTS_SMALLEST_LIMIT);
+    return fmin(per_attempt, left);
 }
 
 long timeouts_limit_ms(double seconds)

@@ -114,6 +114,8 @@ bool timeouts_must_stop(const struct timeouts_batch *batch, enum timeouts_cancel
 
 /* "No limit" to arithmetic that takes the smaller of two limits. */
 #define TIMEOUTS_NO_LIMIT 1e18
+/* The shortest limit an attempt can have: 1 ms, libcurl's smallest. */
+#define TIMEOUTS_SMALLEST_LIMIT 0.001
 
 /* Seconds until the batch's deadline: may be negative once it has passed;
  * TIMEOUTS_NO_LIMIT when there is no deadline. */
@@ -121,7 +123,8 @@ double timeouts_time_left(const struct timeouts_batch *batch, double now);
 
 /* The limit of an attempt started at `now` by a program that keeps the
  * deadline by never waiting past it (sync.c): the attempt's own timeout, or
- * what is left of the deadline if that is less; TIMEOUTS_NO_LIMIT when
+ * what is left of the deadline if that is less (at least
+ * TIMEOUTS_SMALLEST_LIMIT, even once it has passed); TIMEOUTS_NO_LIMIT when
  * there is neither.  async.c gives an attempt only its own timeout: its
  * loop keeps the deadline, and cancels what is still running then. */
 double timeouts_limit_within_deadline(const struct timeouts_batch *batch, double now);
