@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lib/launch.h"
 
 const char *test_bin(const char *name)
@@ -23,13 +24,6 @@ const char *test_bin(const char *name)
     char *path = paths[next++ % 4];
     snprintf(path, sizeof paths[0], "%s/%s", ASYNCLAB_BIN_DIR, name);
     return path;
-}
-
-double test_now_seconds(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
 /* Through the harness's launcher (harness/lib/launch.h), so that what a
@@ -108,9 +102,9 @@ int test_start_job(const char *const argv[], int *output_fd)
 bool test_read_until(int fd, char *out, size_t size, const char *marker, double timeout_s)
 {
     size_t length = strlen(out);
-    double deadline = test_now_seconds() + timeout_s;
+    double deadline = clock_now() + timeout_s;
     while (strstr(out, marker) == NULL && length < size - 1) {
-        double left = deadline - test_now_seconds();
+        double left = deadline - clock_now();
         struct pollfd ready = { fd, POLLIN, 0 };
         if (left <= 0 || poll(&ready, 1, (int)(left * 1000) + 1) <= 0)
             return false;
@@ -163,17 +157,17 @@ bool test_wait_pid_gone(int pid, double timeout_s)
     char name[16], state = 'R';
     int group;
     snprintf(name, sizeof name, "%d", pid);
-    double deadline = test_now_seconds() + timeout_s;
-    while (read_stat(name, &state, &group) && state != 'Z' && test_now_seconds() < deadline)
+    double deadline = clock_now() + timeout_s;
+    while (read_stat(name, &state, &group) && state != 'Z' && clock_now() < deadline)
         nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
     return !read_stat(name, &state, &group) || state == 'Z';
 }
 
 int test_wait_group_gone(int pgid, double timeout_s)
 {
-    double deadline = test_now_seconds() + timeout_s;
+    double deadline = clock_now() + timeout_s;
     int left;
-    while ((left = running_in_group(pgid)) > 0 && test_now_seconds() < deadline)
+    while ((left = running_in_group(pgid)) > 0 && clock_now() < deadline)
         nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
     return left;
 }
