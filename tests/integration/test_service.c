@@ -498,10 +498,19 @@ static void a_stalled_upstream_is_named_as_stalled(void **state)
     assert_int_equal(faulty_server_stop(&bad), 3);
 }
 
-/* The calls a variant has in flight at once: three, or one in turn. */
-static long calls_at_once(const char *program)
+/* Starts `doomed` and the gateway `program` in front of it, asks for a
+ * dashboard in the background, and returns once the upstream holds the
+ * calls the variant makes at once (three, or sync's one in turn): the
+ * upstream's own count says they are in flight, not a pause. */
+static void fetch_until_the_upstream_holds_them(const char *program, const char *const *extra,
+                                                struct pending_get *dashboard)
 {
-    return strcmp(program, "service_sync") == 0 ? 1 : 3;
+    assert_int_equal(test_server_start(&doomed, "async", NULL), 0);
+    serve_in_front_of(doomed.url, program, extra);
+    start_get(dashboard, "/dashboard?user=2");
+    long at_once = strcmp(program, "service_sync") == 0 ? 1 : 3;
+    assert_int_equal(test_server_wait_stat(&doomed, "/items", "in_flight", at_once, 10.0),
+                     at_once);
 }
 
 /* slowserver stopped (SIGSTOP) while the calls wait for it: 504 within
@@ -511,15 +520,10 @@ static void a_stopped_upstream_is_a_504_until_it_runs_again(void **state)
 {
     (void)state;
     for (size_t v = 0; v < VARIANT_COUNT; v++) {
-        assert_int_equal(test_server_start(&doomed, "async", NULL), 0);
         /* 0.5 s calls: still in flight when the signal lands. */
         const char *extra[] = { "--delays", "10,10,10", "--timeout", "1.5", FAR_BOUNDS, NULL };
-        serve_in_front_of(doomed.url, VARIANTS[v], extra);
         struct pending_get dashboard;
-        start_get(&dashboard, "/dashboard?user=2");
-        long at_once = calls_at_once(VARIANTS[v]);
-        assert_int_equal(test_server_wait_stat(&doomed, "/items", "in_flight", at_once, 10.0),
-                         at_once);
+        fetch_until_the_upstream_holds_them(VARIANTS[v], extra, &dashboard);
         kill(doomed.pid, SIGSTOP);
         finish_get(&dashboard);
         assert_all_parts_failed(&dashboard.reply, 504, "timed out after 1.5 s");
@@ -544,21 +548,16 @@ static void a_stopped_upstream_is_a_504_until_it_runs_again(void **state)
 }
 
 /* slowserver killed (SIGKILL) while the calls wait for it: 502 at once,
- * not a wait for --timeout (10 s, beyond the test's bound); the next
+ * not a wait for --timeout (30 s, beyond the test's 20 s bound); the next
  * dashboard, refused a connection, is a 502 too, and the gateway stays up
  * and stops cleanly. */
 static void a_killed_upstream_is_a_502(void **state)
 {
     (void)state;
     for (size_t v = 0; v < VARIANT_COUNT; v++) {
-        assert_int_equal(test_server_start(&doomed, "async", NULL), 0);
         const char *extra[] = { "--delays", "200,200,200", "--timeout", "30", FAR_BOUNDS, NULL };
-        serve_in_front_of(doomed.url, VARIANTS[v], extra);
         struct pending_get dashboard;
-        start_get(&dashboard, "/dashboard?user=2");
-        long at_once = calls_at_once(VARIANTS[v]);
-        assert_int_equal(test_server_wait_stat(&doomed, "/items", "in_flight", at_once, 10.0),
-                         at_once);
+        fetch_until_the_upstream_holds_them(VARIANTS[v], extra, &dashboard);
         kill(doomed.pid, SIGKILL);
         test_server_stop(&doomed);  /* reaps it */
         finish_get(&dashboard);
