@@ -2,20 +2,21 @@
  * service/async.c - a gateway that fans out: one thread, one event loop,
  * serving libmicrohttpd's sockets and libcurl's together.
  *
- * Demonstrates: a server that waits without holding a thread.  The
- * /dashboard handler hands its three upstream calls to one libcurl multi
- * handle and suspends its connection (MHD_suspend_connection): it returns
- * at once, and the thread goes on serving other clients.  When the third
- * reply is in, the loop resumes the connection and libmicrohttpd calls the
- * handler again, which merges the replies.  One dashboard takes the longest
- * delay (3 s, not 6), and K clients at once take about that too: async
- * def + asyncio.gather.  A registration's welcome email joins the same
- * multi handle after its 202 has gone.  Compare with sync.c;
- * docs/service.md explains both.
+ * Demonstrates: a server that waits without holding a thread.
+ * GET /dashboard makes three upstream calls and merges their replies; a
+ * POST /register's welcome email runs after its 202 has gone.  Here
+ * libmicrohttpd runs no thread of its own: our loop runs it (MHD_run).
+ * The handler hands its calls to one libcurl multi handle and suspends
+ * its connection (MHD_suspend_connection): it returns at once, and the
+ * thread goes on serving other clients.  When the third reply is in, the
+ * loop resumes the connection and libmicrohttpd calls the handler again,
+ * which merges the replies.  One dashboard takes the longest delay (3 s,
+ * not 6), and K clients at once take about that too: async def +
+ * asyncio.gather.  The email is one more transfer on the multi handle.
+ * Compare with sync.c; docs/service.md explains both.
  *
  *     build/bin/service_async --port 0 --upstream http://127.0.0.1:8000 [--scale F]
  */
-#include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -37,14 +38,24 @@ struct loop {
     int signal_fd;   /* readable once SIGINT or SIGTERM arrived */
 };
 
-/* Hands one call to the multi handle and returns at once: nothing waits. */
-static bool start_call(CURLM *multi, CURL *easy, struct service_call *call)
+/* Hands one transfer to the multi handle and returns at once: nothing waits. */
+static bool start_call(struct loop *loop, CURL *easy, struct service_call *call)
 {
     if (easy == NULL)
         return false;
     curl_easy_setopt(easy, CURLOPT_PRIVATE, call);
-    curl_multi_add_handle(multi, easy);  /* queued, not sent yet */
+    curl_multi_add_handle(loop->multi, easy);  /* queued, not sent yet */
     return true;
+}
+
+/* Starts the call; the loop finishes it (finish_call) when the reply is in. */
+static void call_upstream(struct service_request *request, struct service_call *call)
+{
+    CURL *easy = service_call_begin(request->service, call);
+    if (start_call(request->service->variant, easy, call))
+        request->calls_pending++;
+    else
+        service_call_end(request, call, CURLE_OUT_OF_MEMORY);
 }
 
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connection,
@@ -53,8 +64,6 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
                                       void **req_cls)
 {
     (void)version, (void)upload_data;
-    struct service *service = cls;
-    struct loop *loop = service->variant;
     struct service_request *request;
     enum MHD_Result result;
     if (!service_dashboard_wanted(cls, connection, url, method, upload_data_size, req_cls,
@@ -64,18 +73,21 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
     if (request->calls_started)  /* resumed: the three replies are in */
         return service_reply_dashboard(request);
     request->calls_started = true;
-    for (int i = 0; i < SERVICE_UPSTREAM_COUNT; i++) {  /* all three at once */
-        struct service_call *call = &request->calls[i];
-        if (start_call(loop->multi, service_call_begin(service, call), call))
-            request->calls_pending++;
-        else
-            service_call_end(request, call, CURLE_OUT_OF_MEMORY);
-    }
-    if (request->calls_pending == 0)
+    for (int i = 0; i < SERVICE_UPSTREAM_COUNT; i++)  /* all three at once */
+        call_upstream(request, &request->calls[i]);
+    if (request->calls_pending == 0)  /* none could start: nothing to wait for */
         return service_reply_dashboard(request);
     /* libmicrohttpd leaves this connection alone until we resume it. */
     MHD_suspend_connection(connection);
     return MHD_YES;
+}
+
+/* Joins the multi handle after the 202; the loop ends the task when it is sent. */
+static void send_email(struct service_task *task)
+{
+    CURL *easy = service_task_begin(task);
+    if (!start_call(task->service->variant, easy, &task->call))
+        service_task_end(task, CURLE_OUT_OF_MEMORY);
 }
 
 /* libmicrohttpd is done with a request.  A registration's welcome email
@@ -84,12 +96,10 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
                               enum MHD_RequestTerminationCode why)
 {
     (void)connection, (void)why;
-    struct service *service = cls;
-    struct loop *loop = service->variant;
-    struct service_task *task = service_request_completed(service, *req_cls);
+    struct service_task *task = service_request_completed(cls, *req_cls);
     *req_cls = NULL;
-    if (task != NULL && !start_call(loop->multi, service_task_begin(task), &task->call))
-        service_task_end(task, CURLE_OUT_OF_MEMORY);
+    if (task != NULL)
+        send_email(task);
 }
 
 /* One transfer is over: a dashboard whose last call it was is resumed. */
@@ -141,15 +151,6 @@ static bool wait_for_events(struct loop *loop, struct MHD_Daemon *daemon)
     return read(loop->signal_fd, &signal_info, sizeof signal_info) > 0;
 }
 
-static int open_signal_fd(void)
-{
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    return signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
 /* Stop accepting, let what runs finish for up to the grace, then cut off
  * what is left (its transfers end as "dropped" on the next turn). */
 static bool shutdown_step(struct service *service, bool stop_signal, double *deadline)
@@ -174,9 +175,11 @@ int main(int argc, char **argv)
     if (early_exit >= 0)
         return early_exit;
 
-    struct loop loop = { curl_multi_init(), -1, open_signal_fd() };
+    /* No thread of libmicrohttpd's own: our loop runs it, handlers and all. */
+    sigset_t signals;
+    service_stop_signals(&signals);
+    struct loop loop = { curl_multi_init(), -1, signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK) };
     service.variant = &loop;
-    /* No thread of libmicrohttpd's own: our loop runs it (MHD_run). */
     if (loop.multi == NULL || loop.signal_fd < 0
         || !service_start(&service, MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
                           handle_request, request_completed)) {

@@ -1,9 +1,8 @@
 /*
  * service.c - the service lesson's shared, non-concurrent parts; see
- * service.h.  Nothing in here waits for a dashboard's upstream calls: how
- * they wait is what sync.c, async.c and sync_threads.c are about.  (The
- * one blocking call here is the welcome email of the two blocking
- * variants, service_completed_blocking, which they share word for word.)
+ * service.h.  Nothing in here waits for an upstream call, a dashboard's or
+ * a welcome email's: how they wait is what sync.c, async.c and
+ * sync_threads.c are about.
  */
 #include "service.h"
 
@@ -169,14 +168,19 @@ static void fill_delays(struct service *service)
     service->email_delay = seed_step(&draw, 0.5, 2.0, 0.5);
 }
 
+void service_stop_signals(sigset_t *signals)
+{
+    sigemptyset(signals);
+    sigaddset(signals, SIGINT);
+    sigaddset(signals, SIGTERM);
+}
+
 /* Signals are taken by the program's own waiting (sigwait, or a signalfd in
  * the event loop), so they are blocked before any thread exists. */
 static void block_stop_signals(void)
 {
     sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
+    service_stop_signals(&signals);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
 }
 
@@ -739,18 +743,6 @@ void service_task_end(struct service_task *task, CURLcode result)
     free(task);
 }
 
-void service_completed_blocking(void *cls, struct MHD_Connection *connection, void **req_cls,
-                                enum MHD_RequestTerminationCode why)
-{
-    (void)connection, (void)why;
-    struct service_task *task = service_request_completed(cls, *req_cls);
-    *req_cls = NULL;
-    if (task != NULL) {
-        CURL *easy = service_task_begin(task);
-        service_task_end(task, easy ? curl_easy_perform(easy) : CURLE_OUT_OF_MEMORY);
-    }
-}
-
 /* ------------------------------------------------------------ shutdown */
 
 bool service_idle(struct service *service)
@@ -797,9 +789,7 @@ static void wait_until_idle(struct service *service, double seconds)
 void service_serve_until_stopped(struct service *service)
 {
     sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
+    service_stop_signals(&signals);
     int received;
     while (sigwait(&signals, &received) != 0)
         ;

@@ -21,6 +21,7 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -108,6 +109,10 @@ struct service_task {
     char payload[64];            /* the POST body: {"id":N} */
 };
 
+/* SIGINT and SIGTERM: the signals that stop a gateway (blocked by
+ * service_setup, so that only the program's own waiting takes them). */
+void service_stop_signals(sigset_t *signals);
+
 /*
  * Parses the command line, blocks SIGINT and SIGTERM (so that only the
  * program's own waiting takes them), checks the upstream is there.  Returns
@@ -167,12 +172,6 @@ CURL *service_task_begin(struct service_task *task);
 
 /* Ends a background task however it went (done, failed, dropped) and frees it. */
 void service_task_end(struct service_task *task, CURLcode result);
-
-/* The completion callback of the blocking variants (sync.c, sync_threads.c):
- * a registration's welcome email is a blocking call on the thread
- * libmicrohttpd calls this on, after the 202 has gone. */
-void service_completed_blocking(void *cls, struct MHD_Connection *connection, void **req_cls,
-                                enum MHD_RequestTerminationCode why);
 
 /* For the variants that block in libmicrohttpd's threads: waits for
  * SIGINT/SIGTERM, then for running dashboards and tasks (at most the grace),

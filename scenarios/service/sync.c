@@ -3,13 +3,13 @@
  * another, on the one thread that serves everybody.
  *
  * Demonstrates: the server-side pitfall, in the service's own code.
- * libmicrohttpd runs one thread; the /dashboard handler makes its three
- * upstream calls with curl_easy_perform, each blocking that thread until
- * its reply is in.  One dashboard takes the sum of the delays (2 + 3 + 1 =
- * 6 s), and while it waits nobody else is served: a second client waits
- * behind the first, the K-th about K times 6 s.  The background task of
- * POST /register runs on the same thread after its 202 has gone.  Compare
- * with async.c; docs/service.md explains both.
+ * GET /dashboard makes three upstream calls and merges their replies; a
+ * POST /register's welcome email runs after its 202 has gone.  Here
+ * libmicrohttpd runs one thread, which runs the handlers too, and each
+ * call is a curl_easy_perform that blocks it until the reply is in.  One
+ * dashboard takes the sum of the delays (2 + 3 + 1 = 6 s), and while it
+ * waits nobody else is served: the K-th client waits about K times 6 s.
+ * Compare with async.c; docs/service.md explains both.
  *
  *     build/bin/service_sync --port 0 --upstream http://127.0.0.1:8000 [--scale F]
  */
@@ -47,6 +47,26 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
     return service_reply_dashboard(request);
 }
 
+/* Blocks the thread again, after the 202, until the email is sent. */
+static void send_email(struct service_task *task)
+{
+    CURL *easy = service_task_begin(task);
+    CURLcode result = easy ? curl_easy_perform(easy) : CURLE_OUT_OF_MEMORY;
+    service_task_end(task, result);
+}
+
+/* libmicrohttpd is done with a request.  A registration's welcome email
+ * starts now, and whoever comes next waits for it too. */
+static void request_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
+                              enum MHD_RequestTerminationCode why)
+{
+    (void)connection, (void)why;
+    struct service_task *task = service_request_completed(cls, *req_cls);
+    *req_cls = NULL;
+    if (task != NULL)
+        send_email(task);
+}
+
 int main(int argc, char **argv)
 {
     struct service service;
@@ -54,10 +74,9 @@ int main(int argc, char **argv)
     if (early_exit >= 0)
         return early_exit;
 
-    /* One thread, which also runs the handlers: while one waits, all wait.
-     * A registration's welcome email runs on it too, once the 202 is out. */
+    /* libmicrohttpd's one thread runs the handlers: while one waits, all wait. */
     if (!service_start(&service, MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
-                       handle_request, service_completed_blocking)) {
+                       handle_request, request_completed)) {
         service_abandon(&service);
         return EXIT_SETUP;
     }
