@@ -5,7 +5,9 @@
  * URLs, merging the three replies into one JSON object, the background
  * task's request, the request log, the trace and the shutdown report.
  * Keeping it here is what lets `diff sync.c async.c` show only the
- * concurrency.  The lesson is docs/service.md.
+ * concurrency.  service.c holds the set-up and the shutdown, service_http.c
+ * the HTTP front end, service_upstream.c the upstream calls and the merge.
+ * The lesson is docs/service.md.
  *
  * The gateway answers
  *     GET  /dashboard?user=N  three upstream calls (profile, orders and
