@@ -2,13 +2,15 @@
  * service/sync_threads.c - a gateway with a thread per connection, and a
  * thread per upstream call: blocking calls, overlapped by threads.
  *
- * Demonstrates: what a framework's thread pool does for a plain `def`
- * endpoint.  libmicrohttpd gives every connection its own thread, so one
- * waiting handler no longer holds up the others; the handler starts a
- * thread for each of its three upstream calls (sync.c's curl_easy_perform,
- * unchanged) and joins them, so one dashboard takes the longest delay, as
- * in async.c.  The price is visible in the thread count: 1 + 3 threads per
- * client waiting, and their memory.  docs/service.md compares the three.
+ * Demonstrates: a framework's thread pool, for a plain `def` endpoint.
+ * GET /dashboard makes three upstream calls and merges their replies; a
+ * POST /register's welcome email runs after its 202 has gone.  Here
+ * libmicrohttpd gives every connection its own thread, so one waiting
+ * handler no longer holds up the others; the handler starts a thread for
+ * each of its three upstream calls (sync.c's curl_easy_perform, unchanged)
+ * and joins them, so one dashboard takes the longest delay, as in async.c.
+ * The price is visible in the thread count: 1 + 3 threads per client
+ * waiting, and their memory.  docs/service.md compares the three.
  *
  *     build/bin/service_sync_threads --port 0 --upstream http://127.0.0.1:8000 [--scale F]
  */
@@ -99,8 +101,7 @@ int main(int argc, char **argv)
     if (early_exit >= 0)
         return early_exit;
 
-    /* A thread per connection (which needs poll, not epoll); a
-     * registration's welcome email runs on its connection's thread. */
+    /* A thread per connection runs the handlers (which needs poll, not epoll). */
     if (!service_start(&service, MHD_USE_INTERNAL_POLLING_THREAD
                                  | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL,
                        handle_request, request_completed)) {
