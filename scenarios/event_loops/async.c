@@ -227,7 +227,7 @@ int main(int argc, char **argv)
     struct raw_http_server server;
     if (!event_loops_resolve(&run, &server))
         return EXIT_SETUP;
-    struct loop loop = { epoll_create1(EPOLL_CLOEXEC), &server, &run, 0, 0 };
+    struct loop loop = { .epoll_fd = epoll_create1(EPOLL_CLOEXEC), .server = &server, .run = &run };
     struct connection *connections = calloc((size_t)run.concurrency, sizeof *connections);
     if (loop.epoll_fd < 0 || connections == NULL) {
         output_error(PROGRAM.name, "cannot set up the event loop (out of memory or fds)");
