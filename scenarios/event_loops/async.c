@@ -1,16 +1,19 @@
 /*
- * event_loops/async.c - the slow API's requests over non-blocking sockets
- * and one epoll loop, with no HTTP library.
+ * event_loops/async.c - the slow API's requests over non-blocking sockets,
+ * all at once in one epoll loop, with no HTTP library.
  *
- * Demonstrates: what an event loop is made of, the part libcurl's multi
- * interface hides.  Every socket is non-blocking, so connect, send and recv
- * return at once, done or "would block" (EAGAIN).  Each request is a small
- * state machine (connecting, sending, receiving) that moves on only when
- * epoll says its socket is ready: READINESS.  One thread, one epoll_wait,
- * every request in flight; the lesson's 10, 2 and 5 s take about 10 s.
- * Timeouts come from the loop itself: epoll_wait never sleeps past the next
- * sweep of the deadlines.  Compare with sync.c and async_uring.c;
- * docs/event_loops.md explains all three.
+ * Demonstrates: what libcurl's multi interface does underneath.
+ * connect, send and recv never block: each returns at once, done or
+ * "would block" (EAGAIN), and epoll says when to try again: READINESS.
+ * Each request is a small state machine (connecting, sending, receiving)
+ * that moves on only when epoll says its socket is ready.  One thread,
+ * every request in flight, so the lesson's 10, 2 and 5 s take about 10 s.
+ * Each request reuses the connection if the server kept it open
+ * (keep-alive), as libcurl's would.
+ * Timeouts come from the loop itself: epoll_wait never sleeps past the
+ * next sweep of the deadlines.
+ * sync.c blocks, async.c waits for readiness (epoll), async_uring.c for
+ * completion (io_uring); docs/event_loops.md explains all three.
  *
  * This lesson is the one place asynclab writes HTTP by hand (raw_http.c),
  * because the system calls are the lesson; everywhere else libcurl does it.
@@ -41,7 +44,7 @@ static const struct lesson_program PROGRAM = {
 enum step { IDLE, CONNECTING, SENDING, RECEIVING };  /* the state machine */
 
 /* One request in flight and its socket; --concurrency N makes N of them,
- * and the next request reuses a connection the server kept open. */
+ * and the next request reuses the connection if the server kept it open. */
 struct connection {
     enum step step;
     int fd;                 /* -1: none open */
@@ -79,19 +82,6 @@ static void disconnect(struct connection *connection)
     connection->watched = false;
 }
 
-/* Starts connecting and returns at once: the handshake goes on in the kernel. */
-static int connect_nonblocking(const struct raw_http_server *server, struct connection *connection)
-{
-    connection->fd = socket(server->address.ss_family,
-                            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (connection->fd < 0)
-        return errno;
-    if (connect(connection->fd, (const struct sockaddr *)&server->address,
-                server->address_length) != 0 && errno != EINPROGRESS)
-        return errno;
-    return 0;
-}
-
 static void start_request(struct loop *loop, struct connection *connection,
                           struct delay_request *request);
 
@@ -99,12 +89,10 @@ static void start_request(struct loop *loop, struct connection *connection,
 static void finish_request(struct loop *loop, struct connection *connection,
                            const char *failure, int error_number)
 {
-    if (failure != NULL)
-        event_loops_request_failed(loop->run, connection->request, failure, error_number);
-    else
-        event_loops_reply_arrived(loop->run, connection->request, &connection->reply);
+    event_loops_request_finished(loop->run, connection->request, failure, error_number,
+                                 &connection->reply);
     if (failure != NULL || !connection->reply.keep_alive)
-        disconnect(connection);
+        disconnect(connection);  /* the next request starts on a fresh one */
     connection->step = IDLE;
     loop->in_flight--;
     if (loop->next < loop->run->request_count)
@@ -113,30 +101,23 @@ static void finish_request(struct loop *loop, struct connection *connection,
         disconnect(connection);
 }
 
-/* Hands a request to the loop and returns at once: nothing waits. */
-static void start_request(struct loop *loop, struct connection *connection,
-                          struct delay_request *request)
+/* Starts connecting and returns at once: the handshake goes on in the kernel. */
+static bool connect_nonblocking(struct loop *loop, struct connection *connection)
 {
-    connection->request = request;
-    connection->length = raw_http_request(connection->text, loop->server, request->url);
-    connection->sent = 0;
-    raw_http_reply_reset(&connection->reply);
-    slow_api_request_started(loop->run, request);
-    connection->deadline = event_loops_deadline(loop->run, request);
-    connection->progressed = request->started;
-    loop->in_flight++;
-    if (connection->length == 0) {
-        finish_request(loop, connection, "the request does not fit in its buffer", 0);
-        return;
+    const struct raw_http_server *server = loop->server;
+    connection->fd = socket(server->address.ss_family,
+                            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (connection->fd < 0) {
+        finish_request(loop, connection, "cannot connect", errno);
+        return false;
     }
-    /* A kept-alive connection is ready to send; a new one must connect. */
-    connection->step = connection->fd >= 0 ? SENDING : CONNECTING;
-    int failed = connection->fd >= 0 ? 0 : connect_nonblocking(loop->server, connection);
-    if (failed != 0) {
-        finish_request(loop, connection, "cannot connect", failed);
-        return;
+    int connected = connect(connection->fd, (const struct sockaddr *)&server->address,
+                            server->address_length);
+    if (connected != 0 && errno != EINPROGRESS) {  /* EINPROGRESS: under way */
+        finish_request(loop, connection, "cannot connect", errno);
+        return false;
     }
-    watch(loop, connection, EPOLLOUT);  /* writable: connected, or room to send */
+    return true;
 }
 
 /* Sends what the socket takes now; true once the whole request is sent. */
@@ -177,6 +158,29 @@ static void receive_some(struct loop *loop, struct connection *connection)
         case RAW_HTTP_BAD: finish_request(loop, connection, connection->reply.error, 0); return;
         }
     }
+}
+
+/* Hands a request to the loop and returns at once: nothing waits. */
+static void start_request(struct loop *loop, struct connection *connection,
+                          struct delay_request *request)
+{
+    connection->request = request;
+    connection->length = raw_http_request(connection->text, loop->server, request->url);
+    connection->sent = 0;
+    raw_http_reply_reset(&connection->reply);
+    slow_api_request_started(loop->run, request);
+    connection->deadline = event_loops_deadline(loop->run, request);
+    connection->progressed = request->started;
+    loop->in_flight++;
+    if (connection->length == 0) {
+        finish_request(loop, connection, "the request does not fit in its buffer", 0);
+        return;
+    }
+    /* A kept-alive connection is ready to send; a new one must connect. */
+    connection->step = connection->fd >= 0 ? SENDING : CONNECTING;
+    if (connection->fd < 0 && !connect_nonblocking(loop, connection))
+        return;
+    watch(loop, connection, EPOLLOUT);  /* writable: connected, or room to send */
 }
 
 /* epoll says this connection's socket is ready: take the next step. */
@@ -223,7 +227,7 @@ int main(int argc, char **argv)
     struct raw_http_server server;
     if (!event_loops_resolve(&run, &server))
         return EXIT_SETUP;
-    struct loop loop = { epoll_create1(EPOLL_CLOEXEC), &server, &run, 0, 0 };
+    struct loop loop = { .epoll_fd = epoll_create1(EPOLL_CLOEXEC), .server = &server, .run = &run };
     struct connection *connections = calloc((size_t)run.concurrency, sizeof *connections);
     if (loop.epoll_fd < 0 || connections == NULL) {
         output_error(PROGRAM.name, "cannot set up the event loop (out of memory or fds)");

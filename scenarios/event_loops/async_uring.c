@@ -1,16 +1,23 @@
 /*
  * event_loops/async_uring.c - the slow API's requests as io_uring
- * operations, with no HTTP library.
+ * operations, all at once in one loop, with no HTTP library.
  *
  * Demonstrates: COMPLETION instead of readiness.  async.c asks the kernel
  * "tell me when this socket is ready" and then makes the call itself; here
  * the call (connect, send, recv) is handed to the kernel as an operation in
  * a ring shared with it, and the loop reaps what has finished: "this recv
- * got 128 bytes, already in your buffer".  Each request is async.c's state
- * machine, moved on by completions; each operation is linked to an io_uring
- * timeout that cancels it at the request's deadline.  Where io_uring is not
- * available (an old kernel, a seccomp profile, kernel.io_uring_disabled) it
- * says so in one line and exits 2.  docs/event_loops.md explains it.
+ * got 128 bytes, already in your buffer".
+ * Each request is a small state machine (connecting, sending, receiving)
+ * that moves on only when its operation completes.  One thread,
+ * every request in flight, so the lesson's 10, 2 and 5 s take about 10 s.
+ * Each request reuses the connection if the server kept it open
+ * (keep-alive), as libcurl's would.
+ * Timeouts come from the kernel: each operation is linked to an io_uring
+ * timeout that cancels it at the request's deadline.
+ * Where io_uring is not available (an old kernel, a seccomp profile,
+ * kernel.io_uring_disabled) it says so in one line and exits 2.
+ * sync.c blocks, async.c waits for readiness (epoll), async_uring.c for
+ * completion (io_uring); docs/event_loops.md explains all three.
  *
  * This lesson is the one place asynclab writes HTTP by hand (raw_http.c),
  * because the system calls are the lesson; everywhere else libcurl does it.
@@ -41,8 +48,8 @@ static const struct lesson_program PROGRAM = {
 enum step { IDLE, CONNECTING, SENDING, RECEIVING };  /* the state machine */
 
 /* One request in flight and its socket; --concurrency N makes N of them,
- * and the next request reuses a connection the server kept open.  At most
- * one operation of a connection is in the ring at a time. */
+ * and the next request reuses the connection if the server kept it open.
+ * At most one operation of a connection is in the ring at a time. */
 struct connection {
     enum step step;
     int fd;                 /* -1: none open */
@@ -76,12 +83,10 @@ static void start_request(struct loop *loop, struct connection *connection,
 static void finish_request(struct loop *loop, struct connection *connection,
                            const char *failure, int error_number)
 {
-    if (failure != NULL)
-        event_loops_request_failed(loop->run, connection->request, failure, error_number);
-    else
-        event_loops_reply_arrived(loop->run, connection->request, &connection->reply);
+    event_loops_request_finished(loop->run, connection->request, failure, error_number,
+                                 &connection->reply);
     if (failure != NULL || !connection->reply.keep_alive)
-        disconnect(connection);
+        disconnect(connection);  /* the next request starts on a fresh one */
     connection->step = IDLE;
     loop->in_flight--;
     if (loop->next < loop->run->request_count)
@@ -223,9 +228,9 @@ int main(int argc, char **argv)
         return early_exit;
 
     struct raw_http_server server;
-    struct loop loop = { .server = &server, .run = &run };
     if (!event_loops_resolve(&run, &server))
         return EXIT_SETUP;
+    struct loop loop = { .server = &server, .run = &run };
     if (!open_ring(&loop.ring)) {
         slow_api_abandon(&run);
         return EXIT_SETUP;

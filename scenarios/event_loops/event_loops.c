@@ -30,19 +30,18 @@ double event_loops_give_up_at(const struct slow_api *run, double deadline, doubl
     return stall > 0.0 && since + stall < deadline ? since + stall : deadline;
 }
 
-void event_loops_reply_arrived(struct slow_api *run, struct delay_request *request,
-                               const struct raw_http_reply *reply)
+void event_loops_request_finished(struct slow_api *run, struct delay_request *request,
+                                  const char *failure, int error_number,
+                                  const struct raw_http_reply *reply)
 {
-    slow_api_request_ended(run, request, NULL, reply->status, raw_http_reply_body(reply));
-}
-
-void event_loops_request_failed(struct slow_api *run, struct delay_request *request,
-                                const char *what, int error_number)
-{
+    if (failure == NULL) {
+        slow_api_request_ended(run, request, NULL, reply->status, raw_http_reply_body(reply));
+        return;
+    }
     char reason[256];
     if (error_number != 0)
-        snprintf(reason, sizeof reason, "%s: %s", what, strerror(error_number));
+        snprintf(reason, sizeof reason, "%s: %s", failure, strerror(error_number));
     else
-        snprintf(reason, sizeof reason, "%s", what);
+        snprintf(reason, sizeof reason, "%s", failure);
     slow_api_request_ended(run, request, reason, 0, NULL);
 }

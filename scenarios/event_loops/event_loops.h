@@ -35,13 +35,11 @@ double event_loops_deadline(const struct slow_api *run, const struct delay_reque
  * last progress (connected, bytes sent or received) was at since. */
 double event_loops_give_up_at(const struct slow_api *run, double deadline, double since);
 
-/* A complete reply arrived for the request: prints and records it. */
-void event_loops_reply_arrived(struct slow_api *run, struct delay_request *request,
-                               const struct raw_http_reply *reply);
-
-/* The request failed: "<what>: <strerror(error_number)>", or just what
- * when error_number is 0. */
-void event_loops_request_failed(struct slow_api *run, struct delay_request *request,
-                                const char *what, int error_number);
+/* The request is over: prints and records its reply, or when failure is
+ * not NULL the line "<failure>: <strerror(error_number)>" (just failure
+ * when error_number is 0). */
+void event_loops_request_finished(struct slow_api *run, struct delay_request *request,
+                                  const char *failure, int error_number,
+                                  const struct raw_http_reply *reply);
 
 #endif

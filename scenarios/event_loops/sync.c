@@ -1,13 +1,18 @@
 /*
- * event_loops/sync.c - the slow API's requests over blocking sockets, one
- * after another, with no HTTP library.
+ * event_loops/sync.c - the slow API's requests over blocking sockets,
+ * one after another, with no HTTP library.
  *
- * Demonstrates: what libcurl's curl_easy_perform does underneath.  connect,
- * send and recv each block this thread until the kernel has done its part,
- * so while the server takes 10 s over R1 nothing else happens; the lesson's
- * 10, 2 and 5 s take 17 s.  One connection carries every request
- * (keep-alive), as libcurl's would.  Compare with async.c (epoll) and
- * async_uring.c (io_uring); docs/event_loops.md explains all three.
+ * Demonstrates: what libcurl's curl_easy_perform does underneath.
+ * connect, send and recv each block this thread until the kernel has done
+ * its part, so while the server takes 10 s over R1 nothing else happens:
+ * one request at a time, so the lesson's 10, 2 and 5 s take 17 s.
+ * Each request reuses the connection if the server kept it open
+ * (keep-alive), as libcurl's would.
+ * Timeouts come from the kernel: each blocking call is bounded by the
+ * socket's SO_SNDTIMEO and SO_RCVTIMEO, set to what is left before the
+ * request's deadline.
+ * sync.c blocks, async.c waits for readiness (epoll), async_uring.c for
+ * completion (io_uring); docs/event_loops.md explains all three.
  *
  * This lesson is the one place asynclab writes HTTP by hand (raw_http.c),
  * because the system calls are the lesson; everywhere else libcurl does it.
@@ -31,18 +36,17 @@ static const struct lesson_program PROGRAM = {
     .fds_per_request = 1,  /* its socket */
 };
 
-/* The one connection, kept open from one request to the next. */
+/* The one request in flight and its socket; the next request reuses the
+ * connection if the server kept it open. */
 struct connection {
     const struct raw_http_server *server;
-    int fd;  /* -1: not connected */
+    int fd;                 /* -1: none open */
+    struct delay_request *request;
+    double deadline;
+    char text[RAW_HTTP_REQUEST_MAX];
+    size_t length, sent;
+    struct raw_http_reply reply;
 };
-
-static void disconnect(struct connection *connection)
-{
-    if (connection->fd >= 0)
-        close(connection->fd);
-    connection->fd = -1;
-}
 
 /* Every blocking call on fd gives up at the deadline: the kernel's own
  * timers (SO_SNDTIMEO bounds connect and send, SO_RCVTIMEO recv). */
@@ -56,98 +60,116 @@ static void bound_by(int fd, double deadline)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
 }
 
-/* What went wrong with a request: nothing (what NULL), or what and errno. */
-struct failure {
-    const char *what;
-    int error_number;  /* 0: what says it all */
-};
-static const struct failure NO_FAILURE = { NULL, 0 };
-
-static struct failure failed_with_errno(const char *what)
-{
-    return (struct failure){ what, errno };
-}
-
-/* Connects if not connected yet. */
-static struct failure connect_blocking(const struct slow_api *run,
-                                       struct connection *connection, double deadline)
+static void disconnect(struct connection *connection)
 {
     if (connection->fd >= 0)
-        return NO_FAILURE;
+        close(connection->fd);
+    connection->fd = -1;
+}
+
+/* The request is over, however it ended. */
+static void finish_request(struct slow_api *run, struct connection *connection,
+                           const char *failure, int error_number)
+{
+    event_loops_request_finished(run, connection->request, failure, error_number,
+                                 &connection->reply);
+    if (failure != NULL || !connection->reply.keep_alive)
+        disconnect(connection);  /* the next request starts on a fresh one */
+}
+
+/* Connects and returns once the handshake is done: the thread waits for it. */
+static bool connect_blocking(struct slow_api *run, struct connection *connection)
+{
     const struct raw_http_server *server = connection->server;
     connection->fd = socket(server->address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (connection->fd < 0)
-        return failed_with_errno("cannot open a socket");
-    bound_by(connection->fd, event_loops_give_up_at(run, deadline, clock_now()));
-    if (connect(connection->fd, (const struct sockaddr *)&server->address,
-                server->address_length) != 0)  /* blocks for the handshake */
-        return errno == EINPROGRESS ? (struct failure){ EVENT_LOOPS_TIMED_OUT, 0 }
-                                    : failed_with_errno("cannot connect");
-    return NO_FAILURE;
+    if (connection->fd < 0) {
+        finish_request(run, connection, "cannot open a socket", errno);
+        return false;
+    }
+    bound_by(connection->fd, event_loops_give_up_at(run, connection->deadline, clock_now()));
+    /* Blocks for the whole handshake. */
+    int connected = connect(connection->fd, (const struct sockaddr *)&server->address,
+                            server->address_length);
+    if (connected != 0 && errno == EINPROGRESS) {
+        finish_request(run, connection, EVENT_LOOPS_TIMED_OUT, 0);  /* SO_SNDTIMEO ran out */
+        return false;
+    }
+    if (connected != 0) {
+        finish_request(run, connection, "cannot connect", errno);
+        return false;
+    }
+    return true;
 }
 
-/* Sends the whole request. */
-static struct failure send_blocking(int fd, const char *data, size_t length)
+/* Sends the whole request; false if the request failed instead. */
+static bool send_blocking(struct slow_api *run, struct connection *connection)
 {
-    while (length > 0) {
-        ssize_t sent = send(fd, data, length, MSG_NOSIGNAL);  /* blocks while the buffer is full */
+    bound_by(connection->fd, event_loops_give_up_at(run, connection->deadline, clock_now()));
+    while (connection->sent < connection->length) {
+        /* Blocks while the socket's buffer is full. */
+        ssize_t sent = send(connection->fd, connection->text + connection->sent,
+                            connection->length - connection->sent, MSG_NOSIGNAL);
         if (sent < 0 && errno == EINTR)
-            continue;
-        if (sent < 0)
-            return errno == EAGAIN ? (struct failure){ EVENT_LOOPS_TIMED_OUT, 0 }
-                                   : failed_with_errno("cannot send the request");
-        data += sent;
-        length -= (size_t)sent;
+            continue;  /* a signal came first: send again */
+        if (sent < 0 && errno == EAGAIN) {
+            finish_request(run, connection, EVENT_LOOPS_TIMED_OUT, 0);  /* SO_SNDTIMEO ran out */
+            return false;
+        }
+        if (sent < 0) {
+            finish_request(run, connection, "cannot send the request", errno);
+            return false;
+        }
+        connection->sent += (size_t)sent;
     }
-    return NO_FAILURE;
+    return true;
 }
 
-/* Receives until the reply is complete, or until it is given up. */
-static struct failure receive_blocking(const struct slow_api *run, int fd,
-                                       struct raw_http_reply *reply, double deadline)
+/* Receives until the reply is whole, then finishes the request. */
+static void receive_blocking(struct slow_api *run, struct connection *connection)
 {
-    enum raw_http_progress progress = RAW_HTTP_MORE;
-    while (progress == RAW_HTTP_MORE) {
-        bound_by(fd, event_loops_give_up_at(run, deadline, clock_now()));
+    for (;;) {
+        bound_by(connection->fd, event_loops_give_up_at(run, connection->deadline, clock_now()));
         size_t room;
-        char *space = raw_http_reply_space(reply, &room);
-        ssize_t got = recv(fd, space, room, 0);  /* blocks for the server's whole delay */
+        char *space = raw_http_reply_space(&connection->reply, &room);
+        /* Blocks for the server's whole delay. */
+        ssize_t got = recv(connection->fd, space, room, 0);
         if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            return errno == EAGAIN ? (struct failure){ EVENT_LOOPS_TIMED_OUT, 0 }
-                                   : failed_with_errno("cannot receive the reply");
-        progress = raw_http_reply_received(reply, (size_t)got);
+            continue;  /* a signal came first: receive again */
+        if (got < 0 && errno == EAGAIN) {
+            finish_request(run, connection, EVENT_LOOPS_TIMED_OUT, 0);  /* SO_RCVTIMEO ran out */
+            return;
+        }
+        if (got < 0) {
+            finish_request(run, connection, "cannot receive the reply", errno);
+            return;
+        }
+        switch (raw_http_reply_received(&connection->reply, (size_t)got)) {
+        case RAW_HTTP_MORE: continue;
+        case RAW_HTTP_DONE: finish_request(run, connection, NULL, 0); return;
+        case RAW_HTTP_BAD: finish_request(run, connection, connection->reply.error, 0); return;
+        }
     }
-    return progress == RAW_HTTP_BAD ? (struct failure){ reply->error, 0 } : NO_FAILURE;
 }
 
 /* Sends one request and waits, doing nothing else, until it has finished. */
 static void run_request(struct slow_api *run, struct connection *connection,
-                        struct raw_http_reply *reply, struct delay_request *request)
+                        struct delay_request *request)
 {
-    char text[RAW_HTTP_REQUEST_MAX];
-    size_t length = raw_http_request(text, connection->server, request->url);
-    raw_http_reply_reset(reply);
+    connection->request = request;
+    connection->length = raw_http_request(connection->text, connection->server, request->url);
+    connection->sent = 0;
+    raw_http_reply_reset(&connection->reply);
     slow_api_request_started(run, request);
-    double deadline = event_loops_deadline(run, request);
-
-    struct failure failed = length == 0
-                                ? (struct failure){ "the request does not fit in its buffer", 0 }
-                                : connect_blocking(run, connection, deadline);
-    if (failed.what == NULL) {
-        bound_by(connection->fd, event_loops_give_up_at(run, deadline, clock_now()));
-        failed = send_blocking(connection->fd, text, length);
+    connection->deadline = event_loops_deadline(run, request);
+    if (connection->length == 0) {
+        finish_request(run, connection, "the request does not fit in its buffer", 0);
+        return;
     }
-    if (failed.what == NULL)
-        failed = receive_blocking(run, connection->fd, reply, deadline);
-
-    if (failed.what != NULL)
-        event_loops_request_failed(run, request, failed.what, failed.error_number);
-    else
-        event_loops_reply_arrived(run, request, reply);
-    if (failed.what != NULL || !reply->keep_alive)
-        disconnect(connection);  /* the next request starts on a fresh one */
+    /* A kept-alive connection is ready to send; a new one must connect. */
+    if (connection->fd < 0 && !connect_blocking(run, connection))
+        return;
+    if (send_blocking(run, connection))
+        receive_blocking(run, connection);
 }
 
 int main(int argc, char **argv)
@@ -161,11 +183,10 @@ int main(int argc, char **argv)
     struct raw_http_server server;
     if (!event_loops_resolve(&run, &server))
         return EXIT_SETUP;
-    struct connection connection = { &server, -1 };
-    struct raw_http_reply reply;
+    struct connection connection = { .server = &server, .fd = -1 };
 
     for (long i = 0; i < run.request_count; i++)
-        run_request(&run, &connection, &reply, &run.requests[i]);
+        run_request(&run, &connection, &run.requests[i]);
 
     disconnect(&connection);
     return slow_api_finish(&run);
