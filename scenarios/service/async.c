@@ -178,8 +178,8 @@ int main(int argc, char **argv)
     /* No thread of libmicrohttpd's own: our loop runs it, handlers and all. */
     sigset_t signals;
     service_stop_signals(&signals);
-    struct loop loop = { curl_multi_init(), -1,  /* mhd_fd: once the daemon runs */
-                         signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK) };
+    struct loop loop = { .multi = curl_multi_init(), .mhd_fd = -1,  /* set once it runs */
+                         .signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK) };
     service.variant = &loop;
     if (loop.multi == NULL || loop.signal_fd < 0
         || !service_start(&service, MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
