@@ -14,10 +14,10 @@
  *     whole input, the client half-closes (as a client that has nothing
  *     more to send does), and the server must then close the connection:
  *     after its reply, or on seeing the hang-up during a delay or in the
- *     middle of an incomplete request (where libmicrohttpd misses the
- *     half-close, the client closes for good, and the server must let go
- *     then; see exchange()).  Never later than the bound, which is shorter
- *     than the idle timeout: no input may hold the server;
+ *     middle of an incomplete request (where libmicrohttpd stalls, the
+ *     client closes for good, and the server must let go then; see
+ *     exchange()).  Never later than the bound, which is shorter than the
+ *     idle timeout: no input may hold the server;
  *   - whatever came back starts with an HTTP/1.x status line;
  *   - afterwards nothing is left: /stats in_flight is 0, no request
  *     context is alive, libmicrohttpd holds no connection.
@@ -25,8 +25,8 @@
  * The end of an exchange is structural, not a silence timer: "the server
  * has read every byte" (SIOCOUTQ, see unread_by_peer), then the server's
  * close (read as end-of-stream).  So an input costs what the server does
- * with it, not a fixed wait.  (A short silence ends an exchange only where
- * libmicrohttpd loses the client's half-close, and each time is counted.)  Delays are capped at 5 ms (--max-delay) so
+ * with it, not a fixed wait.  (20 ms without progress ends an exchange only
+ * where libmicrohttpd stalls, and each time is counted.)  Delays are capped at 5 ms (--max-delay) so
  * that valid waits stay cheap.  ASYNCLAB_FUZZ_MODE=threads|blocking runs
  * the other server modes (default async).  `make fuzz` runs it;
  * docs/fuzzing.md has the figures.
@@ -57,10 +57,10 @@
  * slow pass. */
 #define END_BOUND_S 2.0
 #define IDLE_TIMEOUT_S 3u
-/* After its half-close the client waits this long for the server to say
- * or do something, then closes for good; see exchange() for why.  Longer
- * than any delay (MAX_DELAY_S), so it never cuts a wait short. */
-#define MISSED_HANGUP_S 0.02
+/* A server that neither reads nor answers for this long has stalled (see
+ * exchange()): the client then closes for good.  Four times the longest
+ * delay (MAX_DELAY_S), so it never cuts a wait short. */
+#define STALL_S 0.02
 #define CONNECTION_MEMORY 4096   /* as server/main.c */
 /* How often the client looks whether the server has read all it sent
  * (nothing wakes a sender when its peer reads). */
@@ -138,9 +138,10 @@ static void keep_reply(const char *chunk, size_t got, char *reply, size_t reply_
 
 /* How an exchange ended. */
 enum exchange_end {
-    SERVER_CLOSED,     /* the server closed the connection: the normal end */
-    CLIENT_CLOSED,     /* the server missed the half-close; the client closed */
-    OVER_THE_BOUND,    /* neither within END_BOUND_S: a finding */
+    SERVER_CLOSED,            /* the server closed the connection: the normal end */
+    STALLED_READING,          /* it stopped reading the input; the client closed */
+    STALLED_AFTER_HALF_CLOSE, /* it missed the half-close; the client closed */
+    OVER_THE_BOUND,           /* neither within END_BOUND_S: a finding */
 };
 
 /*
@@ -157,45 +158,55 @@ enum exchange_end {
  * new edge, so it would go unseen until the idle timeout.  Sent after the
  * server has read everything, the FIN is an edge of its own.
  *
- * Even so, libmicrohttpd 0.9.75 sometimes loses that edge: with several
- * requests pipelined, a FIN that arrives while it is still answering the
- * first ones is never read (the fuzzer found this; docs/fuzzing.md).  So
- * if the server stays silent for MISSED_HANGUP_S after the half-close,
- * the client closes its end for good, which is another edge, and returns
- * CLIENT_CLOSED; the caller counts these and still requires the server to
- * let go of the connection within the bound.
+ * libmicrohttpd 0.9.75 stalls in two more ways that the long run found
+ * (docs/fuzzing.md): with pipelined requests it sometimes loses that FIN
+ * too, and a request line with more query arguments than its memory pool
+ * holds gets neither its 431 nor a close.  Either way the server makes no
+ * progress (it reads nothing, answers nothing) until its idle timeout.  So
+ * after STALL_S without progress the client closes for good, which is
+ * another edge, and says which stall it was; the caller counts them and
+ * still requires the server to let go of the connection within the bound.
  */
 static enum exchange_end exchange(int fd, const uint8_t *data, size_t size, char *reply,
                                   size_t reply_size, size_t *reply_length)
 {
     double deadline = clock_now() + END_BOUND_S;
-    double give_up = deadline;
+    double stalled_at = clock_now() + STALL_S;
     size_t sent = 0;
+    int unread = -1;
     bool writing = true;
     *reply_length = 0;
     for (;;) {
         double now = clock_now();
-        if (writing && sent == size && unread_by_peer(fd) == 0) {
+        if (writing && sent == size) {
+            int left = unread_by_peer(fd);
+            if (left != unread)
+                stalled_at = now + STALL_S;   /* the server read some */
+            unread = left;
+        }
+        if (writing && sent == size && unread == 0) {
             shutdown(fd, SHUT_WR);
             writing = false;
-            give_up = now + MISSED_HANGUP_S;
+            stalled_at = now + STALL_S;
         }
         if (now >= deadline)
             return OVER_THE_BOUND;
-        if (now >= give_up)
-            return CLIENT_CLOSED;
+        if (now >= stalled_at)
+            return writing ? STALLED_READING : STALLED_AFTER_HALF_CLOSE;
         /* While the server still reads what was sent, look again soon. */
         bool draining = writing && sent == size;
         struct pollfd ready = { fd, (short)(POLLIN | (writing && !draining ? POLLOUT : 0)), 0 };
-        struct timespec wait = server_timespec(draining ? POLL_STEP_S : give_up - now);
+        struct timespec wait = server_timespec(draining ? POLL_STEP_S : stalled_at - now);
         if (ppoll(&ready, 1, &wait, NULL) < 0 && errno != EINTR)
             return OVER_THE_BOUND;
         if (writing && !draining && (ready.revents & POLLOUT)) {
             ssize_t wrote = send(fd, data + sent, size - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (wrote > 0)
+            if (wrote > 0) {
                 sent += (size_t)wrote;
-            else if (wrote < 0 && errno != EAGAIN && errno != EINTR)
+                stalled_at = clock_now() + STALL_S;
+            } else if (wrote < 0 && errno != EAGAIN && errno != EINTR) {
                 sent = size;   /* the server closed: read what it said */
+            }
         }
         if (ready.revents & (POLLIN | POLLHUP | POLLERR)) {
             char chunk[4096];
@@ -204,20 +215,19 @@ static enum exchange_end exchange(int fd, const uint8_t *data, size_t size, char
                 return SERVER_CLOSED;
             if (got > 0) {
                 keep_reply(chunk, (size_t)got, reply, reply_size, reply_length);
-                if (!writing)
-                    give_up = clock_now() + MISSED_HANGUP_S;   /* still answering */
+                stalled_at = clock_now() + STALL_S;   /* still answering */
             }
         }
     }
 }
 
-/* One line per hang-up the server missed (a few per million inputs), so
- * that scripts/fuzz.sh can count them. */
-static void note_missed_hangup(void)
+/* One line per stall (a few in a hundred thousand inputs), so that
+ * scripts/fuzz.sh can count them. */
+static void note_stall(enum exchange_end end)
 {
     static unsigned long count;
-    fprintf(stderr, "fuzz_request: note: the server missed the client's half-close (%lu so far)\n",
-            ++count);
+    fprintf(stderr, "fuzz_request: note: the server stalled %s; the client closed (%lu so far)\n",
+            end == STALLED_READING ? "reading the input" : "after the half-close", ++count);
 }
 
 static long live_contexts(void)
@@ -267,8 +277,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum exchange_end end = exchange(pair[0], data, size, reply, sizeof reply, &reply_length);
     close(pair[0]);
     REQUIRE(end != OVER_THE_BOUND, "the connection did not end within the bound");
-    if (end == CLIENT_CLOSED)
-        note_missed_hangup();
+    if (end == STALLED_READING || end == STALLED_AFTER_HALF_CLOSE)
+        note_stall(end);
     REQUIRE(reply_length == 0 || (reply_length >= 8 && memcmp(reply, "HTTP/1.", 7) == 0),
             "the reply does not start with an HTTP/1.x status line");
     REQUIRE(nothing_left(), "a request, its context or its connection was left behind");

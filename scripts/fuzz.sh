@@ -24,12 +24,16 @@ for target in "$@"; do
     result=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+    # fuzz_request counts the exchanges where libmicrohttpd stalled (docs/fuzzing.md).
+    missed=$(grep -c '^fuzz_request: note: the server stalled' "$log")
+    note=""
+    [ "$missed" -gt 0 ] && note=" ($missed libmicrohttpd stalls, each closed by the client)"
     if [ "$result" -ne 0 ]; then
         status=1
         echo "$name: FINDING after ${runs:-?} executions ($coverage); see $log and $findings/"
         grep -m 3 -E '^(==[0-9]+==ERROR|SUMMARY|fuzz_request: invariant)' "$log"
     else
-        echo "$name: ${runs:-?} executions, $coverage, no findings"
+        echo "$name: ${runs:-?} executions, $coverage, no findings$note"
     fi
 done
 exit "$status"
