@@ -184,19 +184,23 @@ SCENARIO_DEPS_database = postgres
 
 # ---------------------------------------------------------------- harness
 # harness/*.c are programs; harness/lib/*.c is what they share (servers,
-# hyperfine's JSON, charts).  run_scenario also probes the server, so it
-# links the lesson tier's HTTP code.
+# hyperfine's JSON, charts).  A program too big for one file keeps its
+# other files in a folder of its own name (harness/report/ for report.c),
+# linked into it alone.  run_scenario also probes the server, so it links
+# the lesson tier's HTTP code.
 HARNESS_LIB  := $(LIB)/libharness.a
-HARNESS_BINS := $(patsubst harness/%.c,$(BIN)/%,$(wildcard harness/*.c))
+HARNESS_NAMES := $(patsubst harness/%.c,%,$(wildcard harness/*.c))
+HARNESS_BINS := $(patsubst %,$(BIN)/%,$(HARNESS_NAMES))
 $(HARNESS_LIB): $(call objects_of,$(wildcard harness/lib/*.c))
+$(foreach p,$(HARNESS_NAMES),$(eval $(BIN)/$(p): $(call objects_of,$(wildcard harness/$(p)/*.c))))
 $(OBJ)/harness/%.o: LAYER_CFLAGS = -Iharness -Iharness/lib $(call pkg_cflags,$(HARNESS_PKGS))
 $(OBJ)/harness/run_scenario.o: LAYER_CFLAGS += -I$(LESSON_DIR)
 $(BIN)/run_scenario: $(LESSON_LIB)
 # report reads the programs' traces back with the lesson tier's trace reader.
-$(OBJ)/harness/report.o: LAYER_CFLAGS += -I$(LESSON_DIR)
+$(OBJ)/harness/report.o $(OBJ)/harness/report/%.o: LAYER_CFLAGS += -I$(LESSON_DIR)
 $(BIN)/report: $(LESSON_LIB)
 # The service lesson's load driver is a libcurl client of the gateways.
-$(OBJ)/harness/gateway_load.o: LAYER_CFLAGS += -I$(LESSON_DIR)
+$(OBJ)/harness/gateway_load.o $(OBJ)/harness/gateway_load/%.o: LAYER_CFLAGS += -I$(LESSON_DIR)
 $(BIN)/gateway_load: $(LESSON_LIB)
 harness_pkgs = $(or $(PKGS_$(1)),$(HARNESS_PKGS))
 $(HARNESS_BINS): $(BIN)/%: $(OBJ)/harness/%.o $(HARNESS_LIB) $(BASE_LIB)
@@ -383,7 +387,7 @@ LAB ?= slow_api
 LAB_NAMES := $(notdir $(patsubst %/,%,$(wildcard labs/*/)))
 CHECK_LAB = $(if $(filter $(LAB),$(LAB_NAMES)),, \
   $(error LAB=$(LAB) is not a lab (one of: $(LAB_NAMES))))
-$(OBJ)/harness/grade.o: LAYER_CFLAGS += -I$(LESSON_DIR) -DASYNCLAB_ROOT='"$(abspath .)"'
+$(OBJ)/harness/grade.o $(OBJ)/harness/grade/%.o: LAYER_CFLAGS += -I$(LESSON_DIR) -DASYNCLAB_ROOT='"$(abspath .)"'
 $(OBJ)/harness/lib/server_stats.o: LAYER_CFLAGS += -I$(LESSON_DIR)
 $(BIN)/grade: $(LESSON_LIB)
 lab-libs: $(foreach s,$(SCENARIO_NAMES),$($(s)_LIB)) $(LESSON_LIB) $(BASE_LIB)

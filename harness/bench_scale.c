@@ -15,7 +15,8 @@
  * A pairing that fails at some K (a thread it could not start, a timeout)
  * is recorded with the reason and not tried at larger K.  Then it measures
  * throughput with D = 0.  Everything goes to DIR/scale.json, which `report`
- * renders into REPORT.md.  docs/scale.md is the lesson.
+ * renders into REPORT.md.  docs/scale.md is the lesson.  One run and how
+ * its cost is measured are in harness/bench_scale/one_run.c.
  *
  *     build/bin/bench_scale [--k 3,100,1000] [--delay 1] [--out build/results]
  *                           [--timeout 120] [--no-throughput]
@@ -37,6 +38,7 @@
 
 #include "args.h"
 #include "atomic_file.h"
+#include "bench_scale/scale.h"
 #include "exit_codes.h"
 #include "clock.h"
 #include "launch.h"
@@ -44,17 +46,10 @@
 #include "parse.h"
 #include "servers.h"
 
-static const char PROGRAM[] = "bench_scale";
+const char SCALE_PROGRAM[] = "bench_scale";
+static const char *const PROGRAM = SCALE_PROGRAM;
 
 #define MAX_K_VALUES 16
-#define SAMPLE_INTERVAL_S 0.02
-
-/* A client program paired with a server mode: one line of the table. */
-struct pairing {
-    const char *label;
-    const char *client;       /* build/bin/<client> */
-    const char *server_mode;  /* slowserver --mode */
-};
 
 static const struct pairing PAIRINGS[] = {
     { "event loop (epoll) client, async server", "slow_api_async_epoll", "async" },
@@ -75,193 +70,6 @@ struct options {
     const char *out;
     bool throughput;
 };
-
-/* What one run cost. */
-struct measurement {
-    int exit_status;
-    bool timed_out;
-    double elapsed;            /* the client's own "Time elapsed" */
-    double client_cpu;         /* seconds, user + system */
-    double server_cpu;
-    long client_peak_rss_kb;
-    long server_peak_rss_kb;
-    long client_max_threads;
-    long server_max_threads;
-    long listen_overflows;
-    char failure[256];         /* why it did not complete ("" if it did) */
-};
-
-/* ------------------------------------------------------------ /proc */
-
-/* User + system CPU seconds a live process has used, or NAN.  The
- * process's CPU-time clock counts in nanoseconds and includes threads that
- * have already exited; /proc/PID/stat counts in 10 ms ticks, too coarse for
- * a few requests. */
-static double proc_cpu_seconds(pid_t pid)
-{
-    clockid_t clock;
-    struct timespec used;
-    if (clock_getcpuclockid(pid, &clock) != 0 || clock_gettime(clock, &used) != 0)
-        return NAN;
-    return (double)used.tv_sec + (double)used.tv_nsec / 1e9;
-}
-
-/* The kernel's TcpExt ListenOverflows counter (SYNs dropped because a
- * listen queue was full), or -1. */
-static long listen_overflows(void)
-{
-    FILE *file = fopen("/proc/net/netstat", "r");
-    if (file == NULL)
-        return -1;
-    char names[4096], values[4096];
-    long result = -1;
-    while (fgets(names, sizeof names, file) != NULL && fgets(values, sizeof values, file) != NULL) {
-        if (strncmp(names, "TcpExt:", 7) != 0)
-            continue;
-        char *name_save = NULL, *value_save = NULL;
-        char *name = strtok_r(names, " \n", &name_save);
-        char *value = strtok_r(values, " \n", &value_save);
-        while (name != NULL && value != NULL) {
-            if (strcmp(name, "ListenOverflows") == 0) {
-                result = strtol(value, NULL, 10);
-                break;
-            }
-            name = strtok_r(NULL, " \n", &name_save);
-            value = strtok_r(NULL, " \n", &value_save);
-        }
-        break;
-    }
-    fclose(file);
-    return result;
-}
-
-/* ------------------------------------------------------------ one run */
-
-static void sleep_seconds(double seconds)
-{
-    struct timespec pause = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
-    nanosleep(&pause, NULL);
-}
-
-static void keep_max(long *max, long value)
-{
-    if (value > *max)
-        *max = value;
-}
-
-/* The first line of a file, for the failure reason. */
-static void first_line(FILE *file, char *line, size_t size)
-{
-    line[0] = '\0';
-    rewind(file);
-    if (fgets(line, (int)size, file) != NULL)
-        line[strcspn(line, "\n")] = '\0';
-}
-
-/* The client's own measure of its run: "Time elapsed: X s". */
-static double read_elapsed(FILE *file)
-{
-    char line[256];
-    double elapsed = NAN;
-    rewind(file);
-    while (fgets(line, sizeof line, file) != NULL)
-        sscanf(line, "Time elapsed: %lf s", &elapsed);
-    return elapsed;
-}
-
-/* Runs the client to the end (or the timeout), sampling both processes'
- * thread counts while it runs; fills in the client's side of *m. */
-static void run_client(char *const argv[], pid_t server_pid, double timeout, struct measurement *m)
-{
-    FILE *out = tmpfile(), *err = tmpfile();
-    if (out == NULL || err == NULL) {
-        snprintf(m->failure, sizeof m->failure, "cannot create temporary files");
-        if (out) fclose(out);
-        if (err) fclose(err);
-        return;
-    }
-    pid_t pid = launch_start_redirected(PROGRAM, argv, fileno(out), fileno(err));
-    if (pid < 0) {
-        snprintf(m->failure, sizeof m->failure, "cannot start %s", argv[0]);
-        fclose(out);
-        fclose(err);
-        return;
-    }
-
-    double deadline = clock_now() + timeout;
-    struct rusage usage;
-    int status = 0;
-    for (;;) {
-        pid_t done = wait4(pid, &status, WNOHANG, &usage);
-        if (done == pid)
-            break;
-        if (done < 0 && errno != EINTR)
-            break;
-        keep_max(&m->client_max_threads, machine_proc_status(pid, "Threads"));
-        keep_max(&m->server_max_threads, machine_proc_status(server_pid, "Threads"));
-        if (!m->timed_out && clock_now() > deadline) {
-            m->timed_out = true;
-            kill(pid, SIGKILL);
-        }
-        sleep_seconds(SAMPLE_INTERVAL_S);
-    }
-    m->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    m->client_cpu = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6
-                    + (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
-    m->client_peak_rss_kb = usage.ru_maxrss;  /* Linux reports kilobytes */
-    m->elapsed = read_elapsed(out);
-    if (m->timed_out)
-        snprintf(m->failure, sizeof m->failure, "did not finish within %.0f s", timeout);
-    else if (m->exit_status != 0) {
-        char line[200];
-        first_line(err, line, sizeof line);
-        if (line[0] == '\0')  /* --quiet still prints "Failed: N of K requests" */
-            first_line(out, line, sizeof line);
-        snprintf(m->failure, sizeof m->failure, "exit %d: %s", m->exit_status,
-                 line[0] ? line : "(no message)");
-    }
-    fclose(out);
-    fclose(err);
-}
-
-/* One run: a fresh server (so its peak memory and CPU belong to this run
- * alone), K requests of `delay` seconds at once, the server stopped again. */
-static bool measure(const char *bin_dir, const struct pairing *pairing, long k, double delay,
-                    long concurrency, double timeout, struct measurement *m)
-{
-    memset(m, 0, sizeof *m);
-    m->elapsed = m->client_cpu = m->server_cpu = NAN;
-    struct server_pool pool;
-    server_pool_init(&pool, PROGRAM, bin_dir);
-    const char *url = server_pool_url(&pool, pairing->server_mode, true);
-    if (url == NULL) {
-        snprintf(m->failure, sizeof m->failure, "slowserver --mode %s did not start",
-                 pairing->server_mode);
-        server_pool_stop(&pool);
-        return false;
-    }
-    pid_t server_pid = 0;
-    for (size_t i = 0; i < sizeof pool.servers / sizeof pool.servers[0]; i++)
-        if (strcmp(pool.servers[i].mode, pairing->server_mode) == 0)
-            server_pid = pool.servers[i].pid;
-
-    char path[PATH_MAX], requests[32], delays[32], limit[32];
-    snprintf(path, sizeof path, "%s/%s", bin_dir, pairing->client);
-    snprintf(requests, sizeof requests, "%ld", k);
-    snprintf(delays, sizeof delays, "%g", delay);
-    snprintf(limit, sizeof limit, "%ld", concurrency);
-    char *const argv[] = { path, "--url", (char *)url, "--delays", delays, "--requests", requests,
-                           "--concurrency", limit, "--quiet", NULL };
-
-    long overflows_before = listen_overflows();
-    double server_cpu_before = proc_cpu_seconds(server_pid);
-    run_client(argv, server_pid, timeout, m);
-    m->server_cpu = proc_cpu_seconds(server_pid) - server_cpu_before;
-    m->server_peak_rss_kb = machine_proc_status(server_pid, "VmHWM");
-    m->listen_overflows = listen_overflows() - overflows_before;
-    server_pool_stop(&pool);
-    return m->failure[0] == '\0';
-}
 
 /* ------------------------------------------------------------ output */
 
@@ -448,6 +256,25 @@ static int parse_options(int argc, char **argv, struct options *options)
     return -1;
 }
 
+/* Every run, and what scale.json says about where and when they ran. */
+static json_t *run_and_describe(const char *bin_dir, const struct options *options,
+                                double started)
+{
+    char date[32];
+    machine_date_now(date, sizeof date);
+    json_t *document = json_pack("{s:s, s:f, s:o, s:o}", "date", date, "delay", options->delay,
+                                 "machine", machine_describe(), "versions", machine_versions());
+    json_t *k_list = json_array();
+    for (size_t i = 0; i < options->k_count; i++)
+        json_array_append_new(k_list, json_integer((json_int_t)options->k_values[i]));
+    json_object_set_new(document, "k", k_list);
+    json_object_set_new(document, "runs", sweep(bin_dir, options));
+    if (options->throughput)
+        json_object_set_new(document, "throughput", throughput(bin_dir));
+    json_object_set_new(document, "wall_seconds", json_real(clock_now() - started));
+    return document;
+}
+
 int main(int argc, char **argv)
 {
     struct options options;
@@ -455,10 +282,8 @@ int main(int argc, char **argv)
     if (early_exit >= 0)
         return early_exit;
     char bin_dir[PATH_MAX];
-    if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {
-        fprintf(stderr, "%s: cannot tell where the programs are\n", PROGRAM);
+    if (!launch_find_bin_dir(PROGRAM, bin_dir, sizeof bin_dir))
         return EXIT_SETUP;
-    }
     if (mkdir(options.out, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "%s: cannot create %s: %s\n", PROGRAM, options.out, strerror(errno));
         return EXIT_SETUP;
@@ -468,18 +293,7 @@ int main(int argc, char **argv)
     printf("Scale sweep: K requests of %g s all at once, a fresh slowserver per run\n",
            options.delay);
     double started = clock_now();
-    char date[32];
-    machine_date_now(date, sizeof date);
-    json_t *document = json_pack("{s:s, s:f, s:o, s:o}", "date", date, "delay", options.delay,
-                                 "machine", machine_describe(), "versions", machine_versions());
-    json_t *k_list = json_array();
-    for (size_t i = 0; i < options.k_count; i++)
-        json_array_append_new(k_list, json_integer((json_int_t)options.k_values[i]));
-    json_object_set_new(document, "k", k_list);
-    json_object_set_new(document, "runs", sweep(bin_dir, &options));
-    if (options.throughput)
-        json_object_set_new(document, "throughput", throughput(bin_dir));
-    json_object_set_new(document, "wall_seconds", json_real(clock_now() - started));
+    json_t *document = run_and_describe(bin_dir, &options, started);
 
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/scale.json", options.out);
@@ -491,3 +305,4 @@ int main(int argc, char **argv)
     printf("Wrote %s (%.0f s)\n", path, clock_now() - started);
     return EXIT_ALL_DONE;
 }
+

@@ -12,7 +12,8 @@
  * the gateway's thread count and peak memory (/proc).  A variant whose
  * model says a K would take longer than --cap is not run at that K.
  * `make run-scenario SCENARIO=service` runs this; `make bench` adds --json.
- * docs/service.md is the lesson.
+ * docs/service.md is the lesson.  harness/gateway_load/load.h says where
+ * the clients and the table are.
  *
  *     build/bin/gateway_load [--scale F] [--k 1,10,100,1000] [--variants LIST]
  *                            [--cap S] [--upstream URL] [--json FILE] [--predict]
@@ -33,6 +34,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "fdlimit.h"
+#include "gateway_load/load.h"
 #include "http.h"
 #include "launch.h"
 #include "machine.h"
@@ -40,217 +42,19 @@
 #include "scenarios.h"
 #include "servers.h"
 
-static const char PROGRAM[] = "gateway_load";
+const char LOAD_PROGRAM[] = "gateway_load";
+static const char *const PROGRAM = LOAD_PROGRAM;
 
-#define MAX_KS 16
 #define DEFAULT_KS "1,10,100,1000"
 #define DEFAULT_CAP_S 60.0
-#define SAMPLE_INTERVAL_MS 20
 #define MAX_K 20000L
 
-/* What a right dashboard holds: the gateway's three parts, each slowserver's
- * /items/N for the client's user N (docs/service.md). */
-static const char *const PARTS[] = { "profile", "orders", "recommendations" };
-#define PART_COUNT (sizeof PARTS / sizeof PARTS[0])
-
-struct options {
-    char scale[32];
-    double ks[MAX_KS];
-    size_t k_count;
-    const char *variants[SCENARIO_MAX_VARIANTS + 1];
-    double cap;
-    const char *upstream;   /* NULL: start a slowserver */
-    const char *gateway;    /* drive this gateway only */
-    const char *json_path;
-    bool predict;
-};
-
-/* One client: one GET /dashboard?user=N. */
-struct client {
-    CURL *easy;
-    struct http_body body;
-    long user;
-    double latency;        /* seconds, < 0 until it is over */
-    bool replied;          /* an HTTP reply arrived (any status) */
-};
-
-/* One run: one variant, one K. */
-struct run {
-    const char *variant;
-    long k;
-    double predicted;      /* the model's wait for the last client; NAN if unknown */
-    bool skipped;
-    long replied, right, failed;
-    char first_problem[200];
-    double p50, p95, p99, max, throughput;
-    long upstream_max_in_flight;
-    long gateway_threads, gateway_peak_rss_kb;
-    int gateway_exit;
-};
-
-static volatile sig_atomic_t interrupted;
+volatile sig_atomic_t interrupted;
 
 static void note_interrupt(int signal_number)
 {
     (void)signal_number;
     interrupted = 1;
-}
-
-/* ------------------------------------------------------------ one reply */
-
-static bool part_is_right(const json_t *reply, const char *name, long user)
-{
-    const json_t *part = json_object_get(reply, name);
-    json_int_t id = json_integer_value(json_object_get(part, "id"));
-    json_int_t value = json_integer_value(json_object_get(part, "value"));
-    return json_is_object(part) && id == user && value == (user * 7919) % 1000;
-}
-
-/* True if body is the dashboard of `user` with every part present and right. */
-static bool reply_is_right(const struct client *client, long status, char *why, size_t size)
-{
-    if (status != 200) {
-        snprintf(why, size, "user=%ld: HTTP %ld: %.120s", client->user, status,
-                 client->body.data ? client->body.data : "");
-        return false;
-    }
-    json_t *reply = json_loads(client->body.data ? client->body.data : "", 0, NULL);
-    bool right = json_integer_value(json_object_get(reply, "user")) == client->user
-                 && json_object_size(json_object_get(reply, "failed")) == 0;
-    for (size_t i = 0; i < PART_COUNT && right; i++)
-        right = part_is_right(reply, PARTS[i], client->user);
-    json_decref(reply);
-    if (!right)
-        snprintf(why, size, "user=%ld: wrong reply %.120s", client->user,
-                 client->body.data ? client->body.data : "");
-    return right;
-}
-
-/* ------------------------------------------------------------ driving */
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The nearest-rank percentile of sorted values. */
-static double percentile(const double *sorted, size_t count, double p)
-{
-    if (count == 0)
-        return NAN;
-    size_t rank = (size_t)ceil(p / 100.0 * (double)count);
-    return sorted[rank > 0 ? rank - 1 : 0];
-}
-
-static void summarise(struct run *run, const struct client *clients, double makespan)
-{
-    double *latencies = malloc((size_t)run->k * sizeof *latencies);
-    size_t count = 0;
-    for (long i = 0; latencies != NULL && i < run->k; i++)
-        if (clients[i].replied)
-            latencies[count++] = clients[i].latency;
-    if (latencies != NULL)
-        qsort(latencies, count, sizeof *latencies, compare_doubles);
-    run->p50 = latencies ? percentile(latencies, count, 50) : NAN;
-    run->p95 = latencies ? percentile(latencies, count, 95) : NAN;
-    run->p99 = latencies ? percentile(latencies, count, 99) : NAN;
-    run->max = latencies ? percentile(latencies, count, 100) : NAN;
-    run->throughput = makespan > 0 ? (double)count / makespan : NAN;
-    free(latencies);
-}
-
-static void keep_max(long *max, long value)
-{
-    if (value > *max)
-        *max = value;
-}
-
-static void client_finished(struct run *run, struct client *client, CURLcode result,
-                            double now, double started)
-{
-    client->latency = now - started;
-    client->replied = result == CURLE_OK;
-    long status = http_status(client->easy);
-    char why[200];
-    if (!client->replied) {
-        run->failed++;
-        snprintf(why, sizeof why, "user=%ld: %s", client->user, curl_easy_strerror(result));
-    } else {
-        run->replied++;
-        if (reply_is_right(client, status, why, sizeof why))
-            run->right++;
-    }
-    if (run->first_problem[0] == '\0' && !(client->replied && status == 200
-                                           && run->right == run->replied))
-        snprintf(run->first_problem, sizeof run->first_problem, "%s", why);
-}
-
-static bool add_clients(CURLM *multi, struct client *clients, long k, const char *gateway,
-                        double timeout)
-{
-    for (long i = 0; i < k; i++) {
-        struct client *client = &clients[i];
-        client->user = i;
-        client->latency = -1;
-        char *url = http_url(gateway, "/dashboard?user=%ld", i);
-        client->easy = url ? http_easy_new(&client->body) : NULL;
-        if (client->easy == NULL) {
-            free(url);
-            return false;
-        }
-        curl_easy_setopt(client->easy, CURLOPT_URL, url);
-        curl_easy_setopt(client->easy, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000.0));
-        curl_easy_setopt(client->easy, CURLOPT_PRIVATE, client);
-        free(url);
-        curl_multi_add_handle(multi, client->easy);
-    }
-    return true;
-}
-
-/*
- * K clients at once against gateway, each given `timeout` seconds; while
- * they run, samples the thread count of `watch` (the gateway; 0: none).
- */
-static void drive(const char *gateway, struct run *run, double timeout, pid_t watch)
-{
-    CURLM *multi = curl_multi_init();
-    struct client *clients = calloc((size_t)run->k, sizeof *clients);
-    if (multi == NULL || clients == NULL || !add_clients(multi, clients, run->k, gateway, timeout))
-        snprintf(run->first_problem, sizeof run->first_problem, "out of memory");
-    double started = clock_now(), last_reply = started;
-    long pending = run->first_problem[0] ? 0 : run->k;
-    while (pending > 0 && !interrupted) {
-        int running = 0;
-        http_multi_check(curl_multi_perform(multi, &running), PROGRAM);
-        CURLMsg *message;
-        int queued;
-        while ((message = curl_multi_info_read(multi, &queued)) != NULL) {
-            if (message->msg != CURLMSG_DONE)
-                continue;
-            struct client *client = NULL;
-            curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&client);
-            last_reply = clock_now();
-            client_finished(run, client, message->data.result, last_reply, started);
-            pending--;
-        }
-        if (watch > 0)
-            keep_max(&run->gateway_threads, machine_proc_status(watch, "Threads"));
-        if (pending > 0)
-            http_multi_check(curl_multi_poll(multi, NULL, 0, SAMPLE_INTERVAL_MS, NULL), PROGRAM);
-    }
-    if (watch > 0)
-        run->gateway_peak_rss_kb = machine_proc_status(watch, "VmHWM");
-    summarise(run, clients, last_reply - started);
-    for (long i = 0; clients != NULL && i < run->k; i++) {
-        if (clients[i].easy != NULL) {
-            curl_multi_remove_handle(multi, clients[i].easy);
-            curl_easy_cleanup(clients[i].easy);
-        }
-        http_body_free(&clients[i].body);
-    }
-    free(clients);
-    curl_multi_cleanup(multi);
 }
 
 /* ------------------------------------------------------------ the upstream */
@@ -334,86 +138,6 @@ static void measure(const struct options *options, const char *upstream, struct 
     kill(pid, SIGTERM);
     run->gateway_exit = launch_wait(pid);
     close(out_fd);
-}
-
-/* ------------------------------------------------------------ output */
-
-static const char *cell(double seconds, char *text, size_t size)
-{
-    if (isnan(seconds))
-        snprintf(text, size, "-");
-    else
-        snprintf(text, size, "%.3f s", seconds);
-    return text;
-}
-
-static void print_header(void)
-{
-    printf("%-13s %5s %9s %9s %9s %9s %9s %9s %9s %9s %8s %9s\n", "variant", "K", "right",
-           "p50", "p95", "p99", "max", "model", "req/s", "upstream", "threads", "peak RSS");
-}
-
-static void print_run(const struct run *run)
-{
-    char model[24], p50[24], p95[24], p99[24], max[24];
-    cell(run->predicted, model, sizeof model);
-    if (run->skipped) {
-        printf("%-13s %5ld   skipped: the model says the last client waits %s\n",
-               run->variant, run->k, model);
-        return;
-    }
-    char right[32];
-    snprintf(right, sizeof right, "%ld/%ld", run->right, run->k);
-    printf("%-13s %5ld %9s %9s %9s %9s %9s %9s %9.1f %9ld %8ld %6.1f MB\n", run->variant,
-           run->k, right, cell(run->p50, p50, sizeof p50), cell(run->p95, p95, sizeof p95),
-           cell(run->p99, p99, sizeof p99), cell(run->max, max, sizeof max), model,
-           run->throughput, run->upstream_max_in_flight, run->gateway_threads,
-           (double)run->gateway_peak_rss_kb / 1024.0);
-    if (run->first_problem[0] != '\0')
-        printf("%13s first problem: %s\n", "", run->first_problem);
-    fflush(stdout);
-}
-
-static json_t *run_json(const struct run *run)
-{
-    json_t *entry = json_pack("{s:s, s:I, s:b}", "variant", run->variant, "k",
-                              (json_int_t)run->k, "skipped", run->skipped);
-    if (isfinite(run->predicted))
-        json_object_set_new(entry, "predicted_s", json_real(run->predicted));
-    if (run->skipped)
-        return entry;
-    const struct { const char *key; double value; } numbers[] = {
-        { "p50_s", run->p50 }, { "p95_s", run->p95 }, { "p99_s", run->p99 },
-        { "max_s", run->max }, { "requests_per_second", run->throughput },
-    };
-    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
-        if (isfinite(numbers[i].value))
-            json_object_set_new(entry, numbers[i].key, json_real(numbers[i].value));
-    json_object_set_new(entry, "replied", json_integer(run->replied));
-    json_object_set_new(entry, "right", json_integer(run->right));
-    json_object_set_new(entry, "failed", json_integer(run->failed));
-    json_object_set_new(entry, "upstream_max_in_flight", json_integer(run->upstream_max_in_flight));
-    json_object_set_new(entry, "gateway_threads", json_integer(run->gateway_threads));
-    json_object_set_new(entry, "gateway_peak_rss_kb", json_integer(run->gateway_peak_rss_kb));
-    json_object_set_new(entry, "gateway_exit", json_integer(run->gateway_exit));
-    if (run->first_problem[0])
-        json_object_set_new(entry, "first_problem", json_string(run->first_problem));
-    return entry;
-}
-
-static bool write_json(const struct options *options, json_t *runs)
-{
-    double scale = atof(options->scale);
-    json_t *document = json_pack("{s:f, s:[f,f,f], s:f, s:o, s:o, s:o}", "scale", scale,
-                                 "delays_s", 2.0 * scale, 3.0 * scale, 1.0 * scale,
-                                 "cap_s", options->cap, "machine", machine_describe(),
-                                 "versions", machine_versions(), "runs", json_incref(runs));
-    bool written = json_dump_file(document, options->json_path,
-                                  JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0;
-    json_decref(document);
-    if (!written)
-        fprintf(stderr, "%s: cannot write %s\n", PROGRAM, options->json_path);
-    return written;
 }
 
 /* ------------------------------------------------------------ options */
@@ -571,25 +295,61 @@ static bool run_all(const struct options *options, const char *upstream, json_t 
     return all_right;
 }
 
+/* Every gateway --variants names must have been built (not needed with
+ * --gateway, which drives one that is already running). */
+static bool gateways_built(const struct options *options)
+{
+    for (size_t v = 0; options->gateway == NULL && options->variants[v] != NULL; v++) {
+        char path[GATEWAY_PATH_MAX];
+        gateway_path(options->variants[v], path, sizeof path);
+        if (access(path, X_OK) != 0) {
+            fprintf(stderr, "%s: no gateway %s (run make; the variants are the service "
+                    "line's in harness/scenarios.h)\n", PROGRAM, path);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Every variant at every K against one upstream slowserver (ours, or
+ * --upstream's), the table printed as it goes and --json written. */
+static int drive_every_gateway(const struct options *options)
+{
+    struct server_pool servers;
+    server_pool_init(&servers, PROGRAM, bin_dir);
+    if (options->upstream != NULL)
+        server_pool_adopt(&servers, "async", options->upstream);
+    const char *upstream = server_pool_url(&servers, "async", false);
+    int status = EXIT_SETUP;
+    if (upstream != NULL) {
+        printf("==========\nservice at scale %s: K clients at once, each GET /dashboard "
+               "(three upstream calls of %g, %g and %g s); a fresh gateway per run\n",
+               options->scale, 2 * atof(options->scale), 3 * atof(options->scale),
+               atof(options->scale));
+        json_t *runs = json_array();
+        bool all_right = run_all(options, upstream, runs);
+        printf("right = replies whose three parts were all there and right; upstream = the most "
+               "requests slowserver had in flight at once; threads = the gateway's most\n"
+               "==========\n");
+        status = all_right ? EXIT_ALL_DONE : EXIT_TASKS_FAILED;
+        if (!interrupted && options->json_path != NULL && !write_json(options, runs))
+            status = EXIT_SETUP;
+        json_decref(runs);
+    }
+    server_pool_stop(&servers);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     struct options options;
     int early_exit = parse_options(argc, argv, &options);
     if (early_exit >= 0)
         return early_exit;
-    if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {
-        fprintf(stderr, "%s: cannot tell where the programs are\n", PROGRAM);
+    if (!launch_find_bin_dir(PROGRAM, bin_dir, sizeof bin_dir))
         return EXIT_SETUP;
-    }
-    for (size_t v = 0; options.gateway == NULL && options.variants[v] != NULL; v++) {
-        char path[GATEWAY_PATH_MAX];
-        gateway_path(options.variants[v], path, sizeof path);
-        if (access(path, X_OK) != 0) {
-            fprintf(stderr, "%s: no gateway %s (run make; the variants are the service "
-                    "line's in harness/scenarios.h)\n", PROGRAM, path);
-            return EXIT_USAGE;
-        }
-    }
+    if (!gateways_built(&options))
+        return EXIT_USAGE;
     if (options.predict) {
         print_predictions(&options);
         return EXIT_ALL_DONE;
@@ -602,39 +362,14 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     fdlimit_raise();
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (options.gateway != NULL) {
-        int status = drive_given_gateway(&options);
-        curl_global_cleanup();
-        return status;
-    }
-
-    struct server_pool servers;
-    server_pool_init(&servers, PROGRAM, bin_dir);
-    if (options.upstream != NULL)
-        server_pool_adopt(&servers, "async", options.upstream);
-    const char *upstream = server_pool_url(&servers, "async", false);
-    int status = EXIT_SETUP;
-    if (upstream != NULL) {
-        printf("==========\nservice at scale %s: K clients at once, each GET /dashboard "
-               "(three upstream calls of %g, %g and %g s); a fresh gateway per run\n",
-               options.scale, 2 * atof(options.scale), 3 * atof(options.scale),
-               atof(options.scale));
-        json_t *runs = json_array();
-        bool all_right = run_all(&options, upstream, runs);
-        printf("right = replies whose three parts were all there and right; upstream = the most "
-               "requests slowserver had in flight at once; threads = the gateway's most\n"
-               "==========\n");
-        status = all_right ? EXIT_ALL_DONE : EXIT_TASKS_FAILED;
-        if (!interrupted && options.json_path != NULL && !write_json(&options, runs))
-            status = EXIT_SETUP;
-        json_decref(runs);
-    }
-    server_pool_stop(&servers);
+    int status = options.gateway != NULL ? drive_given_gateway(&options)
+                                         : drive_every_gateway(&options);
     curl_global_cleanup();
-    if (interrupted) {
+    if (options.gateway == NULL && interrupted) {
         fprintf(stderr, "%s: interrupted; the gateway and the slowserver it started are "
                 "stopped\n", PROGRAM);
         return 130;
     }
     return status;
 }
+

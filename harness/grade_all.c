@@ -188,7 +188,57 @@ static int category_points(json_t *report, const char *category)
         json_object_get(json_object_get(report, "categories"), category), "points"));
 }
 
-/* One CSV row and one JSON entry per submission. */
+static void write_csv_header(FILE *csv)
+{
+    fprintf(csv, "submission,total");
+    for (size_t c = 0; c < RUBRIC_CATEGORY_COUNT; c++)
+        fprintf(csv, ",%s", RUBRIC_CATEGORIES[c]);
+    fprintf(csv, ",seed,problem\n");
+}
+
+/* One submission's CSV row (a NULL report: no points, and its problem). */
+static void write_csv_row(FILE *csv, const struct submission *submission, json_t *report,
+                          const char *seed)
+{
+    /* Names are file names: quote them, doubling any quote. */
+    fputc('"', csv);
+    for (const char *c = submission->name; *c; c++)
+        fprintf(csv, *c == '"' ? "\"\"" : "%c", *c);
+    fprintf(csv, "\",%d", report ? (int)json_integer_value(json_object_get(report, "total"))
+                                 : 0);
+    for (size_t c = 0; c < RUBRIC_CATEGORY_COUNT; c++)
+        fprintf(csv, ",%d", report ? category_points(report, RUBRIC_CATEGORIES[c]) : 0);
+    fprintf(csv, ",%s,%s\n", seed, submission->problem);
+}
+
+/* The grader's report for one submission, or one saying what went wrong
+ * (which it also writes into submission->problem). */
+static json_t *report_of(struct submission *submission)
+{
+    json_t *report = submission->problem[0] ? NULL
+                                            : json_load_file(submission->report, 0, NULL);
+    if (report == NULL && submission->problem[0] == '\0')
+        snprintf(submission->problem, sizeof submission->problem,
+                 "the grader gave no report (exit %d)", submission->status);
+    return report;
+}
+
+static bool write_json_table(const struct options *options, json_t *rows,
+                             const char *json_path)
+{
+    json_t *table = json_pack("{s:s, s:s, s:o}", "lab", options->lab, "seed", options->seed,
+                              "submissions", rows);
+    int written = json_dump_file(table, json_path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(table);
+    if (written != 0) {
+        fprintf(stderr, "%s: cannot write %s\n", PROGRAM, json_path);
+        return false;
+    }
+    return true;
+}
+
+/* One CSV row and one JSON entry per submission, and a line each on
+ * stdout. */
 static bool write_tables(const struct options *options, struct submission *submissions,
                          size_t count)
 {
@@ -200,27 +250,12 @@ static bool write_tables(const struct options *options, struct submission *submi
         fprintf(stderr, "%s: cannot write %s: %s\n", PROGRAM, csv_path, strerror(errno));
         return false;
     }
-    fprintf(csv, "submission,total");
-    for (size_t c = 0; c < RUBRIC_CATEGORY_COUNT; c++)
-        fprintf(csv, ",%s", RUBRIC_CATEGORIES[c]);
-    fprintf(csv, ",seed,problem\n");
+    write_csv_header(csv);
     json_t *rows = json_array();
     for (size_t i = 0; i < count; i++) {
         struct submission *submission = &submissions[i];
-        json_t *report = submission->problem[0] ? NULL
-                                                : json_load_file(submission->report, 0, NULL);
-        if (report == NULL && submission->problem[0] == '\0')
-            snprintf(submission->problem, sizeof submission->problem,
-                     "the grader gave no report (exit %d)", submission->status);
-        /* Names are file names: quote them, doubling any quote. */
-        fputc('"', csv);
-        for (const char *c = submission->name; *c; c++)
-            fprintf(csv, *c == '"' ? "\"\"" : "%c", *c);
-        fprintf(csv, "\",%d", report ? (int)json_integer_value(json_object_get(report, "total"))
-                                     : 0);
-        for (size_t c = 0; c < RUBRIC_CATEGORY_COUNT; c++)
-            fprintf(csv, ",%d", report ? category_points(report, RUBRIC_CATEGORIES[c]) : 0);
-        fprintf(csv, ",%s,%s\n", options->seed, submission->problem);
+        json_t *report = report_of(submission);
+        write_csv_row(csv, submission, report, options->seed);
         if (report == NULL)
             report = json_pack("{s:i, s:s}", "total", 0, "problem", submission->problem);
         json_object_set_new(report, "submission", json_string(submission->name));
@@ -230,14 +265,8 @@ static bool write_tables(const struct options *options, struct submission *submi
                submission->problem[0] ? "  " : "", submission->problem);
     }
     fclose(csv);
-    json_t *table = json_pack("{s:s, s:s, s:o}", "lab", options->lab, "seed", options->seed,
-                              "submissions", rows);
-    int written = json_dump_file(table, json_path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(table);
-    if (written != 0) {
-        fprintf(stderr, "%s: cannot write %s\n", PROGRAM, json_path);
+    if (!write_json_table(options, rows, json_path))
         return false;
-    }
     printf("Wrote %s and %s (seed %s)\n", csv_path, json_path, options->seed);
     return true;
 }
@@ -306,10 +335,8 @@ int main(int argc, char **argv)
     if (early >= 0)
         return early;
     char bin_dir[PATH_MAX], grader[PATH_MAX + 8], seed[32];
-    if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {
-        fprintf(stderr, "%s: cannot tell where the grader is\n", PROGRAM);
+    if (!launch_find_bin_dir(PROGRAM, bin_dir, sizeof bin_dir))
         return 2;
-    }
     snprintf(grader, sizeof grader, "%s/grade", bin_dir);
     if (options.seed == NULL) {
         snprintf(seed, sizeof seed, "%lu", (unsigned long)(time(NULL) ^ getpid()) % 2147483648UL);

@@ -27,18 +27,15 @@
 
 static const char PROGRAM[] = "run_scenario";
 
-/* Set by SIGINT/SIGTERM: stop after the program that is running. */
+/* Set by SIGINT/SIGTERM: stop after the program that is running.  The
+ * load driver (run_gateways) gets a SIGTERM sent to us alone passed on. */
 static volatile sig_atomic_t interrupted;
-/* The load driver while it runs: a SIGTERM sent to us alone is passed on
- * (a Ctrl+C reaches it anyway, from the terminal). */
-static volatile pid_t running_driver;
 
 static void note_interrupt(int signal_number)
 {
     (void)signal_number;
     interrupted = 1;
-    if (running_driver > 0)
-        kill(running_driver, SIGTERM);
+    launch_forward_term();
 }
 
 struct options {
@@ -211,13 +208,8 @@ static int run_gateways(const struct options *options)
         argv[3] = "--upstream";
         argv[4] = (char *)options->url;
     }
-    pid_t pid = launch_start(PROGRAM, argv, -1);
-    if (pid < 0)
-        return EXIT_SETUP;
-    running_driver = pid;
-    int status = launch_wait(pid);
-    running_driver = 0;
-    return status;
+    int status = launch_run_forwarding(PROGRAM, argv);
+    return status < 0 ? EXIT_SETUP : status;
 }
 
 static void print_comparison(const struct scenario *scenario, const struct options *options,
@@ -242,6 +234,41 @@ static void print_comparison(const struct scenario *scenario, const struct optio
            "==========\n", baseline->variant);
 }
 
+/* Each variant in turn, until one cannot start or Ctrl+C; the servers
+ * started for them are stopped again.  False if one could not start. */
+static bool run_variants(const struct scenario *scenario, const struct options *options,
+                         struct variant_result *results, size_t *count)
+{
+    server_pool_init(&servers, PROGRAM, bin_dir);
+    curl_global_init(CURL_GLOBAL_DEFAULT);  /* for the /health probe */
+    bool started_all = true;
+    for (*count = 0; *count < SCENARIO_MAX_VARIANTS && scenario->variants[*count] && !interrupted;
+         ++*count) {
+        if (!run_variant(scenario, scenario->variants[*count], options, &results[*count])) {
+            started_all = false;
+            break;
+        }
+    }
+    curl_global_cleanup();
+    server_pool_stop(&servers);
+    return started_all;
+}
+
+/* A lesson whose batch fails partly on purpose (timeouts) exits 3 every
+ * time; that is its success, and anything else is still a failure. */
+static int exit_status_of(const struct scenario *scenario, const struct variant_result *results,
+                          size_t count)
+{
+    int expected = scenario->fails_by_design ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
+    for (size_t i = 0; i < count; i++)
+        if (results[i].exit_status != expected)
+            return EXIT_TASKS_FAILED;
+    if (scenario->fails_by_design)
+        printf("(exit 3 from every program is this lesson's expected result: some tasks "
+               "fail on purpose)\\n");
+    return EXIT_ALL_DONE;
+}
+
 int main(int argc, char **argv)
 {
     struct options options;
@@ -253,10 +280,8 @@ int main(int argc, char **argv)
         scenarios_unknown(stderr, PROGRAM, options.scenario);
         return EXIT_USAGE;
     }
-    if (!launch_find_bin_dir(bin_dir, sizeof bin_dir)) {
-        fprintf(stderr, "%s: cannot tell where the programs are\n", PROGRAM);
+    if (!launch_find_bin_dir(PROGRAM, bin_dir, sizeof bin_dir))
         return EXIT_SETUP;
-    }
 
     /* The children get Ctrl+C from the terminal as well; we only have to
      * stop starting new ones and clean up the server. */
@@ -266,20 +291,9 @@ int main(int argc, char **argv)
     if (scenario->serves)
         return run_gateways(&options);
 
-    server_pool_init(&servers, PROGRAM, bin_dir);
-    curl_global_init(CURL_GLOBAL_DEFAULT);  /* for the /health probe */
     struct variant_result results[SCENARIO_MAX_VARIANTS];
     size_t count = 0;
-    bool started_all = true;
-    for (; count < SCENARIO_MAX_VARIANTS && scenario->variants[count] && !interrupted; count++) {
-        if (!run_variant(scenario, scenario->variants[count], &options, &results[count])) {
-            started_all = false;
-            break;
-        }
-    }
-    curl_global_cleanup();
-
-    server_pool_stop(&servers);
+    bool started_all = run_variants(scenario, &options, results, &count);
     if (!started_all)
         return EXIT_SETUP;
     if (interrupted) {
@@ -287,14 +301,5 @@ int main(int argc, char **argv)
         return 130;
     }
     print_comparison(scenario, &options, results, count);
-    /* A lesson whose batch fails partly on purpose (timeouts) exits 3 every
-     * time; that is its success, and anything else is still a failure. */
-    int expected = scenario->fails_by_design ? EXIT_TASKS_FAILED : EXIT_ALL_DONE;
-    for (size_t i = 0; i < count; i++)
-        if (results[i].exit_status != expected)
-            return EXIT_TASKS_FAILED;
-    if (scenario->fails_by_design)
-        printf("(exit 3 from every program is this lesson's expected result: some tasks "
-               "fail on purpose)\n");
-    return EXIT_ALL_DONE;
+    return exit_status_of(scenario, results, count);
 }

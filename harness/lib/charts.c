@@ -100,21 +100,10 @@ static int run_gnuplot(FILE *script, const char *script_path, const char *svg_pa
     return status == 0 ? 0 : -1;
 }
 
-int chart_bars(const char *svg_path, const char *title, const struct chart_bar *bars,
-               size_t count)
+/* One line per bar: x, label, median, stddev, colour, label height, the
+ * text above the bar. */
+static void put_bar_data(FILE *script, const struct chart_bar *bars, size_t count)
 {
-    char script_path[4096];
-    FILE *script = open_script(script_path, sizeof script_path);
-    if (script == NULL)
-        return -1;
-    put_preamble(script, svg_path, 720, 420, title);
-    fputs("set ylabel 'seconds'\nset yrange [0:*]\nset offsets 0,0,graph 0.12,0\n"
-          "set xtics scale 0\n"
-          "set grid ytics lc rgb '#dddddd'\n"
-          "set boxwidth 0.6\nset style fill solid 0.85 border rgb '#333333'\n"
-          "set key outside bottom center horizontal\n", script);
-    fprintf(script, "set xrange [-0.6:%f]\n", (double)count - 0.4);
-    /* x, label, median, stddev, colour, label height, text above the bar */
     fputs("$bars << EOD\n", script);
     for (size_t i = 0; i < count; i++) {
         const struct chart_bar *bar = &bars[i];
@@ -136,9 +125,15 @@ int chart_bars(const char *svg_path, const char *title, const struct chart_bar *
         put_text(script, text);
         fputc('\n', script);
     }
-    /* The model's prediction: one short line across each bar.  A blank
-     * line between segments keeps gnuplot from joining them. */
-    fputs("EOD\n$model << EOD\n", script);
+    fputs("EOD\n", script);
+}
+
+/* The model's prediction: one short line across each bar.  A blank line
+ * between segments keeps gnuplot from joining them.  Returns whether any
+ * bar has a prediction. */
+static bool put_model_data(FILE *script, const struct chart_bar *bars, size_t count)
+{
+    fputs("$model << EOD\n", script);
     bool any_prediction = false;
     for (size_t i = 0; i < count; i++) {
         if (isfinite(bars[i].predicted)) {
@@ -147,8 +142,27 @@ int chart_bars(const char *svg_path, const char *title, const struct chart_bar *
             any_prediction = true;
         }
     }
-    fputs("? ?\nEOD\n"
-          "plot $bars using 1:3:5:xtic(2) with boxes lc rgb variable "
+    fputs("? ?\nEOD\n", script);
+    return any_prediction;
+}
+
+int chart_bars(const char *svg_path, const char *title, const struct chart_bar *bars,
+               size_t count)
+{
+    char script_path[4096];
+    FILE *script = open_script(script_path, sizeof script_path);
+    if (script == NULL)
+        return -1;
+    put_preamble(script, svg_path, 720, 420, title);
+    fputs("set ylabel 'seconds'\nset yrange [0:*]\nset offsets 0,0,graph 0.12,0\n"
+          "set xtics scale 0\n"
+          "set grid ytics lc rgb '#dddddd'\n"
+          "set boxwidth 0.6\nset style fill solid 0.85 border rgb '#333333'\n"
+          "set key outside bottom center horizontal\n", script);
+    fprintf(script, "set xrange [-0.6:%f]\n", (double)count - 0.4);
+    put_bar_data(script, bars, count);
+    bool any_prediction = put_model_data(script, bars, count);
+    fputs("plot $bars using 1:3:5:xtic(2) with boxes lc rgb variable "
           "title 'measured: median of the runs', \\\n"
           /* Head size in screen units: in x units the key's sample grows with
            * fewer bars until it draws as an open box. */
@@ -204,19 +218,11 @@ static enum placement label_placement(const struct chart_span *span, int tasks_o
     return span->end - span->start > text_width ? TEXT_INSIDE : TEXT_NONE;
 }
 
-int chart_timeline(const char *svg_path, const char *title, const struct chart_span *spans,
-                   size_t span_count, const char *const *row_labels, size_t row_count,
-                   double x_max)
+/* The axes: seconds across, one row per task or thread down (named while
+ * there are few enough rows to read the names). */
+static void put_timeline_axes(FILE *script, const char *const *row_labels, size_t row_count,
+                              double x_max, bool label_rows)
 {
-    char script_path[4096];
-    FILE *script = open_script(script_path, sizeof script_path);
-    if (script == NULL)
-        return -1;
-    /* Beyond a few dozen rows a label per row is noise: draw thin bars and
-     * let the shape (staircase or block) speak. */
-    bool label_rows = row_count <= 40;
-    int height = (label_rows ? 140 + 26 * (int)row_count : 640) + 30;  /* + the key */
-    put_preamble(script, svg_path, 800, height, title);
     fputs("set xlabel 'seconds since the program started'\nset grid xtics lc rgb '#dddddd'\n",
           script);
     /* Borders on hundreds of thin bars would hide their colour. */
@@ -234,6 +240,13 @@ int chart_timeline(const char *svg_path, const char *title, const struct chart_s
     } else {
         fprintf(script, "set ylabel '%zu tasks, one per row'\nunset ytics\n", row_count);
     }
+}
+
+/* One line per task: centre x, row, half width, half height, colour,
+ * text, text x, placement.  Returns whether any task failed. */
+static bool put_span_data(FILE *script, const struct chart_span *spans, size_t span_count,
+                          size_t row_count, double x_max, bool label_rows)
+{
     double half_height = label_rows ? 0.32 : 0.45;
     double right = x_max > 0 ? x_max * 1.02 : 1.0;
     bool any_failed = false;
@@ -241,7 +254,6 @@ int chart_timeline(const char *svg_path, const char *title, const struct chart_s
     for (size_t i = 0; per_row != NULL && i < span_count; i++)
         if (spans[i].row >= 0 && (size_t)spans[i].row < row_count)
             per_row[spans[i].row]++;
-    /* centre x, row, half width, half height, colour, text, text x, placement */
     fputs("$spans << EOD\n", script);
     for (size_t i = 0; i < span_count; i++) {
         const struct chart_span *span = &spans[i];
@@ -258,8 +270,14 @@ int chart_timeline(const char *svg_path, const char *title, const struct chart_s
         any_failed = any_failed || span->failed;
     }
     free(per_row);
-    /* The key says what the colours mean; red only when a task failed. */
-    fputs("EOD\nset key outside bottom center horizontal\n"
+    fputs("EOD\n", script);
+    return any_failed;
+}
+
+/* The bars, the key (red only when a task failed) and the texts. */
+static void put_timeline_plot(FILE *script, bool any_failed)
+{
+    fputs("set key outside bottom center horizontal\n"
           "plot $spans using 1:2:3:4:5 with boxxyerror lc rgb variable notitle, \\\n"
           "  NaN with boxes lc rgb '" TASK_COLOUR "' title 'a task, from start to finish'",
           script);
@@ -273,6 +291,24 @@ int chart_timeline(const char *svg_path, const char *title, const struct chart_s
         fprintf(script, ", \\\n  '' using ($8 == %d ? $7 : NaN):2:6 with labels %s "
                 "font ',10' notitle", placement, alignments[placement]);
     fputc('\n', script);
+}
+
+int chart_timeline(const char *svg_path, const char *title, const struct chart_span *spans,
+                   size_t span_count, const char *const *row_labels, size_t row_count,
+                   double x_max)
+{
+    char script_path[4096];
+    FILE *script = open_script(script_path, sizeof script_path);
+    if (script == NULL)
+        return -1;
+    /* Beyond a few dozen rows a label per row is noise: draw thin bars and
+     * let the shape (staircase or block) speak. */
+    bool label_rows = row_count <= 40;
+    int height = (label_rows ? 140 + 26 * (int)row_count : 640) + 30;  /* + the key */
+    put_preamble(script, svg_path, 800, height, title);
+    put_timeline_axes(script, row_labels, row_count, x_max, label_rows);
+    bool any_failed = put_span_data(script, spans, span_count, row_count, x_max, label_rows);
+    put_timeline_plot(script, any_failed);
     return run_gnuplot(script, script_path, svg_path);
 }
 
@@ -294,21 +330,10 @@ static void put_points(FILE *script, const char *name, const struct chart_point 
     fputs("EOD\n", script);
 }
 
-int chart_sweep(const char *svg_path, const char *title, const char *x_label,
-                const struct chart_point *sync, size_t sync_count,
-                const struct chart_point *async, size_t async_count)
+/* Room around the points on both log axes, so no line lies on a border. */
+static void put_sweep_ranges(FILE *script, const struct chart_point *sync, size_t sync_count,
+                             const struct chart_point *async, size_t async_count)
 {
-    char script_path[4096];
-    FILE *script = open_script(script_path, sizeof script_path);
-    if (script == NULL)
-        return -1;
-    put_preamble(script, svg_path, 760, 520, title);
-    fputs("set logscale xy\nset xlabel ", script);
-    put_quoted(script, x_label);
-    fputs("\nset ylabel 'elapsed seconds'\nset grid xtics ytics mxtics mytics "
-          "lc rgb '#e4e4e4'\nset key below maxrows 2\n"
-          "set format x '%g'\nset format y '%g'\n", script);
-    /* Room around the points on both log axes, so no line lies on a border. */
     double k_low = INFINITY, k_high = 0, y_low = INFINITY, y_high = 0;
     const struct chart_point *sides[] = { sync, async };
     size_t counts[] = { sync_count, async_count };
@@ -330,6 +355,23 @@ int chart_sweep(const char *svg_path, const char *title, const char *x_label,
         fprintf(script, "set xrange [%g:%g]\n", k_low / 1.6, k_high * 1.6);
     if (y_high > 0)
         fprintf(script, "set yrange [%g:%g]\n", y_low / 2, y_high * 3);
+}
+
+int chart_sweep(const char *svg_path, const char *title, const char *x_label,
+                const struct chart_point *sync, size_t sync_count,
+                const struct chart_point *async, size_t async_count)
+{
+    char script_path[4096];
+    FILE *script = open_script(script_path, sizeof script_path);
+    if (script == NULL)
+        return -1;
+    put_preamble(script, svg_path, 760, 520, title);
+    fputs("set logscale xy\nset xlabel ", script);
+    put_quoted(script, x_label);
+    fputs("\nset ylabel 'elapsed seconds'\nset grid xtics ytics mxtics mytics "
+          "lc rgb '#e4e4e4'\nset key below maxrows 2\n"
+          "set format x '%g'\nset format y '%g'\n", script);
+    put_sweep_ranges(script, sync, sync_count, async, async_count);
     put_points(script, "sync", sync, sync_count);
     put_points(script, "async", async, async_count);
     fprintf(script,
@@ -375,6 +417,52 @@ static void put_stop_notes(FILE *script, const struct chart_series *series, size
     }
 }
 
+/* The smallest and largest x of every series (low > high if none). */
+static void x_extent(const struct chart_series *series, size_t count, double *low,
+                     double *high)
+{
+    *low = INFINITY;
+    *high = -INFINITY;
+    for (size_t s = 0; s < count; s++)
+        for (size_t i = 0; i < series[s].count; i++)
+            if (isfinite(series[s].x[i])) {
+                *low = fmin(*low, series[s].x[i]);
+                *high = fmax(*high, series[s].x[i]);
+            }
+}
+
+/* One data block per series: $series0, $series1, ... */
+static void put_series_data(FILE *script, const struct chart_series *series, size_t count)
+{
+    for (size_t s = 0; s < count; s++) {
+        fprintf(script, "$series%zu << EOD\n", s);
+        for (size_t i = 0; i < series[s].count; i++) {
+            put_number(script, series[s].x[i]);
+            put_number(script, series[s].y[i]);
+            fputc('\n', script);
+        }
+        if (series[s].count == 0)
+            fputs("? ?\n", script);
+        fputs("EOD\n", script);
+    }
+}
+
+static void put_lines_plot(FILE *script, const struct chart_series *series, size_t count,
+                           bool draw_reference)
+{
+    fputs("plot ", script);
+    for (size_t s = 0; s < count; s++) {
+        fprintf(script, "%s$series%zu using 1:2 with linespoints lw 2 pt %zu lc rgb '%s' title ",
+                s ? ", \\\n  " : "", s, 5 + 2 * (s % 4),
+                COLOURS[s % (sizeof COLOURS / sizeof COLOURS[0])]);
+        put_quoted(script, series[s].label);
+    }
+    if (draw_reference)
+        fprintf(script, ", \\\n  $reference using 1:2 with lines dt 2 lw 1.5 lc rgb '%s' "
+                "title 'ideal'", MODEL_COLOUR);
+    fputc('\n', script);
+}
+
 int chart_lines(const char *svg_path, const char *title, const char *x_label,
                 const char *y_label, const struct chart_series *series, size_t count,
                 bool log_y, bool y_from_zero, double reference)
@@ -392,13 +480,8 @@ int chart_lines(const char *svg_path, const char *title, const char *x_label,
           "set format x '%g'\nset format y '%g'\n", script);
     /* The reference is two points spanning every x, not a function: a
      * function is sampled, and on a log axis its samples go astray. */
-    double x_low = INFINITY, x_high = -INFINITY;
-    for (size_t s = 0; s < count; s++)
-        for (size_t i = 0; i < series[s].count; i++)
-            if (isfinite(series[s].x[i])) {
-                x_low = fmin(x_low, series[s].x[i]);
-                x_high = fmax(x_high, series[s].x[i]);
-            }
+    double x_low, x_high;
+    x_extent(series, count, &x_low, &x_high);
     /* Room around the points, except below the zero of a y_from_zero axis
      * (gnuplot's offset would take it down to -20 MB). */
     bool from_zero = y_from_zero && !log_y;
@@ -408,28 +491,8 @@ int chart_lines(const char *svg_path, const char *title, const char *x_label,
     if (draw_reference)
         fprintf(script, "$reference << EOD\n%g %g\n%g %g\nEOD\n", x_low, reference, x_high,
                 reference);
-    for (size_t s = 0; s < count; s++) {
-        fprintf(script, "$series%zu << EOD\n", s);
-        for (size_t i = 0; i < series[s].count; i++) {
-            put_number(script, series[s].x[i]);
-            put_number(script, series[s].y[i]);
-            fputc('\n', script);
-        }
-        if (series[s].count == 0)
-            fputs("? ?\n", script);
-        fputs("EOD\n", script);
-    }
+    put_series_data(script, series, count);
     put_stop_notes(script, series, count);
-    fputs("plot ", script);
-    for (size_t s = 0; s < count; s++) {
-        fprintf(script, "%s$series%zu using 1:2 with linespoints lw 2 pt %zu lc rgb '%s' title ",
-                s ? ", \\\n  " : "", s, 5 + 2 * (s % 4),
-                COLOURS[s % (sizeof COLOURS / sizeof COLOURS[0])]);
-        put_quoted(script, series[s].label);
-    }
-    if (draw_reference)
-        fprintf(script, ", \\\n  $reference using 1:2 with lines dt 2 lw 1.5 lc rgb '%s' "
-                "title 'ideal'", MODEL_COLOUR);
-    fputc('\n', script);
+    put_lines_plot(script, series, count, draw_reference);
     return run_gnuplot(script, script_path, svg_path);
 }

@@ -17,15 +17,18 @@
 #include "capture.h"
 #include "clock.h"
 
-bool launch_find_bin_dir(char *dir, size_t size)
+bool launch_find_bin_dir(const char *program, char *dir, size_t size)
 {
     ssize_t length = readlink("/proc/self/exe", dir, size - 1);
-    if (length <= 0)
+    char *slash = NULL;
+    if (length > 0) {
+        dir[length] = '\0';
+        slash = strrchr(dir, '/');
+    }
+    if (slash == NULL) {
+        fprintf(stderr, "%s: cannot tell where the programs are\n", program);
         return false;
-    dir[length] = '\0';
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL)
-        return false;
+    }
     *slash = '\0';
     return true;
 }
@@ -149,6 +152,33 @@ int launch_capture(const char *program, char *const argv[], char **out, char **e
         *err = err_text;
     else
         free(err_text);
+    return status;
+}
+
+/* The child launch_run_forwarding waits for (0: none), and whether a
+ * SIGTERM has been asked to be passed on: once it has, every child started
+ * that way gets one, even one that was starting when it came. */
+static volatile pid_t forwarding_to;
+static volatile sig_atomic_t term_forwarded;
+
+void launch_forward_term(void)
+{
+    term_forwarded = 1;
+    if (forwarding_to > 0)
+        kill(forwarding_to, SIGTERM);
+}
+
+int launch_run_forwarding(const char *program, char *const argv[])
+{
+    fflush(stdout);
+    pid_t pid = launch_start(program, argv, -1);
+    if (pid < 0)
+        return -1;
+    forwarding_to = pid;
+    if (term_forwarded)  /* the signal came while it was starting */
+        kill(pid, SIGTERM);
+    int status = launch_wait(pid);
+    forwarding_to = 0;
     return status;
 }
 

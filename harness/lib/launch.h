@@ -15,8 +15,9 @@
 #include <sys/types.h>
 
 /* The directory this program was started from (build/bin): the scenario
- * programs and slowserver live beside the harness.  False if unknown. */
-bool launch_find_bin_dir(char *dir, size_t size);
+ * programs and slowserver live beside the harness.  False, after one line
+ * prefixed by `program`, if unknown. */
+bool launch_find_bin_dir(const char *program, char *dir, size_t size);
 
 /* Starts argv (argv[0] a path, or a bare name looked up in PATH) with its
  * stdout sent to stdout_fd (-1: ours).  Returns the pid, or -1 after
@@ -65,6 +66,17 @@ struct launch_event {
 int launch_run_bounded(const char *program, char *const argv[], double limit_s,
                        const struct launch_event *event, struct launch_result *result);
 void launch_result_free(struct launch_result *result);
+
+/* Runs argv in the foreground (our stdout and stderr; what it prints is
+ * the user's to watch) to the end.  While it runs, launch_forward_term()
+ * from a signal handler passes SIGTERM on to it: a `kill` of the harness
+ * alone reaches the program it is running (a Ctrl+C from the terminal
+ * reaches both anyway).  Returns its status as launch_wait does, or -1 if
+ * it could not start. */
+int launch_run_forwarding(const char *program, char *const argv[]);
+/* From a signal handler: SIGTERM to the program launch_run_forwarding is
+ * running, and to any it starts from now on. */
+void launch_forward_term(void);
 
 /* From a signal handler: kills the process group launch_run_bounded is
  * waiting for, if any (a grader stopped with Ctrl+C leaves nothing behind). */

@@ -151,6 +151,7 @@ int pc_setup(struct pc_run *run, const struct lesson_program *description, int a
     const char *program = description->name;
     bool is_async = description->concurrent;
     set_defaults(run, program);
+    run->is_async = is_async;
     switch (parse_command_line(run, description, argc, argv)) {
     case CLI_EXIT_OK: return EXIT_ALL_DONE;
     case CLI_EXIT_USAGE: return EXIT_USAGE;
@@ -375,14 +376,14 @@ void pc_queue_changed(struct pc_run *run, const struct pc_queue *queue, long fet
                 free_places == 0 ? ": no new fetch may start" : "");
 }
 
-int pc_finish(struct pc_run *run, bool is_async)
+int pc_finish(struct pc_run *run)
 {
     double elapsed = clock_now() - run->started;
     output_separator();
     output_summary("Items processed: %ld of %ld", run->processed, run->item_count);
     if (run->failures > 0)
         output_summary("Failed: %ld of %ld items", run->failures, run->item_count);
-    if (is_async)
+    if (run->is_async)
         output_summary("Deepest queue: %ld of %ld", run->deepest, run->queue_capacity);
     output_summary("Time elapsed: %.3f s", elapsed);
     output_rule();

@@ -35,6 +35,7 @@
 
 struct pc_run {
     struct cli_common common;
+    bool is_async;            /* async.c: P and C slots, the queue, its summary line */
     long item_count;          /* --items N */
     long producers;           /* --producers P: fetches in flight at most */
     long consumers;           /* --consumers C: posts in flight at most */
@@ -126,7 +127,7 @@ void pc_workers_free(const struct pc_run *run, struct pc_workers *workers);
 
 /* Prints the summary, writes the trace, frees everything; returns the exit
  * status (0, or EXIT_TASKS_FAILED if any item failed). */
-int pc_finish(struct pc_run *run, bool is_async);
+int pc_finish(struct pc_run *run);
 
 /* The lab's starter (docs/labs/README.md) runs this where async.c has its
  * event loop: sync.c's way, each item fetched and then processed, blocking,

@@ -1,15 +1,21 @@
 /*
  * producer_consumer/sync.c - fetch an item, process it, then the next one.
  *
- * Demonstrates: two kinds of waiting that never overlap.  While the server
- * processes item 3, nobody is fetching item 4; while item 4 is fetched, the
- * processing side sits idle.  Every item costs its fetch plus its
- * processing, so the lesson's 12 items of 0.2 s + 0.6 s take 9.6 s.  There
- * is no queue, because there is never more than one item in hand.
- * Compare with async.c; docs/producer_consumer.md explains both.
+ * The work: N items.  Each is fetched from the server (GET /items/i), then
+ * handed back to it to be processed (POST /process), by fetch slots and post
+ * slots (struct pc_slot in producer_consumer.h) that carry one transfer at a
+ * time each.  The lesson's 12 items take 0.2 s each to fetch and 0.6 s each
+ * to process: 9.6 s one after another, about 2.8 s overlapped.
  *
- *     build/bin/producer_consumer_sync [--items N] [--fetch-delay S]
- *                                      [--process-delay S] [--scale F]
+ * Demonstrates: two kinds of waiting, for the server to hand out an item and
+ * for it to process one, that never overlap.  While the server processes
+ * item 3, nobody is fetching item 4; while item 4 is fetched, the processing
+ * side sits idle.  There is no queue: never more than one item is in hand.
+ *
+ * Compare sync.c with async.c; docs/producer_consumer.md explains both.
+ *
+ *     build/bin/producer_consumer_sync [--items N]
+ *         [--fetch-delay S] [--process-delay S] [--scale F]
  */
 #include <stdbool.h>
 
@@ -19,8 +25,8 @@
 
 static const struct lesson_program PROGRAM = {
     .name = "producer_consumer_sync",
-    .purpose = "Fetches work items and has them processed, one item at a time, "
-               "with the libcurl easy interface.",
+    .purpose = "Fetches work items and has them processed"
+               ", one item at a time, with the libcurl easy interface.",
     .concurrent = false,
 };
 
@@ -36,11 +42,11 @@ static bool fetch_item(struct pc_run *run, struct pc_slot *slot, long id)
 
     bool fetched = pc_fetch_finished(run, &slot->item, slot->number, result,
                                      http_status(slot->easy), &slot->body);
-    return fetched;  /* then process_item, at once: there is no queue */
+    return fetched;  /* then post_item, at once: there is no queue */
 }
 
 /* Posts one item and waits, doing nothing else, until it is processed. */
-static void process_item(struct pc_run *run, struct pc_slot *slot, struct pc_item *item)
+static void post_item(struct pc_run *run, struct pc_slot *slot, struct pc_item *item)
 {
     http_body_reset(&slot->body);
     slot->item = *item;   /* the slot owns the item's JSON until the post ends */
@@ -61,8 +67,8 @@ int main(int argc, char **argv)
     if (early_exit >= 0)
         return early_exit;
 
-    /* One slot for fetching and one for posting, each reused for every
-     * item (and keeping its connection open), used in turn. */
+    /* One slot for fetching and one for posting, used in turn.  Each slot is
+     * reused for every item it carries, and the connections stay open. */
     struct pc_workers workers;
     if (!pc_workers_new(&run, &workers)) {
         output_error(PROGRAM.name, "out of memory");
@@ -74,8 +80,8 @@ int main(int argc, char **argv)
     /* One item after another: fetched, then processed. */
     for (long id = 0; id < run.item_count; id++)
         if (fetch_item(&run, workers.fetchers, id))
-            process_item(&run, workers.consumers, &workers.fetchers->item);
+            post_item(&run, workers.consumers, &workers.fetchers->item);
 
     pc_workers_free(&run, &workers);
-    return pc_finish(&run, false);
+    return pc_finish(&run);
 }

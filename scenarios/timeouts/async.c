@@ -1,23 +1,22 @@
 /*
- * timeouts/async.c - the same mixed batch, all at once, each request
- * bounded by a timeout and the whole batch by a deadline.
+ * timeouts/async.c - the lesson's mixed batch, all at once,
+ * each bounded by a timeout and the whole batch by a deadline.
  *
  * The batch: a fast reply, a slow one that beats its timeout, one slower
  * than its timeout, /hang (which never answers), a 500 and a 503.
  *
- * Demonstrates: concurrency turns N timeouts into one.  All six requests
- * are in flight together on one libcurl multi handle, each with its own
- * CURLOPT_TIMEOUT_MS, so the run takes about the LONGEST allowed wait (2 s
- * at the lesson's numbers) instead of the sum.  The event loop below keeps
- * the other limits itself: it wakes for the --deadline and for retries that
- * are due (the curl_multi_poll timeout is computed from them), removes
- * every transfer still running when the deadline passes, at the first
- * failure with --fail-fast, or on Ctrl+C, and still reports every task.
- * Compare with sync.c; docs/timeouts.md explains both.
+ * Demonstrates: every wait needs a limit, and how the limits combine.  Each
+ * attempt has its own timeout (CURLOPT_TIMEOUT_MS), the batch its --deadline;
+ * --fail-fast and Ctrl+C cancel what is left, and every task is reported.
+ * All at once, concurrency turns N timeouts into one: the six requests are
+ * in flight together on one libcurl multi handle, so the run takes about the
+ * LONGEST allowed wait (2 s at the lesson's numbers) instead of the sum, and
+ * the event loop keeps the deadline, the retries and the cancelling itself.
+ * Compare sync.c with async.c; docs/timeouts.md explains both.
  * (LAB:cut/LAB:end: what the lab's starter leaves out; docs/labs/README.md.)
  *
- *     build/bin/timeouts_async [--timeout S] [--deadline S] [--fail-fast]
- *                              [--retries N] [--seed N] [--scale F]
+ *     build/bin/timeouts_async
+ *         [--timeout S] [--deadline S] [--fail-fast] [--retries N] [--seed N] [--scale F]
  */
 #include <math.h>
 
@@ -31,56 +30,49 @@ static const struct lesson_program PROGRAM = {
     .concurrent = true,
 };
 
-/* LAB:cut write start_attempt (each attempt with its own CURLOPT_TIMEOUT_MS),
- * cancel_the_rest (remove every transfer still in flight, cancel every task
- * not ended), finish_attempt (report it; with --fail-fast cancel the rest),
- * start_due_retries, and poll_timeout_ms (sleep no longer than until the
- * deadline or the next retry). */
-/* Hands an attempt to the multi handle and returns at once: nothing waits.
- * Each attempt carries its own timeout; the deadline is the loop's job. */
+/* LAB:cut write start_attempt (its own CURLOPT_TIMEOUT_MS), cancel_the_rest
+ * (remove every transfer still in flight, cancel every task not ended),
+ * finish_attempt (report it; with --fail-fast cancel the rest), start_due_retries,
+ * and poll_timeout_ms (sleep no longer than until the deadline or next retry). */
+/* Hands an attempt to the multi handle and returns at once: nothing waits. */
 static void start_attempt(struct timeouts_batch *batch, CURLM *multi,
                           struct timeouts_transfer *transfer, struct timeouts_task *task)
 {
+    double limit = batch->timeout;  /* its own timeout: the loop keeps the deadline */
     http_body_reset(&transfer->body);
     curl_easy_setopt(transfer->easy, CURLOPT_URL, task->url);
-    curl_easy_setopt(transfer->easy, CURLOPT_TIMEOUT_MS, timeouts_limit_ms(batch->timeout));
+    curl_easy_setopt(transfer->easy, CURLOPT_TIMEOUT_MS, timeouts_limit_ms(limit));
     curl_easy_setopt(transfer->easy, CURLOPT_PRIVATE, task);
     timeouts_attempt_started(batch, task);
-
     curl_multi_add_handle(multi, transfer->easy);  /* queued, not sent yet */
-    transfer->in_flight = true;
 }
 
-/* Takes every transfer still in flight off the multi handle and cancels
- * every task that has not ended (in flight or waiting for a retry).
- * Removing an unfinished transfer closes its connection, so the server
- * sees the client hang up and stops holding the request. */
-static void cancel_the_rest(struct timeouts_batch *batch, CURLM *multi,
-                            struct timeouts_transfer *transfers,
+/* Cancels every task that has not ended.
+ * Every transfer still in flight comes off the multi handle, which closes its
+ * connection: the server sees the client hang up and stops holding it. */
+static void cancel_the_rest(struct timeouts_batch *batch,
+                            CURLM *multi, struct timeouts_transfer *transfers,
                             enum timeouts_cancel_reason reason)
 {
     for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++) {
-        if (transfers[i].in_flight) {
+        if (batch->tasks[i].attempt_open)
             curl_multi_remove_handle(multi, transfers[i].easy);
-            transfers[i].in_flight = false;
-        }
         timeouts_task_cancel(batch, &batch->tasks[i], reason);  /* only if not ended */
     }
 }
 
-/* Reports one finished transfer and takes it off the multi handle.  With
- * --fail-fast a failure cancels everything else, as asyncio.gather does
- * by default. */
+/* Reports the attempt that just ended and takes it off the multi handle.
+ * With --fail-fast a failure cancels everything else, as an asyncio
+ * TaskGroup does (plain gather does not: docs/timeouts.md). */
 static void finish_attempt(struct timeouts_batch *batch, CURLM *multi,
                            struct timeouts_transfer *transfers, CURLMsg *message)
 {
+    CURL *easy = message->easy_handle;
     struct timeouts_task *task = NULL;
-    curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&task);
-    struct timeouts_transfer *transfer = &transfers[task->number - 1];
-    curl_multi_remove_handle(multi, transfer->easy);
-    transfer->in_flight = false;
-
-    timeouts_attempt_finished(batch, task, transfer->easy, message->data.result);
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&task);
+    curl_multi_remove_handle(multi, easy);
+    CURLcode result = message->data.result;
+    timeouts_attempt_finished(batch, task, easy, result);
     /* TIMEOUTS_TASK_RETRY: the loop starts it again at task->retry_at. */
     if (batch->fail_fast && timeouts_task_failed(task))
         cancel_the_rest(batch, multi, transfers, TIMEOUTS_BY_FAIL_FAST);
@@ -97,9 +89,8 @@ static void start_due_retries(struct timeouts_batch *batch, CURLM *multi,
     }
 }
 
-/* How long the loop may sleep: until the deadline or the next retry that
- * is due, and at most a second.  libcurl shortens it further by itself
- * when a transfer's own timeout comes sooner. */
+/* How long the loop may sleep: until the deadline or the next retry that is
+ * due, at most a second; libcurl itself cuts it short for a transfer's timeout. */
 static int poll_timeout_ms(const struct timeouts_batch *batch, double now)
 {
     double wait = fmin(1.0, timeouts_next_wake(batch, now) - now);
@@ -125,16 +116,14 @@ int main(int argc, char **argv)
         return EXIT_SETUP;
     }
 
-    /* LAB:cut replace this one-at-a-time run with the event loop: start every
-     * task at once, then until none is pending stop (cancel_the_rest) when
-     * timeouts_must_stop says so, start the retries that are due, let libcurl
-     * work and finish what it reports, and sleep in curl_multi_poll (with the
-     * wake-up pipe) no longer than poll_timeout_ms. */
-    /* Every task at once. */
+    /* LAB:cut replace this one-at-a-time run with the event loop: every task
+     * at once, then each turn: stop (cancel_the_rest) if timeouts_must_stop,
+     * start due retries, curl_multi_perform and finish what it reports, then
+     * sleep in curl_multi_poll (with the wake-up pipe) for poll_timeout_ms. */
+    /* The event loop: all tasks at once, each with its attempts and the
+     * backoff before each retry, until every task has an outcome. */
     for (int i = 0; i < TIMEOUTS_TASK_COUNT; i++)
         start_attempt(&batch, multi, &transfers[i], &batch.tasks[i]);
-
-    /* The event loop: it runs until every task has an outcome. */
     struct curl_waitfd wake = { .fd = timeouts_wake_fd(), .events = CURL_WAIT_POLLIN };
     while (timeouts_any_pending(&batch)) {
         /* The limits the loop keeps itself: Ctrl+C, the deadline, --fail-fast.

@@ -179,6 +179,15 @@ double timeouts_next_wake(const struct timeouts_batch *batch, double now)
     return wake;
 }
 
+double timeouts_limit_within_deadline(const struct timeouts_batch *batch, double now)
+{
+    double per_attempt = batch->timeout > 0 ? batch->timeout : TIMEOUTS_NO_LIMIT;
+    /* A deadline that passed a moment ago (after the loop's stop check) is
+     * still a limit: the smallest one, for 0 would mean none to libcurl. */
+    double left = fmax(timeouts_time_left(batch, now), TIMEOUTS_SMALLEST_LIMIT);
+    return fmin(per_attempt, left);
+}
+
 long timeouts_limit_ms(double seconds)
 {
     if (seconds <= 0 || seconds >= TIMEOUTS_NO_LIMIT)
@@ -509,8 +518,7 @@ void timeouts_run_one_at_a_time(struct timeouts_batch *batch,
             return;
         }
         struct timeouts_task *task = timeouts_first_pending(batch);
-        double per_attempt = batch->timeout > 0 ? batch->timeout : TIMEOUTS_NO_LIMIT;
-        double limit = fmin(per_attempt, timeouts_time_left(batch, clock_now()));
+        double limit = timeouts_limit_within_deadline(batch, clock_now());
         http_body_reset(&transfer->body);
         curl_easy_setopt(transfer->easy, CURLOPT_URL, task->url);
         curl_easy_setopt(transfer->easy, CURLOPT_TIMEOUT_MS, timeouts_limit_ms(limit));

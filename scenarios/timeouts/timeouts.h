@@ -114,10 +114,20 @@ bool timeouts_must_stop(const struct timeouts_batch *batch, enum timeouts_cancel
 
 /* "No limit" to arithmetic that takes the smaller of two limits. */
 #define TIMEOUTS_NO_LIMIT 1e18
+/* The shortest limit an attempt can have: 1 ms, libcurl's smallest. */
+#define TIMEOUTS_SMALLEST_LIMIT 0.001
 
 /* Seconds until the batch's deadline: may be negative once it has passed;
  * TIMEOUTS_NO_LIMIT when there is no deadline. */
 double timeouts_time_left(const struct timeouts_batch *batch, double now);
+
+/* The limit of an attempt started at `now` by a program that keeps the
+ * deadline by never waiting past it (sync.c): the attempt's own timeout, or
+ * what is left of the deadline if that is less (at least
+ * TIMEOUTS_SMALLEST_LIMIT, even once it has passed); TIMEOUTS_NO_LIMIT when
+ * there is neither.  async.c gives an attempt only its own timeout: its
+ * loop keeps the deadline, and cancels what is still running then. */
+double timeouts_limit_within_deadline(const struct timeouts_batch *batch, double now);
 
 /* When a loop that keeps the limits itself must wake next: the deadline or
  * the earliest retry that is waiting (a clock_now() value, or
@@ -129,11 +139,11 @@ double timeouts_next_wake(const struct timeouts_batch *batch, double now);
 long timeouts_limit_ms(double seconds);
 
 /* One transfer: an easy handle and the reply it collects.  sync.c reuses
- * one for every attempt; async.c has one per task. */
+ * one for every attempt; async.c has one per task: transfers[i] carries
+ * the attempts of tasks[i], on the multi handle while tasks[i].attempt_open. */
 struct timeouts_transfer {
     CURL *easy;
     struct http_body body;
-    bool in_flight;         /* async.c: on the multi handle right now */
 };
 
 /* `count` transfers with their easy handles, or NULL if out of memory. */
@@ -147,7 +157,7 @@ int timeouts_finish(struct timeouts_batch *batch);
 
 /* The lab's starter (docs/labs/README.md) runs this where async.c has its
  * event loop: sync.c's way, one attempt after another on transfers[0],
- * each bounded by the timeout and what is left of the deadline. */
+ * each bounded by timeouts_limit_within_deadline. */
 void timeouts_run_one_at_a_time(struct timeouts_batch *batch,
                                 struct timeouts_transfer *transfers);
 

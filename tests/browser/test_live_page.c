@@ -29,6 +29,7 @@
 
 #include "browser.h"
 #include "checks.h"
+#include "clock.h"
 #include "process.h"
 #include "server.h"
 
@@ -111,9 +112,9 @@ static const char *page_text(const char *expression)
 /* Polls a page number until it is want; returns the last value read. */
 static long wait_for_page(const char *name, long want)
 {
-    double deadline = test_now_seconds() + WAIT_S;
+    double deadline = clock_now() + WAIT_S;
     long value;
-    while ((value = page_number(name)) != want && test_now_seconds() < deadline) {
+    while ((value = page_number(name)) != want && clock_now() < deadline) {
         struct timespec pause = { 0, 50 * 1000 * 1000 };
         nanosleep(&pause, NULL);
     }
@@ -153,10 +154,10 @@ static void *run_program(void *arg)
  * "<name>" at the end. */
 static void run_and_screenshot(const char *program, const char *name, long held)
 {
-    double deadline = test_now_seconds() + WAIT_S;
+    double deadline = clock_now() + WAIT_S;
     /* ?. : until the page has loaded, there is no element to ask. */
     while (strcmp(page_text("document.getElementById('live')?.dataset.connected ?? 'loading'"), "yes") != 0)
-        if (test_now_seconds() > deadline)
+        if (clock_now() > deadline)
             fail_msg("the page never connected to /live/events");
     struct program_run run = { .over = false };
     snprintf(run.path, sizeof run.path, "%s", test_bin(program));

@@ -133,18 +133,24 @@ static pid_t start_bench(const char *const argv[], int *output_fd, char *output,
     return pid;
 }
 
+/* bench on slow_api at scale 1, a run far longer than the test, once
+ * hyperfine has begun timing. */
+static pid_t start_long_bench(const struct scratch *scratch, int *output_fd)
+{
+    const char *argv[] = { test_bin("bench"), "--scenario", "slow_api", "--scale", "1",
+                           "--runs", "2", "--warmup", "0", "--sweep-ks", "none",
+                           "--out", scratch->results, NULL };
+    static char output[65536];
+    return start_bench(argv, output_fd, output, sizeof output, "Benchmark 1");
+}
+
 static void killed_bench_leaves_nothing_running(void **state)
 {
     (void)state;
     struct scratch scratch;
     scratch_make(&scratch);
-    /* Scale 1: the run is far longer than this test. */
-    const char *argv[] = { test_bin("bench"), "--scenario", "slow_api", "--scale", "1",
-                           "--runs", "2", "--warmup", "0", "--sweep-ks", "none",
-                           "--out", scratch.results, NULL };
-    static char output[65536];
     int output_fd;
-    pid_t pid = start_bench(argv, &output_fd, output, sizeof output, "Benchmark 1");
+    pid_t pid = start_long_bench(&scratch, &output_fd);
     kill(pid, SIGKILL);  /* bench alone, as the OOM killer would */
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -157,6 +163,30 @@ static void killed_bench_leaves_nothing_running(void **state)
     test_remove_tree(scratch.root);
     if (left > 0)
         fail_msg("%d of bench's processes still running after it was killed", left);
+}
+
+/* A SIGTERM to bench alone (a `kill PID`, not the terminal's Ctrl+C, which
+ * reaches the whole group) is passed on to the hyperfine it is running
+ * (launch_run_forwarding): bench ends at once, with 130, instead of waiting
+ * out a run at scale 1 that takes far longer than this test. */
+static void terminated_bench_passes_it_on(void **state)
+{
+    (void)state;
+    struct scratch scratch;
+    scratch_make(&scratch);
+    int output_fd;
+    pid_t pid = start_long_bench(&scratch, &output_fd);
+    kill(pid, SIGTERM);
+    int left = test_wait_group_gone(pid, 20.0);
+    kill(-pid, SIGKILL);  /* whatever is left, so a failure cleans up too */
+    close(output_fd);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    test_remove_tree(scratch.root);
+    if (left > 0)
+        fail_msg("%d of bench's processes still running 20 s after a SIGTERM to bench", left);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 130);
 }
 
 static void interrupted_bench_leaves_the_old_results(void **state)
@@ -233,6 +263,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(killed_bench_leaves_nothing_running),
+        cmocka_unit_test(terminated_bench_passes_it_on),
         cmocka_unit_test(interrupted_bench_leaves_the_old_results),
         cmocka_unit_test(a_complete_run_replaces_its_files),
         cmocka_unit_test(report_replaces_report_md),

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "checks.h"
+#include "clock.h"
 #include "faulty_server.h"
 #include "process.h"
 #include "server.h"
@@ -208,9 +209,9 @@ static void *strike_when_busy(void *argument)
 {
     struct doomed_servers *doomed = argument;
     bool struck[CLIENT_COUNT] = { false };
-    double give_up = test_now_seconds() + TEST_RUN_TIMEOUT_S / 2;
+    double give_up = clock_now() + TEST_RUN_TIMEOUT_S / 2;
     size_t left = CLIENT_COUNT;
-    while (left > 0 && test_now_seconds() < give_up) {
+    while (left > 0 && clock_now() < give_up) {
         for (size_t i = 0; i < CLIENT_COUNT; i++) {
             if (!struck[i] && test_server_stat(&doomed->servers[i], NULL, "in_flight") >= 1) {
                 kill(doomed->servers[i].pid, doomed->signal);

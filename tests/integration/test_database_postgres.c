@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "clock.h"
 #include "lesson_database.h"
 #include "postgres.h"
 #include "process.h"
@@ -137,8 +138,8 @@ static long most_active_queries(const char *program, long want, long *threads,
     struct background_run run;
     start_in_background(&run, program);
     long most = 0;
-    double deadline = test_now_seconds() + WAIT_S;
-    while (most < want && !atomic_load(&run.done) && test_now_seconds() < deadline) {
+    double deadline = clock_now() + WAIT_S;
+    while (most < want && !atomic_load(&run.done) && clock_now() < deadline) {
         long active = test_postgres_active_queries(watcher, program);
         most = active > most ? active : most;
         pause_briefly();
@@ -453,8 +454,8 @@ static void pg_with_stops_the_server_on_ctrl_c(void **state)
     assert_int_equal(test_postgres_script(&pg, "stop", NULL), 0);
     const char *waiting[] = { "sleep", "60", NULL };
     pid_t with = start_with(waiting);
-    double deadline = test_now_seconds() + WAIT_S;
-    while (!test_postgres_running(&pg) && test_now_seconds() < deadline)
+    double deadline = clock_now() + WAIT_S;
+    while (!test_postgres_running(&pg) && clock_now() < deadline)
         pause_briefly();
     assert_true(test_postgres_running(&pg));
     kill(-with, SIGINT);  /* Ctrl+C: the terminal signals the whole job */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "process.h"
 #include "server.h"
 
@@ -155,7 +156,7 @@ static void batch_start(struct batch *batch, const struct test_server *server,
  * returns how many finished. */
 static size_t batch_run(struct batch *batch, double timeout_s)
 {
-    double deadline = test_now_seconds() + timeout_s;
+    double deadline = clock_now() + timeout_s;
     size_t finished = 0;
     for (size_t i = 0; i < batch->count; i++)
         finished += batch->transfers[i].done;
@@ -174,9 +175,9 @@ static size_t batch_run(struct batch *batch, double timeout_s)
             transfer->done = true;
             finished++;
         }
-        if (finished < batch->count && test_now_seconds() < deadline)
+        if (finished < batch->count && clock_now() < deadline)
             curl_multi_poll(batch->multi, NULL, 0, 20, NULL);
-    } while (finished < batch->count && test_now_seconds() < deadline);
+    } while (finished < batch->count && clock_now() < deadline);
     return finished;
 }
 
@@ -274,9 +275,9 @@ static int stop_own(void **state)
 static void delay_me_echoes_the_seconds_as_sent(void **state)
 {
     (void)state;
-    double started = test_now_seconds();
+    double started = clock_now();
     struct test_reply reply = request("GET", "/delay-me?seconds=0.25", NULL);
-    assert_true(test_now_seconds() - started >= 0.2);   /* it did wait */
+    assert_true(clock_now() - started >= 0.2);   /* it did wait */
     assert_int_equal(reply.status, 200);
     assert_string_equal(reply.body, "Done, I waited for 0.25 secs");
     assert_header(&reply, "Content-Type", "text/plain");
@@ -453,8 +454,8 @@ static void reset_keeps_requests_that_are_in_flight(void **state)
     struct batch batch;
     batch_start(&batch, &shared, paths, 2, 30.0);
     batch_run(&batch, 0.0);
-    double deadline = test_now_seconds() + SETTLE_S;
-    while (test_server_stat(&shared, NULL, "in_flight") < 2 && test_now_seconds() < deadline)
+    double deadline = clock_now() + SETTLE_S;
+    while (test_server_stat(&shared, NULL, "in_flight") < 2 && clock_now() < deadline)
         batch_run(&batch, 0.02);
     assert_int_equal(test_server_reset_stats(&shared), 0);
     assert_int_equal(test_server_stat(&shared, NULL, "requests"), 0);
@@ -686,11 +687,11 @@ static void shutdown_releases_held_requests(const char *mode, size_t held)
          * 503 checked below proves it was held, not refused. */
         batch_run(&batch, 0.3);
     } else {
-        double deadline = test_now_seconds() + SETTLE_S;
+        double deadline = clock_now() + SETTLE_S;
         do
             batch_run(&batch, 0.05);
         while (test_server_stat(&own, NULL, "in_flight") < (long)held
-               && test_now_seconds() < deadline);
+               && clock_now() < deadline);
         assert_int_equal(test_server_stat(&own, NULL, "in_flight"), (long)held);
     }
 

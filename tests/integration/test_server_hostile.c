@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "clock.h"
 #include "process.h"
 #include "server.h"
 
@@ -260,7 +261,7 @@ static size_t statuses(const struct reply_log *log, int *codes, size_t capacity)
  * the server closes, or timeout_s passes. */
 static void read_replies(int fd, struct reply_log *log, size_t want, double timeout_s)
 {
-    double deadline = test_now_seconds() + timeout_s;
+    double deadline = clock_now() + timeout_s;
     for (;;) {
         int codes[8];
         size_t have = statuses(log, codes, 8);
@@ -268,10 +269,10 @@ static void read_replies(int fd, struct reply_log *log, size_t want, double time
         if (want > 0 && have >= want && last != NULL) {
             /* A moment for a reply that should not be there (a header
              * block sent twice) to show itself. */
-            deadline = test_now_seconds() + 0.03;
+            deadline = clock_now() + 0.03;
             want = 0;
         }
-        double left = deadline - test_now_seconds();
+        double left = deadline - clock_now();
         struct pollfd ready = { fd, POLLIN, 0 };
         if (left <= 0 || poll(&ready, 1, (int)(left * 1000) + 1) <= 0)
             return;

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "clock.h"
 #include "live.h"
 #include "process.h"
 #include "server.h"
@@ -121,13 +122,13 @@ static size_t count_of(const char *text, const char *needle)
 static bool raw_read_until(struct raw_client *client, const char *needle, size_t want,
                            double timeout_s)
 {
-    double deadline = test_now_seconds() + timeout_s;
+    double deadline = clock_now() + timeout_s;
     /* Counts only in what each read added (and the needle's length before
      * it): rescanning all of a long stream after every read would make the
      * reader slow enough to become a slow viewer itself. */
     size_t found = count_of(client->text, needle), scanned = client->length;
     while (found < want) {
-        double left = deadline - test_now_seconds();
+        double left = deadline - clock_now();
         if (left <= 0 || client->closed)
             return false;
         raw_read_some(client, left);
@@ -141,9 +142,9 @@ static bool raw_read_until(struct raw_client *client, const char *needle, size_t
 /* Reads until the server closes the connection (true) or timeout_s. */
 static bool raw_read_to_end(struct raw_client *client, double timeout_s)
 {
-    double deadline = test_now_seconds() + timeout_s;
-    while (!client->closed && test_now_seconds() < deadline)
-        raw_read_some(client, deadline - test_now_seconds());
+    double deadline = clock_now() + timeout_s;
+    while (!client->closed && clock_now() < deadline)
+        raw_read_some(client, deadline - clock_now());
     return client->closed;
 }
 

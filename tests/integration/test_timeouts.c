@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "clock.h"
 #include "process.h"
 #include "server.h"
 #include "trace_intervals.h"
@@ -338,10 +339,10 @@ static pid_t spawn_client(const char *program, const char *const *extra)
 /* Waits at most wait_s for the program's exit; kills it if it is late. */
 static int wait_for_exit(pid_t pid, double wait_s)
 {
-    double give_up = test_now_seconds() + wait_s;
+    double give_up = clock_now() + wait_s;
     int status;
     while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (test_now_seconds() > give_up) {
+        if (clock_now() > give_up) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             fail_msg("the program did not end within %.0f s", wait_s);

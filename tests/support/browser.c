@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "files.h"
 #include "process.h"
 
@@ -139,7 +140,7 @@ static json_t *next_message(struct test_browser *browser, double deadline)
                 return message;
             continue;
         }
-        double left = deadline - test_now_seconds();
+        double left = deadline - clock_now();
         struct pollfd poller = { .fd = browser->from_browser, .events = POLLIN };
         if (left <= 0 || poll(&poller, 1, (int)(left * 1000) + 1) <= 0)
             return NULL;
@@ -175,7 +176,7 @@ static json_t *command(struct test_browser *browser, const char *method, json_t 
         fprintf(stderr, "browser: cannot send %s (did chromium exit?)\n", method);
         return NULL;
     }
-    double deadline = test_now_seconds() + COMMAND_TIMEOUT_S;
+    double deadline = clock_now() + COMMAND_TIMEOUT_S;
     json_t *reply;
     while ((reply = next_message(browser, deadline)) != NULL) {
         json_t *reply_id = json_object_get(reply, "id");
@@ -275,13 +276,13 @@ int test_browser_screenshot(struct test_browser *browser, const char *png_path)
 
 static bool exited_within(pid_t pid, double seconds)
 {
-    double deadline = test_now_seconds() + seconds;
+    double deadline = clock_now() + seconds;
     do {
         if (waitpid(pid, NULL, WNOHANG) == pid)
             return true;
         struct timespec pause = { 0, 20 * 1000 * 1000 };
         nanosleep(&pause, NULL);
-    } while (test_now_seconds() < deadline);
+    } while (clock_now() < deadline);
     return false;
 }
 

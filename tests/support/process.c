@@ -29,13 +29,6 @@ const char *test_bin(const char *name)
     return path;
 }
 
-double test_now_seconds(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
 int test_run(const char *const argv[], double timeout_s, struct test_process_result *result)
 {
     memset(result, 0, sizeof *result);
@@ -137,9 +130,9 @@ int test_start_job(const char *const argv[], int *output_fd)
 bool test_read_until(int fd, char *out, size_t size, const char *marker, double timeout_s)
 {
     size_t length = strlen(out);
-    double deadline = test_now_seconds() + timeout_s;
+    double deadline = clock_now() + timeout_s;
     while (strstr(out, marker) == NULL && length < size - 1) {
-        double left = deadline - test_now_seconds();
+        double left = deadline - clock_now();
         struct pollfd ready = { fd, POLLIN, 0 };
         if (left <= 0 || poll(&ready, 1, (int)(left * 1000) + 1) <= 0)
             return false;
@@ -183,9 +176,9 @@ static int running_in_group(int pgid)
 
 int test_wait_group_gone(int pgid, double timeout_s)
 {
-    double deadline = test_now_seconds() + timeout_s;
+    double deadline = clock_now() + timeout_s;
     int left;
-    while ((left = running_in_group(pgid)) > 0 && test_now_seconds() < deadline)
+    while ((left = running_in_group(pgid)) > 0 && clock_now() < deadline)
         nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
     return left;
 }

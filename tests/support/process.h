@@ -50,8 +50,4 @@ int test_wait_group_gone(int pgid, double timeout_s);
 
 void test_process_result_free(struct test_process_result *result);
 
-/* Seconds on the monotonic clock: for deadlines and bounded waits, never to
- * judge how fast something ran. */
-double test_now_seconds(void);
-
 #endif

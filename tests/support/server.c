@@ -1,6 +1,7 @@
 /* server.c - start and stop a slowserver for a test, talk HTTP to it; see server.h. */
 #include "server.h"
 
+#include "clock.h"
 #include "process.h"
 
 #include <curl/curl.h>
@@ -35,10 +36,10 @@ static void pause_briefly(double seconds)
 int test_server_read_line(struct test_server *server, char *line, size_t size, double timeout_s)
 {
     /* Byte by byte, so nothing after the line is consumed from the pipe. */
-    double deadline = test_now_seconds() + timeout_s;
+    double deadline = clock_now() + timeout_s;
     size_t length = 0;
     while (length + 1 < size) {
-        double left = deadline - test_now_seconds();
+        double left = deadline - clock_now();
         struct pollfd ready = { .fd = server->stdout_fd, .events = POLLIN };
         if (left <= 0 || poll(&ready, 1, (int)(left * 1000) + 1) <= 0)
             return -1;
@@ -143,11 +144,11 @@ int test_server_stop(struct test_server *server)
     int result = -1;
     if (server->pid > 0) {
         kill(server->pid, SIGTERM);
-        double deadline = test_now_seconds() + STOP_TIMEOUT_S;
+        double deadline = clock_now() + STOP_TIMEOUT_S;
         int status = 0;
         pid_t done = 0;
         while ((done = waitpid(server->pid, &status, WNOHANG)) == 0
-               && test_now_seconds() < deadline)
+               && clock_now() < deadline)
             pause_briefly(0.01);
         if (done == 0) {
             fprintf(stderr, "test_server_stop: server %d ignored SIGTERM; killing it\n",
@@ -290,10 +291,10 @@ int test_server_reset_stats(const struct test_server *server)
 long test_server_wait_stat(const struct test_server *server, const char *path, const char *field,
                            long want, double timeout_s)
 {
-    double deadline = test_now_seconds() + timeout_s;
+    double deadline = clock_now() + timeout_s;
     long value;
     while ((value = test_server_stat(server, path, field)) != want
-           && test_now_seconds() < deadline)
+           && clock_now() < deadline)
         pause_briefly(0.02);
     return value;
 }

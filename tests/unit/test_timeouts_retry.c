@@ -76,6 +76,28 @@ static void the_seed_makes_the_jitter_repeatable(void **state)
     assert_true(any_difference);
 }
 
+/* A blocking attempt is bounded by what is left of the deadline, and a
+ * deadline that has already passed still bounds it: the smallest limit
+ * libcurl takes, never 0, which to libcurl means no limit at all. */
+static void a_passed_deadline_still_bounds_an_attempt(void **state)
+{
+    (void)state;
+    struct timeouts_batch batch = batch_at_scale(1.0);
+    double now = 100.0;
+    batch.timeout = 0;  /* --timeout 0: no per-attempt limit */
+    assert_int_equal(timeouts_limit_ms(timeouts_limit_within_deadline(&batch, now)), 0);
+
+    batch.deadline_at = now + 0.25;
+    assert_int_equal(timeouts_limit_ms(timeouts_limit_within_deadline(&batch, now)), 250);
+    batch.deadline_at = now;
+    assert_int_equal(timeouts_limit_ms(timeouts_limit_within_deadline(&batch, now)), 1);
+    batch.deadline_at = now - 3;
+    assert_int_equal(timeouts_limit_ms(timeouts_limit_within_deadline(&batch, now)), 1);
+
+    batch.timeout = 2;
+    assert_int_equal(timeouts_limit_ms(timeouts_limit_within_deadline(&batch, now)), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -83,6 +105,7 @@ int main(void)
         cmocka_unit_test(scale_shrinks_the_backoff),
         cmocka_unit_test(retry_after_is_honoured_and_capped),
         cmocka_unit_test(the_seed_makes_the_jitter_repeatable),
+        cmocka_unit_test(a_passed_deadline_still_bounds_an_attempt),
     };
     return cmocka_run_group_tests_name("timeouts_retry", tests, NULL, NULL);
 }
