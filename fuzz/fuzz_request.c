@@ -25,11 +25,11 @@
  * The end of an exchange is structural, not a silence timer: "the server
  * has read every byte" (SIOCOUTQ, see unread_by_peer), then the server's
  * close (read as end-of-stream).  So an input costs what the server does
- * with it, not a fixed wait.  (20 ms without progress ends an exchange only
- * where libmicrohttpd stalls, and each time is counted.)  Delays are capped at 5 ms (--max-delay) so
- * that valid waits stay cheap.  ASYNCLAB_FUZZ_MODE=threads|blocking runs
- * the other server modes (default async).  `make fuzz` runs it;
- * docs/fuzzing.md has the figures.
+ * with it, not a fixed wait.  (20 ms without progress ends an exchange
+ * only where libmicrohttpd stalls, and each time is counted.)  Delays are
+ * capped at 5 ms (--max-delay) so that valid waits stay cheap.
+ * ASYNCLAB_FUZZ_MODE=threads|blocking runs the other server modes (default
+ * async).  `make fuzz` runs it; docs/fuzzing.md has the figures.
  */
 #include <errno.h>
 #include <linux/sockios.h>   /* SIOCOUTQ */
@@ -221,13 +221,16 @@ static enum exchange_end exchange(int fd, const uint8_t *data, size_t size, char
     }
 }
 
-/* One line per stall (a few in a hundred thousand inputs), so that
- * scripts/fuzz.sh can count them. */
-static void note_stall(enum exchange_end end)
+/* One line per stall (about one input in 200), so that scripts/fuzz.sh
+ * can count them.  Whether a request context was alive says where it
+ * stalled: in libmicrohttpd's parsing, before or between requests (as
+ * both stalls found so far), or while slowserver's handler had a request. */
+static void note_stall(enum exchange_end end, long requests_alive)
 {
     static unsigned long count;
-    fprintf(stderr, "fuzz_request: note: the server stalled %s; the client closed (%lu so far)\n",
-            end == STALLED_READING ? "reading the input" : "after the half-close", ++count);
+    fprintf(stderr, "fuzz_request: note: the server stalled %s, %s; the client closed (%lu so far)\n",
+            end == STALLED_READING ? "reading the input" : "after the half-close",
+            requests_alive > 0 ? "during a request" : "between requests", ++count);
 }
 
 static long live_contexts(void)
@@ -275,10 +278,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char reply[16];
     size_t reply_length;
     enum exchange_end end = exchange(pair[0], data, size, reply, sizeof reply, &reply_length);
+    long requests_alive = live_contexts();
     close(pair[0]);
     REQUIRE(end != OVER_THE_BOUND, "the connection did not end within the bound");
     if (end == STALLED_READING || end == STALLED_AFTER_HALF_CLOSE)
-        note_stall(end);
+        note_stall(end, requests_alive);
     REQUIRE(reply_length == 0 || (reply_length >= 8 && memcmp(reply, "HTTP/1.", 7) == 0),
             "the reply does not start with an HTTP/1.x status line");
     REQUIRE(nothing_left(), "a request, its context or its connection was left behind");
