@@ -233,6 +233,26 @@ static void note_stall(enum exchange_end end, long requests_alive)
             requests_alive > 0 ? "during a request" : "between requests", ++count);
 }
 
+/* A stall with a request context alive is not one of the two understood
+ * ones (both happen before slowserver's handler has a request), so its
+ * input is kept for a look: in $ASYNCLAB_FUZZ_STALLS/, if set (scripts/fuzz.sh
+ * sets build/fuzz/findings/). */
+static void keep_stall_input(const uint8_t *data, size_t size)
+{
+    static unsigned long kept;
+    const char *folder = getenv("ASYNCLAB_FUZZ_STALLS");
+    if (folder == NULL || kept >= 100)
+        return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/fuzz_request-stall-during-request-%d-%lu", folder,
+             (int)getpid(), ++kept);
+    FILE *file = fopen(path, "wb");
+    if (file == NULL)
+        return;
+    fwrite(data, 1, size, file);
+    fclose(file);
+}
+
 static long live_contexts(void)
 {
     pthread_mutex_lock(&app.lock);
@@ -283,6 +303,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     REQUIRE(end != OVER_THE_BOUND, "the connection did not end within the bound");
     if (end == STALLED_READING || end == STALLED_AFTER_HALF_CLOSE)
         note_stall(end, requests_alive);
+    if ((end == STALLED_READING || end == STALLED_AFTER_HALF_CLOSE) && requests_alive > 0)
+        keep_stall_input(data, size);
     REQUIRE(reply_length == 0 || (reply_length >= 8 && memcmp(reply, "HTTP/1.", 7) == 0),
             "the reply does not start with an HTTP/1.x status line");
     REQUIRE(nothing_left(), "a request, its context or its connection was left behind");

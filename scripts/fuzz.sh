@@ -19,7 +19,10 @@ for target in "$@"; do
     mkdir -p "$learned" "$findings"
     echo "== $name for ${seconds}s (log: $log)"
     # -timeout: one input taking longer than this is a hang, a finding.
-    "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
+    # ASYNCLAB_FUZZ_STALLS: where fuzz_request keeps inputs of stalls it
+    # cannot place (docs/fuzzing.md).
+    ASYNCLAB_FUZZ_STALLS=$findings "$target" -max_total_time="$seconds" -timeout=10 \
+        -rss_limit_mb=1024 -print_final_stats=1 \
         -artifact_prefix="$findings/$name-" "$learned" "$seeds" >"$log" 2>&1
     result=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
