@@ -213,7 +213,8 @@ ALL_BINS += $(HARNESS_BINS)
 # Every tests/unit/test_*.c and tests/integration/test_*.c is one cmocka
 # program.  A test named after what it tests (test_<scenario>..., or
 # test_server...) sees that part's headers and links its library; every
-# test may use tests/support/ and the base and lesson tiers.
+# test may use tests/support/ and the base and lesson tiers; tests/support/
+# starts programs through the harness's launcher (harness/lib/launch.c).
 UNIT_TEST_SRC        := $(wildcard tests/unit/test_*.c)
 INTEGRATION_TEST_SRC := $(wildcard tests/integration/test_*.c)
 UNIT_TESTS        := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_TEST_SRC))
@@ -237,7 +238,8 @@ subject_dir  = $(if $(filter server,$(1)),server,$(if $(1),scenarios/$(1)))
 subject_pkgs = $(if $(filter server,$(1)),$(SERVER_PKGS),$(if $(1),$(call scenario_pkgs,$(1))))
 
 define test_rules
-$(BIN)/tests/$(1): $(OBJ)/$(2) $(call subject_lib,$(3)) $(TEST_SUPPORT_LIB) $(LESSON_LIB) $(BASE_LIB)
+$(BIN)/tests/$(1): $(OBJ)/$(2) $(call subject_lib,$(3)) $(TEST_SUPPORT_LIB) $(HARNESS_LIB) \
+                   $(LESSON_LIB) $(BASE_LIB)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ \
 	    $$(call pkg_libs,$(TEST_PKGS) $(call subject_pkgs,$(3))) -lpthread -lm

@@ -115,6 +115,12 @@ pid_t launch_start_redirected(const char *program, char *const argv[], int stdou
     return start_child(program, argv, &fds);
 }
 
+pid_t launch_start_job(const char *program, char *const argv[], int stdout_fd, int stderr_fd)
+{
+    const struct child_fds fds = { stdout_fd, stderr_fd, { -1, -1 }, true };
+    return start_child(program, argv, &fds);
+}
+
 pid_t launch_start(const char *program, char *const argv[], int stdout_fd)
 {
     return launch_start_redirected(program, argv, stdout_fd, -1);

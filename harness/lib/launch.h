@@ -28,6 +28,11 @@ pid_t launch_start(const char *program, char *const argv[], int stdout_fd);
 pid_t launch_start_redirected(const char *program, char *const argv[], int stdout_fd,
                               int stderr_fd);
 
+/* The same in a process group of its own, as a shell starts a job: a
+ * signal sent to the group reaches everything it started, and what is
+ * left of it can be counted (the tests' Ctrl+C and kill -9 checks). */
+pid_t launch_start_job(const char *program, char *const argv[], int stdout_fd, int stderr_fd);
+
 /* Waits for pid, retrying when a signal interrupts the wait.  Returns its
  * exit status, 128 + the signal if a signal ended it, or -1. */
 int launch_wait(pid_t pid);

@@ -485,6 +485,8 @@ CURL *service_call_begin(struct service *service, struct service_call *call)
     if (call->easy == NULL)
         return NULL;
     curl_easy_setopt(call->easy, CURLOPT_URL, call->url);
+    call->error[0] = '\0';
+    curl_easy_setopt(call->easy, CURLOPT_ERRORBUFFER, call->error);
     curl_easy_setopt(call->easy, CURLOPT_TIMEOUT_MS, (long)(service->timeout * 1000.0));
     curl_easy_setopt(call->easy, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(call->easy, CURLOPT_XFERINFOFUNCTION, abort_when_dropping);
@@ -497,12 +499,19 @@ static void call_problem(const struct service *service, const struct service_cal
                          char *why, size_t size)
 {
     why[0] = '\0';
-    if (call->result == CURLE_OPERATION_TIMEDOUT)
+    /* Two bounds end a call with the same code: --timeout, the lesson's,
+     * and the stall bound (no byte for --stall-timeout seconds), which can
+     * be the shorter; libcurl's message says which. */
+    bool whole_timeout = call->finished - call->started >= service->timeout * 0.99;
+    if (call->result == CURLE_OPERATION_TIMEDOUT && (whole_timeout || call->error[0] == '\0'))
         snprintf(why, size, "timed out after %g s", service->timeout);
+    else if (call->result == CURLE_OPERATION_TIMEDOUT)
+        snprintf(why, size, "stalled: %.100s", call->error);
     else if (call->result == CURLE_ABORTED_BY_CALLBACK)
         snprintf(why, size, "dropped at shutdown");
     else if (call->result != CURLE_OK)
-        snprintf(why, size, "%s", curl_easy_strerror(call->result));
+        snprintf(why, size, "%.100s",
+                 call->error[0] ? call->error : curl_easy_strerror(call->result));
     else if (call->status != 200)
         snprintf(why, size, "HTTP %ld", call->status);
 }
@@ -559,7 +568,7 @@ enum MHD_Result service_reply_dashboard(struct service_request *request)
     struct service *service = request->service;
     json_t *reply = json_pack("{s:I}", "user", (json_int_t)request->user);
     json_t *failed = json_object();
-    int answered = 0, timed_out = 0;
+    int answered = 0, timed_out = 0, failed_otherwise = 0;
     for (int i = 0; i < SERVICE_UPSTREAM_COUNT; i++) {
         const struct service_call *call = &request->calls[i];
         char why[128];
@@ -571,6 +580,8 @@ enum MHD_Result service_reply_dashboard(struct service_request *request)
             json_object_set_new(failed, call->name, json_string(why));
         if (call->result == CURLE_OPERATION_TIMEDOUT)
             timed_out++;
+        else if (part == NULL)
+            failed_otherwise++;
     }
     json_object_set_new(reply, "failed", failed);
     char *text = json_dumps(reply, JSON_PRESERVE_ORDER | JSON_COMPACT);
@@ -579,9 +590,13 @@ enum MHD_Result service_reply_dashboard(struct service_request *request)
     service->dashboards++;
     service->partial += answered > 0 && answered < SERVICE_UPSTREAM_COUNT;
     service->timed_out += timed_out > 0;
+    service->unanswered += answered == 0;
     unlock(service);
-    /* Nothing came back: the gateway's own upstream timed out or failed. */
-    unsigned status = answered > 0 ? MHD_HTTP_OK : MHD_HTTP_GATEWAY_TIMEOUT;
+    /* Nothing came back: the gateway's own upstream failed it.  504 says it
+     * only waited too long (a retry later may do); 502 that an upstream
+     * answered garbage, an error or hung up (as nginx tells them apart). */
+    unsigned status = answered > 0 ? MHD_HTTP_OK
+                    : failed_otherwise > 0 ? MHD_HTTP_BAD_GATEWAY : MHD_HTTP_GATEWAY_TIMEOUT;
     if (text == NULL)
         return MHD_NO;
     return queue_reply(request, status, "application/json", text);
@@ -807,11 +822,11 @@ void service_abandon(struct service *service)
 
 int service_finish(struct service *service)
 {
-    output_summary("%s stopped: %ld dashboards (%ld partial, %ld with a timeout), "
+    output_summary("%s stopped: %ld dashboards (%ld partial, %ld with a timeout, %ld failed), "
                    "%ld bad requests; background tasks: %ld done, %ld failed, %ld dropped",
                    service->program->name, service->dashboards, service->partial,
-                   service->timed_out, service->bad_requests, service->tasks_done,
-                   service->tasks_failed, service->tasks_dropped);
+                   service->timed_out, service->unanswered, service->bad_requests,
+                   service->tasks_done, service->tasks_failed, service->tasks_dropped);
     int status = service->tasks_dropped + service->tasks_failed > 0 ? EXIT_TASKS_FAILED
                                                                      : EXIT_ALL_DONE;
     status = trace_save(service->trace, service->common.trace_path, service->program->name,

@@ -54,6 +54,7 @@ struct service {
                                             request still arriving holds no work) */
     long tasks_running;
     long dashboards, partial, timed_out, bad_requests;
+    long unanswered;                     /* dashboards with nothing back: 502 or 504 */
     long tasks_done, tasks_failed, tasks_dropped;
     atomic_bool stopping;                /* no new work: new requests get 503 */
     atomic_bool dropping;                /* the grace is over: abort what still runs */
@@ -71,6 +72,7 @@ struct service_call {
     CURL *easy;
     struct http_body body;
     CURLcode result;
+    char error[CURL_ERROR_SIZE]; /* libcurl's own words for a failure */
     long status;
     double started, finished;    /* clock_now() */
 };
@@ -146,8 +148,9 @@ CURL *service_call_begin(struct service *service, struct service_call *call);
 void service_call_end(struct service_request *request, struct service_call *call,
                       CURLcode result);
 
-/* Merges the three calls into one JSON reply (200, or 504 if none came
- * back) and queues it on the request's connection. */
+/* Merges the three calls into one JSON reply and queues it on the
+ * request's connection: 200 if any part came back; if none did, 504 when
+ * every call timed out, 502 when any was answered wrongly or not at all. */
 enum MHD_Result service_reply_dashboard(struct service_request *request);
 
 /*

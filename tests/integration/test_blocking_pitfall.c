@@ -166,10 +166,9 @@ static void assert_overlaps_all_three(const char *variant, bool one_thread)
 {
     struct test_process_result result = run_variant(variant, &server);
     test_assert_lesson_replies(result.out);
-    /* The shortest request finishes first: completion order, not send order. */
-    const char *r2 = strstr(result.out, "R2: Request finally done");
-    const char *r1 = strstr(result.out, "R1: Request finally done");
-    assert_true(r2 != NULL && r1 != NULL && r2 < r1);
+    /* The overlap is proven by the server's max_in_flight and the
+     * program's own windows, not by R2's line coming before R1's: a race a
+     * loaded machine loses (lesson_runs.c). */
     assert_int_equal(test_server_stat(&server, "/delay-me", "requests"), REQUESTS);
     assert_int_equal(test_server_stat(&server, NULL, "max_in_flight"), REQUESTS);
 

@@ -31,6 +31,7 @@
 
 #include "checks.h"
 #include "clock.h"
+#include "lib/launch.h"
 #include "lesson_database.h"
 #include "postgres.h"
 #include "process.h"
@@ -422,12 +423,8 @@ static pid_t start_with(const char *const *command)
     for (; *command != NULL; command++)
         argv[argc++] = *command;
     argv[argc] = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);  /* a process group of its own, as a terminal's job has */
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
+    /* A process group of its own, as a terminal's job has; it dies with us. */
+    pid_t pid = launch_start_job("test_database_postgres", (char *const *)argv, -1, -1);
     assert_true(pid > 0);
     return pid;
 }

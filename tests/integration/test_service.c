@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "faulty_server.h"
 #include "process.h"
 #include "server.h"
 #include "trace_intervals.h"
@@ -40,6 +42,8 @@ static struct test_server upstream;
 /* The gateway a test runs: one at a time, stopped by the teardown when a
  * failed assertion ended the test before it could stop it itself. */
 static struct test_server gateway;
+/* A slowserver of the test's own, to stop or kill under the gateway. */
+static struct test_server doomed;
 static char trace_path[64];
 
 static int start(void **state)
@@ -61,19 +65,30 @@ static int stop_leftover_gateway(void **state)
     (void)state;
     if (gateway.pid > 0)
         test_server_stop(&gateway);
+    if (doomed.pid > 0) {
+        kill(doomed.pid, SIGCONT);
+        test_server_stop(&doomed);
+    }
     return 0;
 }
 
-/* A gateway in front of the test's slowserver, with extra flags. */
-static void serve(const char *program, const char *const *extra)
+/* A gateway in front of upstream_url, with extra flags. */
+static void serve_in_front_of(const char *upstream_url, const char *program,
+                              const char *const *extra)
 {
-    const char *argv[24] = { "--port", "0", "--upstream", upstream.url, "--scale", SCALE,
+    const char *argv[24] = { "--port", "0", "--upstream", upstream_url, "--scale", SCALE,
                              "--quiet" };
     size_t argc = 7;
     for (; extra != NULL && *extra != NULL && argc < 23; extra++)
         argv[argc++] = *extra;
     argv[argc] = NULL;
     assert_int_equal(test_program_serve(&gateway, program, argv), 0);
+}
+
+/* A gateway in front of the test's slowserver. */
+static void serve(const char *program, const char *const *extra)
+{
+    serve_in_front_of(upstream.url, program, extra);
 }
 
 /* SIGTERM, then the gateway's summary line ("... stopped: ..."), then its
@@ -189,7 +204,7 @@ static void a_slow_upstream_is_named_and_the_rest_is_served(void **state)
         test_reply_free(&reply);
         char summary[256];
         assert_int_equal(stop_gateway(summary, sizeof summary), 0);
-        test_assert_contains(summary, "1 dashboards (1 partial, 1 with a timeout)");
+        test_assert_contains(summary, "1 dashboards (1 partial, 1 with a timeout, 0 failed)");
     }
 }
 
@@ -337,6 +352,229 @@ static void bad_command_lines_are_one_line_errors(void **state)
     test_process_result_free(&result);
 }
 
+/* ------------------------------------------------------------ a failing upstream */
+
+/* The gateway's own bound on an upstream call is --timeout; the stall and
+ * max-time bounds are set far beyond it, so a gateway that ignored
+ * --timeout would still be waiting when the test's request gives up
+ * (FAULT_REPLY_BOUND_S).  "Within its bound" is that, never a timing. */
+#define FAULT_TIMEOUT "0.5"
+#define FAULT_REPLY_BOUND_S 20.0
+#define FAR_BOUNDS "--stall-timeout", "60", "--max-time", "120"
+
+/* A dashboard request on a thread of its own, so that the test can stop or
+ * kill the upstream while the gateway is fetching. */
+struct pending_get {
+    char url[256];
+    struct test_reply reply;
+    int got;            /* test_http's return value */
+    pthread_t thread;
+};
+
+static void *get_in_background(void *argument)
+{
+    struct pending_get *pending = argument;
+    pending->got = test_http("GET", pending->url, NULL, 0, FAULT_REPLY_BOUND_S, &pending->reply);
+    return NULL;
+}
+
+static void start_get(struct pending_get *pending, const char *path)
+{
+    memset(pending, 0, sizeof *pending);
+    snprintf(pending->url, sizeof pending->url, "%s%s", gateway.url, path);
+    assert_int_equal(pthread_create(&pending->thread, NULL, get_in_background, pending), 0);
+}
+
+static void finish_get(struct pending_get *pending)
+{
+    pthread_join(pending->thread, NULL);
+    assert_int_equal(pending->got, 0);  /* a reply came, within the bound */
+}
+
+/* A dashboard whose three parts all failed: `status`, every part null and
+ * named under "failed", each reason mentioning `why` (NULL: not checked). */
+static void assert_all_parts_failed(const struct test_reply *reply, long status, const char *why)
+{
+    assert_int_equal(reply->status, status);
+    json_t *merged = json_loads(reply->body, 0, NULL);
+    assert_non_null(merged);
+    const json_t *failed = json_object_get(merged, "failed");
+    assert_int_equal(json_object_size(failed), 3);
+    const char *names[] = { "profile", "orders", "recommendations" };
+    for (size_t i = 0; i < 3; i++) {
+        assert_true(json_is_null(json_object_get(merged, names[i])));
+        const char *reason = json_string_value(json_object_get(failed, names[i]));
+        assert_non_null(reason);
+        if (why != NULL)
+            test_assert_contains(reason, why);
+    }
+    json_decref(merged);
+}
+
+/* The gateway is still up and its own: /health answers 200. */
+static void assert_gateway_healthy(void)
+{
+    struct test_reply reply;
+    get("GET", "/health", &reply);
+    assert_int_equal(reply.status, 200);
+    test_reply_free(&reply);
+}
+
+struct upstream_fault {
+    enum faulty_fault fault;
+    long status;        /* the gateway's reply to its client */
+    const char *why;    /* in each part's reason */
+    int timed_out;      /* dashboards counted "with a timeout" */
+};
+
+/* Timed out: 504 Gateway Timeout.  Answered wrongly: 502 Bad Gateway. */
+static const struct upstream_fault FAULTS[] = {
+    { FAULTY_SILENT, 504, "timed out after 0.5 s", 1 },
+    { FAULTY_HEADERS_THEN_SILENCE, 504, "timed out after 0.5 s", 1 },
+    { FAULTY_GARBAGE, 502, NULL, 0 },
+    { FAULTY_STATUS_500, 502, "HTTP 500", 0 },
+    { FAULTY_CLOSE_AFTER_HEADERS, 502, NULL, 0 },
+};
+
+/* One dashboard and one registration against an upstream that fails: the
+ * dashboard gets the fault's status, the 202 still comes (the task fails
+ * after it), the gateway stays up, and its summary counts exactly that:
+ * one dashboard, failed; one background task, failed; exit 3. */
+static void assert_gateway_survives(const char *program, const struct upstream_fault *fault)
+{
+    struct faulty_server bad;
+    assert_int_equal(faulty_server_start(&bad, fault->fault), 0);
+    const char *extra[] = { "--timeout", FAULT_TIMEOUT, FAR_BOUNDS, NULL };
+    serve_in_front_of(bad.url, program, extra);
+    struct pending_get dashboard;
+    start_get(&dashboard, "/dashboard?user=4");
+    finish_get(&dashboard);
+    assert_all_parts_failed(&dashboard.reply, fault->status, fault->why);
+    test_reply_free(&dashboard.reply);
+
+    struct test_reply reply;
+    get("POST", "/register?user=5", &reply);
+    assert_int_equal(reply.status, 202);
+    test_reply_free(&reply);
+    assert_gateway_healthy();
+
+    char summary[256], want[200];
+    assert_int_equal(stop_gateway(summary, sizeof summary), 3);
+    snprintf(want, sizeof want, "1 dashboards (0 partial, %d with a timeout, 1 failed), "
+             "0 bad requests; background tasks: 0 done, 1 failed, 0 dropped", fault->timed_out);
+    test_assert_contains(summary, want);
+    /* Three calls and the email met the fault: nothing was retried. */
+    assert_int_equal(faulty_server_stop(&bad), 4);
+}
+
+static void a_failing_upstream_is_a_502_or_504_and_the_gateway_stays_up(void **state)
+{
+    (void)state;
+    for (size_t v = 0; v < VARIANT_COUNT; v++)
+        for (size_t f = 0; f < sizeof FAULTS / sizeof FAULTS[0]; f++) {
+            print_message("%s, upstream %s\n", VARIANTS[v], faulty_fault_name(FAULTS[f].fault));
+            assert_gateway_survives(VARIANTS[v], &FAULTS[f]);
+        }
+}
+
+/* Headers, then no byte for --stall-timeout: the stall bound, shorter than
+ * --timeout here, ends the calls, and the reason says so rather than
+ * blaming a --timeout that never ran out. */
+static void a_stalled_upstream_is_named_as_stalled(void **state)
+{
+    (void)state;
+    struct faulty_server bad;
+    assert_int_equal(faulty_server_start(&bad, FAULTY_HEADERS_THEN_SILENCE), 0);
+    const char *extra[] = { "--timeout", "60", "--stall-timeout", "1", NULL };
+    serve_in_front_of(bad.url, "service_async", extra);
+    struct pending_get dashboard;
+    start_get(&dashboard, "/dashboard?user=4");
+    finish_get(&dashboard);
+    assert_all_parts_failed(&dashboard.reply, 504, "stalled: ");
+    test_reply_free(&dashboard.reply);
+    char summary[256];
+    assert_int_equal(stop_gateway(summary, sizeof summary), 0);
+    test_assert_contains(summary, "1 dashboards (0 partial, 1 with a timeout, 1 failed)");
+    assert_int_equal(faulty_server_stop(&bad), 3);
+}
+
+/* Starts `doomed` and the gateway `program` in front of it, asks for a
+ * dashboard in the background, and returns once the upstream holds the
+ * calls the variant makes at once (three, or sync's one in turn): the
+ * upstream's own count says they are in flight, not a pause. */
+static void fetch_until_the_upstream_holds_them(const char *program, const char *const *extra,
+                                                struct pending_get *dashboard)
+{
+    assert_int_equal(test_server_start(&doomed, "async", NULL), 0);
+    serve_in_front_of(doomed.url, program, extra);
+    start_get(dashboard, "/dashboard?user=2");
+    long at_once = strcmp(program, "service_sync") == 0 ? 1 : 3;
+    assert_int_equal(test_server_wait_stat(&doomed, "/items", "in_flight", at_once, 10.0),
+                     at_once);
+}
+
+/* slowserver stopped (SIGSTOP) while the calls wait for it: 504 within
+ * --timeout; once it runs again (SIGCONT) the same gateway serves whole
+ * dashboards again. */
+static void a_stopped_upstream_is_a_504_until_it_runs_again(void **state)
+{
+    (void)state;
+    for (size_t v = 0; v < VARIANT_COUNT; v++) {
+        /* 0.5 s calls: still in flight when the signal lands. */
+        const char *extra[] = { "--delays", "10,10,10", "--timeout", "1.5", FAR_BOUNDS, NULL };
+        struct pending_get dashboard;
+        fetch_until_the_upstream_holds_them(VARIANTS[v], extra, &dashboard);
+        kill(doomed.pid, SIGSTOP);
+        finish_get(&dashboard);
+        assert_all_parts_failed(&dashboard.reply, 504, "timed out after 1.5 s");
+        test_reply_free(&dashboard.reply);
+        assert_gateway_healthy();
+
+        kill(doomed.pid, SIGCONT);
+        struct test_reply reply;
+        get("GET", "/dashboard?user=3", &reply);
+        assert_int_equal(reply.status, 200);
+        json_t *merged = json_loads(reply.body, 0, NULL);
+        assert_part(merged, "profile", 3);
+        assert_part(merged, "orders", 3);
+        assert_part(merged, "recommendations", 3);
+        json_decref(merged);
+        test_reply_free(&reply);
+        char summary[256];
+        assert_int_equal(stop_gateway(summary, sizeof summary), 0);
+        test_assert_contains(summary, "2 dashboards (0 partial, 1 with a timeout, 1 failed)");
+        assert_int_equal(test_server_stop(&doomed), 0);
+    }
+}
+
+/* slowserver killed (SIGKILL) while the calls wait for it: 502 at once,
+ * not a wait for --timeout (30 s, beyond the test's 20 s bound); the next
+ * dashboard, refused a connection, is a 502 too, and the gateway stays up
+ * and stops cleanly. */
+static void a_killed_upstream_is_a_502(void **state)
+{
+    (void)state;
+    for (size_t v = 0; v < VARIANT_COUNT; v++) {
+        const char *extra[] = { "--delays", "200,200,200", "--timeout", "30", FAR_BOUNDS, NULL };
+        struct pending_get dashboard;
+        fetch_until_the_upstream_holds_them(VARIANTS[v], extra, &dashboard);
+        kill(doomed.pid, SIGKILL);
+        test_server_stop(&doomed);  /* reaps it */
+        finish_get(&dashboard);
+        assert_all_parts_failed(&dashboard.reply, 502, NULL);
+        test_reply_free(&dashboard.reply);
+
+        struct test_reply reply;
+        get("GET", "/dashboard?user=3", &reply);
+        assert_all_parts_failed(&reply, 502, NULL);
+        test_reply_free(&reply);
+        assert_gateway_healthy();
+        char summary[256];
+        assert_int_equal(stop_gateway(summary, sizeof summary), 0);
+        test_assert_contains(summary, "2 dashboards (0 partial, 0 with a timeout, 2 failed)");
+    }
+}
+
 /* ------------------------------------------------------------ the model and the driver */
 
 static void predict_gives_the_lessons_model(void **state)
@@ -401,6 +639,12 @@ int main(void)
         cmocka_unit_test_teardown(the_background_call_starts_after_the_202, stop_leftover_gateway),
         cmocka_unit_test_teardown(shutdown_reports_the_tasks_it_dropped, stop_leftover_gateway),
         cmocka_unit_test_teardown(gateways_survive_bad_requests_and_hang_ups, stop_leftover_gateway),
+        cmocka_unit_test_teardown(a_failing_upstream_is_a_502_or_504_and_the_gateway_stays_up,
+                                  stop_leftover_gateway),
+        cmocka_unit_test_teardown(a_stalled_upstream_is_named_as_stalled, stop_leftover_gateway),
+        cmocka_unit_test_teardown(a_stopped_upstream_is_a_504_until_it_runs_again,
+                                  stop_leftover_gateway),
+        cmocka_unit_test_teardown(a_killed_upstream_is_a_502, stop_leftover_gateway),
         cmocka_unit_test_teardown(bad_command_lines_are_one_line_errors, stop_leftover_gateway),
         cmocka_unit_test_teardown(predict_gives_the_lessons_model, stop_leftover_gateway),
         cmocka_unit_test_teardown(the_driver_runs_each_variant_and_records_the_upstream, stop_leftover_gateway),

@@ -7,8 +7,6 @@
 
 #include "lesson_runs.h"
 
-#include <string.h>
-
 #include "checks.h"
 #include "process.h"
 #include "trace_intervals.h"
@@ -56,11 +54,12 @@ void test_assert_all_three_in_flight(const struct test_server *server, const cha
 {
     long long intervals[3][2];
     struct test_process_result result;
+    /* The overlap, as the server counted it (all three held at once) and as
+     * the program recorded its own work (every window overlaps every
+     * other).  Not the order of the replies' lines: R2 (0.1 s) printing
+     * before R1 (0.5 s) is a race a loaded machine loses when the loop is
+     * starved long enough to find both replies in one wake-up. */
     run_lesson(server, program, trace_path, 3, intervals, &result);
     assert_true(test_all_overlap(intervals, 3));
-    /* The shortest request finishes first: completion order, not send order. */
-    const char *r2 = strstr(result.out, "R2: Request finally done");
-    const char *r1 = strstr(result.out, "R1: Request finally done");
-    assert_true(r2 != NULL && r1 != NULL && r2 < r1);
     test_process_result_free(&result);
 }

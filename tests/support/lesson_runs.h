@@ -23,7 +23,7 @@ void test_assert_one_at_a_time(const struct test_server *server, const char *pro
                                const char *trace_path);
 
 /* The same for an overlapping program: all three in flight at once
- * (max_in_flight 3, every interval overlaps), finishing shortest first. */
+ * (max_in_flight 3, every interval of its own trace overlaps the others). */
 void test_assert_all_three_in_flight(const struct test_server *server, const char *program,
                                      const char *trace_path);
 

@@ -7,7 +7,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
 #include "clock.h"
-
-extern char **environ;
+#include "lib/launch.h"
 
 const char *test_bin(const char *name)
 {
@@ -29,35 +26,23 @@ const char *test_bin(const char *name)
     return path;
 }
 
+/* Through the harness's launcher (harness/lib/launch.h), so that what a
+ * test starts dies with the test, even one killed by SIGKILL, and a run
+ * that outlives its bound is killed with everything it started. */
 int test_run(const char *const argv[], double timeout_s, struct test_process_result *result)
 {
     memset(result, 0, sizeof *result);
     result->exit_status = -1;
-    struct capture out, err;
-    posix_spawn_file_actions_t actions;
-    if (!capture_pipes(&out, &err))
-        return -1;
-    capture_spawn_actions(&out, &err, &actions);
-    pid_t pid;
-    int spawned = posix_spawn(&pid, argv[0], &actions, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    capture_close_write_ends(&out, &err);
-    if (spawned != 0) {
-        capture_until_closed(&out, &err, 0);  /* only closes the pipes */
-        fprintf(stderr, "cannot start %s: %s\n", argv[0], strerror(spawned));
+    struct launch_result run;
+    int status = launch_run_bounded("test", (char *const *)argv, timeout_s, NULL, &run);
+    if (status < 0 && run.wall_s == 0.0) {  /* it never ran */
+        launch_result_free(&run);
         return -1;
     }
-    if (!capture_until_closed(&out, &err, clock_now() + timeout_s)) {
-        result->timed_out = true;
-        kill(pid, SIGKILL);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!result->timed_out && WIFEXITED(status))
-        result->exit_status = WEXITSTATUS(status);
-    result->out = capture_text(&out);
-    result->err = capture_text(&err);
+    result->timed_out = run.killed;
+    result->exit_status = run.killed ? -1 : status;
+    result->out = run.out;
+    result->err = run.err;
     return 0;
 }
 
@@ -104,22 +89,9 @@ int test_start_job(const char *const argv[], int *output_fd)
     int out[2];
     if (pipe2(out, O_CLOEXEC) != 0)
         return -1;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
-    /* Its own process group: a Ctrl+C sent to the group reaches every
-     * process in it, and what is left of it can be counted. */
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    pid_t pid;
-    int spawned = posix_spawn(&pid, argv[0], &actions, &attributes, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
+    pid_t pid = launch_start_job("test", (char *const *)argv, out[1], out[1]);
     close(out[1]);
-    if (spawned != 0) {
+    if (pid < 0) {
         close(out[0]);
         return -1;
     }
@@ -145,33 +117,50 @@ bool test_read_until(int fd, char *out, size_t size, const char *marker, double 
     return strstr(out, marker) != NULL;
 }
 
-/* Processes of group pgid that are not zombies, from /proc/PID/stat. */
+/* The state and process group of /proc/<pid>/stat (pid as text); false if
+ * there is no such process. */
+static bool read_stat(const char *pid, char *state, int *group)
+{
+    char path[300], line[1024];
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    FILE *file = pid[0] >= '1' && pid[0] <= '9' ? fopen(path, "r") : NULL;
+    if (file == NULL)
+        return false;
+    size_t got = fread(line, 1, sizeof line - 1, file);
+    fclose(file);
+    line[got] = '\0';
+    /* "PID (NAME) STATE PPID PGRP ...": NAME may hold spaces, so start
+     * after its last ')'. */
+    const char *after = strrchr(line, ')');
+    int ppid;
+    return after != NULL && sscanf(after + 1, " %c %d %d", state, &ppid, group) == 3;
+}
+
+/* Processes of group pgid that are not zombies. */
 static int running_in_group(int pgid)
 {
     DIR *proc = opendir("/proc");
     int count = 0;
     struct dirent *entry;
-    while (proc != NULL && (entry = readdir(proc)) != NULL) {
-        char path[300], line[1024];
-        snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
-        FILE *file = entry->d_name[0] >= '1' && entry->d_name[0] <= '9' ? fopen(path, "r") : NULL;
-        if (file == NULL)
-            continue;
-        size_t got = fread(line, 1, sizeof line - 1, file);
-        fclose(file);
-        line[got] = '\0';
-        /* "PID (NAME) STATE PPID PGRP ...": NAME may hold spaces, so start
-         * after its last ')'. */
-        const char *after = strrchr(line, ')');
-        char state;
-        int ppid, group;
-        if (after != NULL && sscanf(after + 1, " %c %d %d", &state, &ppid, &group) == 3
-            && group == pgid && state != 'Z')
+    char state;
+    int group;
+    while (proc != NULL && (entry = readdir(proc)) != NULL)
+        if (read_stat(entry->d_name, &state, &group) && group == pgid && state != 'Z')
             count++;
-    }
     if (proc != NULL)
         closedir(proc);
     return count;
+}
+
+bool test_wait_pid_gone(int pid, double timeout_s)
+{
+    char name[16], state = 'R';
+    int group;
+    snprintf(name, sizeof name, "%d", pid);
+    double deadline = clock_now() + timeout_s;
+    while (read_stat(name, &state, &group) && state != 'Z' && clock_now() < deadline)
+        nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+    return !read_stat(name, &state, &group) || state == 'Z';
 }
 
 int test_wait_group_gone(int pgid, double timeout_s)

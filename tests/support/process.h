@@ -1,7 +1,10 @@
 /*
  * process.h - run a built program from a test and capture what it did:
  * its exit status, stdout and stderr.  A bounded wait means a test can
- * never hang on a program that does.
+ * never hang on a program that does.  Every program is started through
+ * the harness's launcher (harness/lib/launch.h): it gets SIGTERM from the
+ * kernel when the test dies, even by SIGKILL, so a killed test run leaves
+ * no program, slowserver or gateway behind.
  */
 #ifndef ASYNCLAB_TEST_PROCESS_H
 #define ASYNCLAB_TEST_PROCESS_H
@@ -10,7 +13,7 @@
 #include <stddef.h>
 
 struct test_process_result {
-    int exit_status;   /* the program's exit status; -1 if killed or timed out */
+    int exit_status;   /* its exit status, 128 + N if signal N ended it; -1 if timed out */
     bool timed_out;
     char *out;         /* everything it wrote to stdout, NUL-terminated */
     char *err;         /* everything it wrote to stderr */
@@ -47,6 +50,10 @@ bool test_read_until(int fd, char *out, size_t size, const char *marker, double 
 /* Waits at most timeout_s until no process of group pgid is left running
  * (zombies not counted).  Returns how many are still running. */
 int test_wait_group_gone(int pgid, double timeout_s);
+
+/* Waits at most timeout_s until process pid is gone (a zombie counts as
+ * gone: it no longer runs).  True if it is. */
+bool test_wait_pid_gone(int pid, double timeout_s);
 
 void test_process_result_free(struct test_process_result *result);
 

@@ -3,13 +3,14 @@
 
 #include "clock.h"
 #include "process.h"
+#include "lib/launch.h"
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,6 @@
 /* Generous: under valgrind or the sanitizers the server starts slowly. */
 #define START_TIMEOUT_S 10.0
 #define STOP_TIMEOUT_S 10.0
-
-extern char **environ;
 
 static void pause_briefly(double seconds)
 {
@@ -65,20 +64,15 @@ static int start_listening(struct test_server *server, const char *const *argv)
     memset(server, 0, sizeof *server);
     server->stdout_fd = -1;
     int out[2];
-    if (pipe(out) != 0) {
+    if (pipe2(out, O_CLOEXEC) != 0) {
         perror("test_server_start: pipe");
         return -1;
     }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    int spawned = posix_spawn(&server->pid, path, &actions, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
+    /* The harness's launcher: the server dies with the test (process.h). */
+    server->pid = launch_start("test_server_start", (char *const *)argv, out[1]);
     close(out[1]);
     server->stdout_fd = out[0];
-    if (spawned != 0) {
-        fprintf(stderr, "test_server_start: cannot start %s: %s\n", path, strerror(spawned));
+    if (server->pid < 0) {
         close(out[0]);
         server->stdout_fd = -1;
         server->pid = 0;
