@@ -82,24 +82,13 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
     return MHD_YES;
 }
 
-/* Joins the multi handle after the 202; the loop ends the task when it is sent. */
+/* Joins the same multi handle as everything else, after the 202; the loop
+ * ends the task when it is sent. */
 static void send_email(struct service_task *task)
 {
     CURL *easy = service_task_begin(task);
     if (!start_call(task->service->variant, easy, &task->call))
         service_task_end(task, CURLE_OUT_OF_MEMORY);
-}
-
-/* libmicrohttpd is done with a request.  A registration's welcome email
- * starts now, on the same multi handle as everything else. */
-static void request_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
-                              enum MHD_RequestTerminationCode why)
-{
-    (void)connection, (void)why;
-    struct service_task *task = service_request_completed(cls, *req_cls);
-    *req_cls = NULL;
-    if (task != NULL)
-        send_email(task);
 }
 
 /* One transfer is over: a dashboard whose last call it was is resumed. */
@@ -183,7 +172,7 @@ int main(int argc, char **argv)
     service.variant = &loop;
     if (loop.multi == NULL || loop.signal_fd < 0
         || !service_start(&service, MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
-                          handle_request, request_completed)) {
+                          handle_request, send_email)) {
         if (loop.signal_fd >= 0)
             close(loop.signal_fd);
         curl_multi_cleanup(loop.multi);

@@ -34,6 +34,9 @@
 #define SERVICE_UPSTREAM_COUNT 3
 #define SERVICE_MAX_USER 1000000000L
 
+struct service_request;
+struct service_task;
+
 struct service {
     const struct lesson_program *program;
     struct cli_common common;            /* common.url is the upstream */
@@ -45,6 +48,7 @@ struct service {
     double started;                      /* clock_now() at start-up */
     struct MHD_Daemon *daemon;
     void *variant;                       /* the program's own state (async: its loop) */
+    void (*send_email)(struct service_task *task);  /* the variant's, from service_start */
 
     /* Everything below is shared by the threads of the threads variant;
      * the lock guards it, `changed` is signalled when a count drops. */
@@ -62,9 +66,6 @@ struct service {
     atomic_bool stopping;                /* no new work: new requests get 503 */
     atomic_bool dropping;                /* the grace is over: abort what still runs */
 };
-
-struct service_request;
-struct service_task;
 
 /* One upstream call: one of a dashboard's three, or a background task's. */
 struct service_call {
@@ -126,13 +127,16 @@ int service_setup(struct service *service, const struct lesson_program *program,
 
 /*
  * Starts libmicrohttpd on 127.0.0.1:--port with `flags` plus the ones every
- * variant needs, the program's handler and completion callbacks (both get
- * the struct service as cls), and prints "listening on http://ADDR:PORT".
- * Returns false after a one-line error (port in use, ...).
+ * variant needs and the program's handler (its cls is the struct service),
+ * and prints "listening on http://ADDR:PORT".  Once libmicrohttpd is done
+ * with a request, the request is logged, traced and freed here; for an
+ * accepted POST /register, `send_email` then runs its background task, the
+ * variant's way, and must end it with service_task_end.  Returns false
+ * after a one-line error (port in use, ...).
  */
 bool service_start(struct service *service, unsigned int flags,
                    MHD_AccessHandlerCallback handler,
-                   MHD_RequestCompletedCallback completed);
+                   void (*send_email)(struct service_task *task));
 
 /*
  * The front of every handler: routes the request, reads and drops any
@@ -159,14 +163,6 @@ void service_call_end(struct service_request *request, struct service_call *call
  * request's connection: 200 if any part came back; if none did, 504 when
  * every call timed out, 502 when any was answered wrongly or not at all. */
 enum MHD_Result service_reply_dashboard(struct service_request *request);
-
-/*
- * The common part of every completion callback: logs the request, traces
- * it, frees it.  For a POST /register it returns the background task the
- * variant must now run (and end with service_task_end); otherwise NULL.
- */
-struct service_task *service_request_completed(struct service *service,
-                                               struct service_request *request);
 
 /* The task's easy handle, ready to run (NULL if out of memory: end the
  * task at once then). */

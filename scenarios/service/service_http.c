@@ -56,8 +56,12 @@ static void log_libmicrohttpd(void *cls, const char *format, va_list arguments)
         fprintf(stderr, "%s: libmicrohttpd: %s\n", service->program->name, message);
 }
 
+static void request_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
+                              enum MHD_RequestTerminationCode why);
+
 bool service_start(struct service *service, unsigned int flags,
-                   MHD_AccessHandlerCallback handler, MHD_RequestCompletedCallback completed)
+                   MHD_AccessHandlerCallback handler,
+                   void (*send_email)(struct service_task *task))
 {
     /* Loopback only: nothing outside this machine can reach the lesson. */
     struct sockaddr_in address = { .sin_family = AF_INET,
@@ -65,6 +69,7 @@ bool service_start(struct service *service, unsigned int flags,
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     start_problem[0] = '\0';
     daemon_started = false;
+    service->send_email = send_email;
     service->daemon = MHD_start_daemon(
         flags | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, NULL, NULL, handler, service,
         MHD_OPTION_EXTERNAL_LOGGER, log_libmicrohttpd, service,
@@ -74,7 +79,7 @@ bool service_start(struct service *service, unsigned int flags,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK_BYTES,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, service,
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed, service,
         MHD_OPTION_END);
     if (service->daemon == NULL) {
         output_error(service->program->name, "cannot listen on 127.0.0.1 port %ld: %s",
@@ -316,8 +321,10 @@ static void request_free(struct service_request *request)
     free(request);
 }
 
-struct service_task *service_request_completed(struct service *service,
-                                               struct service_request *request)
+/* Logs, traces and frees a request libmicrohttpd is done with.  For a POST
+ * /register it returns the background task now owed; otherwise NULL. */
+static struct service_task *finish_request(struct service *service,
+                                           struct service_request *request)
 {
     if (request == NULL)
         return NULL;
@@ -346,4 +353,18 @@ struct service_task *service_request_completed(struct service *service,
     service_unlock(service);
     request_free(request);
     return task;
+}
+
+/* libmicrohttpd is done with a request: its reply was sent, or the client
+ * went away.  This is where a background task starts, after the response
+ * (as FastAPI's BackgroundTasks do), on whatever thread the variant says. */
+static void request_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
+                              enum MHD_RequestTerminationCode why)
+{
+    (void)connection, (void)why;
+    struct service *service = cls;
+    struct service_task *task = finish_request(service, *req_cls);
+    *req_cls = NULL;
+    if (task != NULL)
+        service->send_email(task);
 }

@@ -47,24 +47,13 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
     return service_reply_dashboard(request);
 }
 
-/* Blocks the thread again, after the 202, until the email is sent. */
+/* Blocks the thread again, after the 202, until the email is sent: whoever
+ * comes next waits for it too. */
 static void send_email(struct service_task *task)
 {
     CURL *easy = service_task_begin(task);
     CURLcode result = easy ? curl_easy_perform(easy) : CURLE_OUT_OF_MEMORY;
     service_task_end(task, result);
-}
-
-/* libmicrohttpd is done with a request.  A registration's welcome email
- * starts now, and whoever comes next waits for it too. */
-static void request_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
-                              enum MHD_RequestTerminationCode why)
-{
-    (void)connection, (void)why;
-    struct service_task *task = service_request_completed(cls, *req_cls);
-    *req_cls = NULL;
-    if (task != NULL)
-        send_email(task);
 }
 
 int main(int argc, char **argv)
@@ -76,7 +65,7 @@ int main(int argc, char **argv)
 
     /* libmicrohttpd's one thread runs the handlers: while one waits, all wait. */
     if (!service_start(&service, MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
-                       handle_request, request_completed)) {
+                       handle_request, send_email)) {
         service_abandon(&service);
         return EXIT_SETUP;
     }

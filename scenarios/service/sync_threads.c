@@ -74,24 +74,13 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
     return service_reply_dashboard(request);
 }
 
-/* Exactly sync.c's email: this connection's thread blocks until it is sent. */
+/* Exactly sync.c's email: the thread of the connection that asked for it
+ * blocks until it is sent. */
 static void send_email(struct service_task *task)
 {
     CURL *easy = service_task_begin(task);
     CURLcode result = easy ? curl_easy_perform(easy) : CURLE_OUT_OF_MEMORY;
     service_task_end(task, result);
-}
-
-/* libmicrohttpd is done with a request.  A registration's welcome email
- * starts now, on the thread of the connection that asked for it. */
-static void request_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
-                              enum MHD_RequestTerminationCode why)
-{
-    (void)connection, (void)why;
-    struct service_task *task = service_request_completed(cls, *req_cls);
-    *req_cls = NULL;
-    if (task != NULL)
-        send_email(task);
 }
 
 int main(int argc, char **argv)
@@ -104,7 +93,7 @@ int main(int argc, char **argv)
     /* A thread per connection runs the handlers (which needs poll, not epoll). */
     if (!service_start(&service, MHD_USE_INTERNAL_POLLING_THREAD
                                  | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL,
-                       handle_request, request_completed)) {
+                       handle_request, send_email)) {
         service_abandon(&service);
         return EXIT_SETUP;
     }
