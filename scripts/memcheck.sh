@@ -10,14 +10,20 @@ log_dir=$(mktemp -d)
 valgrind="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
 failed=0
 
+# Prints where a server started with its stdout in FILE listens, once its
+# first line ("listening on URL") is there: valgrind makes it slow to start.
+# Nothing after 10 s.
+listening_url() {
+    for _ in $(seq 1 100); do
+        [ -s "$1" ] && break
+        sleep 0.1
+    done
+    sed -n 's/^listening on //p' "$1"
+}
+
 $valgrind --log-file="$log_dir/server.log" "$bin/slowserver" --port 0 --quiet > "$log_dir/server.out" &
 server_pid=$!
-# The first stdout line says where the server listens; valgrind makes it slow to start.
-for _ in $(seq 1 100); do
-    [ -s "$log_dir/server.out" ] && break
-    sleep 0.1
-done
-url=$(sed -n 's/^listening on //p' "$log_dir/server.out")
+url=$(listening_url "$log_dir/server.out")
 if [ -z "$url" ]; then
     echo "memcheck: slowserver did not start"; kill "$server_pid" 2>/dev/null; exit 1
 fi
@@ -107,11 +113,7 @@ for program in "$bin"/service_*; do
     $valgrind --log-file="$log_dir/$name.log" "$program" --port 0 --upstream "$url" \
         --scale 0.02 --quiet > "$log_dir/$name.out" &
     gateway_pid=$!
-    for _ in $(seq 1 100); do
-        [ -s "$log_dir/$name.out" ] && break
-        sleep 0.1
-    done
-    gateway=$(sed -n 's/^listening on //p' "$log_dir/$name.out")
+    gateway=$(listening_url "$log_dir/$name.out")
     driven=1
     [ -n "$gateway" ] && "$bin/gateway_load" --gateway "$gateway" --k 3 > /dev/null && driven=0
     kill -TERM "$gateway_pid"
