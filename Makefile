@@ -46,7 +46,7 @@ BENCH_SCALE = $(if $(filter file,$(origin SCALE)),quick,$(SCALE))
 # library the linker takes only the objects the program calls.
 #
 #   base     scenarios/common/base/  monotonic clock, strict parsing of
-#            numbers, the fd limit, the exit codes.  libc only; slowserver,
+#            numbers, the fd limit, the exit codes, /proc/<pid>/stat.  libc only; slowserver,
 #            the harness and every scenario program stand on it.
 #   lesson   scenarios/common/       what the lessons' programs share: the
 #            command line, console output, libcurl plumbing, traces, the

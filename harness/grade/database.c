@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "grading.h"
+#include "proc_stat.h"
 #include "seed.h"
 #include "server_stats.h"
 
@@ -161,20 +162,9 @@ static bool read_query_times(const char *trace_path, struct query_times times[DB
 static void sample_main_thread(void *context, pid_t pid)
 {
     double *seconds = context;
-    char path[64], line[1024];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)pid);
-    FILE *stat = fopen(path, "r");
-    if (stat == NULL)
-        return;
-    /* Fields 14 and 15, utime and stime in clock ticks, come after the
-     * command name, which is in parentheses and may hold spaces. */
-    char *after_name = fgets(line, sizeof line, stat) ? strrchr(line, ')') : NULL;
-    unsigned long user = 0, system = 0;
-    if (after_name != NULL
-        && sscanf(after_name + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                  &user, &system) == 2)
-        *seconds = (double)(user + system) / (double)sysconf(_SC_CLK_TCK);
-    fclose(stat);
+    struct proc_stat stat;
+    if (proc_stat_read((int)pid, (int)pid, &stat))  /* the thread whose id is the pid's */
+        *seconds = stat.cpu_seconds;
 }
 
 /* What the trace says about the three queries: when the last began work,

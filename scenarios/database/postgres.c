@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "output.h"
+#include "proc_stat.h"
 
 /* libpq's messages may span lines ("...failed: ...\n\tIs the server
  * running...?\n"); an error here is one line, so keep the first. */
@@ -139,22 +140,6 @@ double postgres_backend_cpu_seconds(const PGconn *connection)
     const char *host = PQhost(connection);
     if (host == NULL || host[0] != '/')
         return -1;
-    char path[64], text[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", PQbackendPID(connection));
-    FILE *file = fopen(path, "r");
-    if (file == NULL)
-        return -1;
-    size_t length = fread(text, 1, sizeof text - 1, file);
-    fclose(file);
-    text[length] = '\0';
-    /* "pid (comm) state ppid ...": utime and stime are the 14th and 15th
-     * fields, counted in clock ticks; comm may hold spaces, so start after
-     * its closing parenthesis. */
-    const char *after_name = strrchr(text, ')');
-    unsigned long user_ticks, system_ticks;
-    if (after_name == NULL
-        || sscanf(after_name + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                  &user_ticks, &system_ticks) != 2)
-        return -1;
-    return (double)(user_ticks + system_ticks) / (double)sysconf(_SC_CLK_TCK);
+    struct proc_stat stat;
+    return proc_stat_read(PQbackendPID(connection), 0, &stat) ? stat.cpu_seconds : -1;
 }

@@ -34,6 +34,7 @@
 #include "lib/launch.h"
 #include "lesson_database.h"
 #include "postgres.h"
+#include "proc_stat.h"
 #include "process.h"
 #include "trace_intervals.h"
 
@@ -98,16 +99,11 @@ static long child_threads(const char *program)
     long threads = -1;
     struct dirent *entry;
     while (threads < 0 && (entry = readdir(processes)) != NULL) {
-        char path[300], name[64] = "";
-        int parent = 0;
-        snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
-        FILE *stat = fopen(path, "r");
-        if (stat == NULL)
+        struct proc_stat stat;
+        if (!proc_stat_read(atoi(entry->d_name), 0, &stat) || stat.parent != getpid()
+            || strncmp(stat.name, program, 15) != 0)
             continue;
-        int fields = fscanf(stat, "%*d (%63[^)]) %*c %d", name, &parent);
-        fclose(stat);
-        if (fields != 2 || parent != getpid() || strncmp(name, program, 15) != 0)
-            continue;
+        char path[300];
         snprintf(path, sizeof path, "/proc/%s/status", entry->d_name);
         FILE *status = fopen(path, "r");
         char line[256];

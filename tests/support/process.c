@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "lib/launch.h"
+#include "proc_stat.h"
 
 const char *test_bin(const char *name)
 {
@@ -117,50 +118,35 @@ bool test_read_until(int fd, char *out, size_t size, const char *marker, double 
     return strstr(out, marker) != NULL;
 }
 
-/* The state and process group of /proc/<pid>/stat (pid as text); false if
- * there is no such process. */
-static bool read_stat(const char *pid, char *state, int *group)
-{
-    char path[300], line[1024];
-    snprintf(path, sizeof path, "/proc/%s/stat", pid);
-    FILE *file = pid[0] >= '1' && pid[0] <= '9' ? fopen(path, "r") : NULL;
-    if (file == NULL)
-        return false;
-    size_t got = fread(line, 1, sizeof line - 1, file);
-    fclose(file);
-    line[got] = '\0';
-    /* "PID (NAME) STATE PPID PGRP ...": NAME may hold spaces, so start
-     * after its last ')'. */
-    const char *after = strrchr(line, ')');
-    int ppid;
-    return after != NULL && sscanf(after + 1, " %c %d %d", state, &ppid, group) == 3;
-}
-
 /* Processes of group pgid that are not zombies. */
 static int running_in_group(int pgid)
 {
     DIR *proc = opendir("/proc");
     int count = 0;
     struct dirent *entry;
-    char state;
-    int group;
+    struct proc_stat stat;
     while (proc != NULL && (entry = readdir(proc)) != NULL)
-        if (read_stat(entry->d_name, &state, &group) && group == pgid && state != 'Z')
+        if (proc_stat_read(atoi(entry->d_name), 0, &stat) && stat.group == pgid
+            && stat.state != 'Z')
             count++;
     if (proc != NULL)
         closedir(proc);
     return count;
 }
 
+/* True while pid is a process that has not ended (a zombie has). */
+static bool still_running(int pid)
+{
+    struct proc_stat stat;
+    return proc_stat_read(pid, 0, &stat) && stat.state != 'Z';
+}
+
 bool test_wait_pid_gone(int pid, double timeout_s)
 {
-    char name[16], state = 'R';
-    int group;
-    snprintf(name, sizeof name, "%d", pid);
     double deadline = clock_now() + timeout_s;
-    while (read_stat(name, &state, &group) && state != 'Z' && clock_now() < deadline)
+    while (still_running(pid) && clock_now() < deadline)
         nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
-    return !read_stat(name, &state, &group) || state == 'Z';
+    return !still_running(pid);
 }
 
 int test_wait_group_gone(int pgid, double timeout_s)
