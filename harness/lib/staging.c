@@ -3,13 +3,14 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "scratch.h"
 
 bool staging_create(const char *program, const char *dir, const char *subdir, char *staging,
                     size_t size)
@@ -88,17 +89,7 @@ bool staging_publish(const char *program, const char *staging, const char *dir, 
     return moved;
 }
 
-static int remove_entry(const char *path, const struct stat *info, int type, struct FTW *walk)
-{
-    (void)info;
-    (void)type;
-    (void)walk;
-    remove(path);
-    return 0;
-}
-
 void staging_discard(const char *staging)
 {
-    /* Depth first, and never through a symbolic link. */
-    nftw(staging, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(staging);  /* the same walk: depth first, never through a link */
 }
