@@ -14,7 +14,7 @@ bool proc_stat_read(int pid, int tid, struct proc_stat *stat)
         snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
     else
         snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *file = pid > 0 ? fopen(path, "r") : NULL;
+    FILE *file = fopen(path, "r");
     if (file == NULL)
         return false;
     size_t length = fread(line, 1, sizeof line - 1, file);
